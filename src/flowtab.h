@@ -1,0 +1,116 @@
+/*
+ * flowtab.h - the in-memory flow table: parsed packets in, frozen bins out.
+ *
+ * The capture path (the offline reader or the live ring walker) calls
+ * flowtab_add() for every IP packet and flowtab_rotate() when the open time
+ * bin ends or the table is full; the frozen bin goes to the store on a
+ * worker thread and comes back with flowtab_bin_release().  The table
+ * implements SEMANTICS.md sections 1, 4 and 7: who is the client, which
+ * connection is still active, which flow a later fragment joins.
+ *
+ * Invariants: no allocation per packet (all tables are sized at
+ * flowtab_new()); memory is bounded by max_flows rows per bin and
+ * max_conns connections.  The table knows nothing of libuv or SQLite and
+ * is used by one thread; a frozen bin may be read by another thread until
+ * it is released.
+ */
+#ifndef FLOWREC_FLOWTAB_H
+#define FLOWREC_FLOWTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parse.h"
+
+/* A flow row's key: (sip, dip, dport, proto, vlan); IPv4 in the first 4 bytes. */
+struct flowtab_key {
+	uint8_t		 sip[16];
+	uint8_t		 dip[16];
+	uint16_t	 dport;
+	uint16_t	 vlan;
+	uint8_t		 proto;
+	uint8_t		 family;	/* 4 or 6 */
+	uint8_t		 pad[2];	/* always zero: keys compare with memcmp */
+};
+
+struct flowtab_row {
+	struct flowtab_key key;
+	uint64_t	 bytes_rcvd;
+	uint64_t	 bytes_sent;
+	uint64_t	 pkts_rcvd;
+	uint64_t	 pkts_sent;
+};
+
+/* Per-bin counters of one interface; stored with the bin (a gap is visible). */
+struct flowtab_stats {
+	uint64_t	 packets;	/* records / frames seen */
+	uint64_t	 ip;		/* counted into flows */
+	uint64_t	 non_ip;
+	uint64_t	 malformed;
+	uint64_t	 reasons[PARSE_REASON_COUNT];
+	uint64_t	 conn_overflow;	/* connection table full: not remembered */
+	uint64_t	 frag_evicted;	/* first fragment forgotten for room */
+	uint64_t	 early_writes;	/* bin written early: row table full */
+	uint64_t	 kernel_packets; /* live: PACKET_STATISTICS tp_packets */
+	uint64_t	 kernel_drops;	/* live: tp_drops */
+	uint64_t	 kernel_freezes; /* live: tp_freeze_q_cnt */
+};
+
+/* A frozen bin: rows of one bin, or part of one when it was written early. */
+struct flowtab_bin {
+	int64_t		 ts;		/* bin start, Unix seconds */
+	uint32_t	 interval;	/* seconds */
+	size_t		 nrows;
+	struct flowtab_row *rows;	/* nrows, in no particular order */
+	struct flowtab_stats stats;
+	struct flowtab_bin *next;	/* for the owner's queues */
+	void		*table;		/* private: the row table to recycle */
+};
+
+struct flowtab_config {
+	uint32_t	 interval;	/* bin length in seconds, divides 86400 */
+	size_t		 max_flows;	/* rows per bin before an early write */
+	size_t		 max_conns;	/* 0: twice max_flows */
+	size_t		 frag_slots;	/* 0: a default */
+};
+
+struct flowtab;
+
+/* Caller owns the result; free with flowtab_free().  NULL on ENOMEM. */
+struct flowtab	*flowtab_new(const struct flowtab_config *);
+void		 flowtab_free(struct flowtab *);
+
+/* Bin number of a time in nanoseconds: floor(t / interval). */
+int64_t		 flowtab_bin_of(const struct flowtab *, int64_t time_ns);
+
+/* The open bin's number; INT64_MIN before the first flowtab_rotate(). */
+int64_t		 flowtab_open_bin(const struct flowtab *);
+
+/* Counters of the open bin, for the caller to add non-IP and malformed. */
+struct flowtab_stats *flowtab_stats(struct flowtab *);
+
+/*
+ * Count one IP packet stamped time_ns in the open bin.  Returns 0, or
+ * FLOWTAB_FULL when the bin holds max_flows rows and this packet needs a
+ * new one: the packet was not counted; rotate (an early write of the same
+ * bin) and add it again.
+ */
+#define FLOWTAB_FULL 1
+int		 flowtab_add(struct flowtab *, const struct parse_packet *,
+		    int64_t time_ns);
+
+/*
+ * Freeze the open bin and open bin number next (next >= the open bin; the
+ * same number for an early write).  Connections stay as they are.  The
+ * first call only opens a bin and returns NULL.  Caller owns the result
+ * until flowtab_bin_release(); it may be read from another thread.
+ */
+struct flowtab_bin *flowtab_rotate(struct flowtab *, int64_t next);
+
+/* Give a frozen bin back to the table that made it, for reuse. */
+void		 flowtab_bin_release(struct flowtab *, struct flowtab_bin *);
+
+/* Live connections remembered (for status and tests). */
+size_t		 flowtab_conn_count(const struct flowtab *);
+
+#endif

@@ -1,0 +1,164 @@
+/*
+ * util.c - formatted messages, logging, UTC days, directories.
+ * See util.h; used by every module outside the packet path.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "util.h"
+
+static enum util_log_level log_level = LOG_LEVEL_INFO;
+static int log_syslog;
+static const char *log_ident = "flowrec";
+
+char *
+util_vprintf(const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	return s;
+}
+
+char *
+util_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = util_vprintf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+char *
+util_strdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (d == NULL)
+		abort();
+	return d;
+}
+
+int
+util_cause(char **cause, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cause != NULL) {
+		free(*cause);
+		va_start(ap, fmt);
+		*cause = util_vprintf(fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+void
+util_log_open(const char *ident, enum util_log_level level, int use_syslog)
+{
+	log_ident = ident;
+	log_level = level;
+	if (log_syslog)
+		closelog();
+	log_syslog = use_syslog;
+	if (use_syslog)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+util_log_set_level(enum util_log_level level)
+{
+	log_level = level;
+}
+
+int
+util_log_level_parse(const char *name, enum util_log_level *out)
+{
+	static const char *names[] = { "error", "warn", "info", "debug" };
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (strcmp(name, names[i]) == 0) {
+			*out = (enum util_log_level)i;
+			return 0;
+		}
+	}
+	if (strcmp(name, "warning") == 0) {
+		*out = LOG_LEVEL_WARN;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void
+util_log(enum util_log_level level, const char *fmt, ...)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	static const char *tag[] = { "error", "warning", "info", "debug" };
+	va_list ap;
+	char *msg;
+
+	if (level > log_level)
+		return;
+	va_start(ap, fmt);
+	msg = util_vprintf(fmt, ap);
+	va_end(ap);
+	if (log_syslog)
+		syslog(prio[level], "%s", msg);
+	else
+		fprintf(stderr, "%s: %s: %s\n", log_ident, tag[level], msg);
+	free(msg);
+}
+
+void
+util_utc_day(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, len, "%Y-%m-%d", &tm);
+}
+
+int
+util_mkdir_p(const char *path)
+{
+	char *copy = util_strdup(path), *p;
+	int rc = 0;
+
+	for (p = copy + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		if (mkdir(copy, 0755) != 0 && errno != EEXIST) {
+			rc = -errno;
+			break;
+		}
+		*p = saved;
+		if (saved == '\0')
+			break;
+	}
+	free(copy);
+	return rc;
+}
+
+uint64_t
+util_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
