@@ -1,0 +1,800 @@
+/*
+ * flowtab.c - the in-memory flow table (see flowtab.h).
+ *
+ * Three open-addressing hash tables, all sized once at flowtab_new():
+ *  - connections: the 5-tuple and VLAN of every active connection, in a
+ *    canonical order, with who its client is (SEMANTICS 4), the last bin
+ *    it saw a packet in, and a cached index of its row in the open bin.
+ *    It outlives bins: a connection that saw no packet during a whole bin
+ *    is stale and is purged (backward-shift deletion) at a rotation when
+ *    the table is half full, or when it is full.
+ *  - rows: the open bin's (sip, dip, dport, proto, vlan) counters, a dense
+ *    array plus an index.  Rotation hands the whole row table over as the
+ *    frozen bin and takes a spare one: O(1), no copying.
+ *  - first fragments: (src, dst, proto, id) -> the row and connection of
+ *    the first fragment, for the later fragments (SEMANTICS 7); a small
+ *    bounded table that forgets the oldest entry of a full probe window.
+ *
+ * The steady-state packet path is one hash of the 5-tuple, one probe of
+ * the connection table (one cache line) and an add into the cached row.
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowtab.h"
+
+#define NS_PER_S		1000000000LL
+#define FRAG_WINDOW_NS		(30 * NS_PER_S)
+#define FRAG_PROBES		8
+#define FRAG_SLOTS_DEFAULT	16384
+
+/* One connection: 64 bytes, one cache line. */
+struct conn {
+	uint8_t		 a[16];		/* canonical first endpoint */
+	uint8_t		 b[16];
+	uint16_t	 pa, pb;	/* their ports */
+	uint16_t	 vlan;
+	uint8_t		 proto;
+	uint8_t		 family;
+	uint8_t		 used;
+	uint8_t		 client_is_a;
+	uint16_t	 pad;
+	uint32_t	 hash;		/* upper half of the 64-bit hash */
+	uint32_t	 row;		/* row index in the table of gen */
+	uint32_t	 gen;
+	uint32_t	 pad2;
+	int64_t		 last_bin;
+};
+
+/* What identifies a connection, built per packet before the lookup. */
+struct conn_key {
+	uint8_t		 a[16];
+	uint8_t		 b[16];
+	uint16_t	 pa, pb;
+	uint16_t	 vlan;
+	uint8_t		 proto;
+	uint8_t		 family;
+};
+
+struct frag {
+	uint8_t		 src[16];
+	uint8_t		 dst[16];
+	uint32_t	 id;
+	uint8_t		 proto;
+	uint8_t		 used;
+	uint8_t		 has_conn;
+	int64_t		 time_ns;
+	struct flowtab_key row_key;
+	struct conn_key	 conn_key;
+};
+
+struct rowtab {
+	struct flowtab_row *rows;	/* max_flows, committed as touched */
+	uint64_t	*index;		/* (hash32 << 32) | (row + 1); 0 empty */
+	size_t		 nrows;
+	uint32_t	 gen;
+	struct flowtab_bin bin;		/* what rotation hands out */
+	struct rowtab	*next_spare;
+};
+
+struct flowtab {
+	uint32_t	 interval;
+	int64_t		 interval_ns;
+	size_t		 max_flows;
+	size_t		 row_mask;	/* row index slots - 1 */
+
+	struct conn	*conns;
+	size_t		 conn_mask;
+	size_t		 conn_used;	/* slots in use, stale included */
+	size_t		 max_conns;
+	int64_t		 purged_bin;	/* open bin of the last purge */
+
+	struct frag	*frags;
+	size_t		 frag_mask;
+
+	struct rowtab	*cur;
+	struct rowtab	*spares;
+	uint32_t	 next_gen;
+	int64_t		 open_bin;
+};
+
+static size_t
+pow2_at_least(size_t n)
+{
+	size_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+static inline uint64_t
+hash_mix(uint64_t h, uint64_t v)
+{
+	h ^= v;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 32);
+}
+
+static inline uint64_t
+hash_final(uint64_t h)
+{
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 32);
+}
+
+static inline uint64_t
+load64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static uint64_t
+hash_row_key(const struct flowtab_key *k)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint64_t h = 0x243f6a8885a308d3ULL;
+
+	h = hash_mix(h, load64(p));
+	h = hash_mix(h, load64(p + 8));
+	h = hash_mix(h, load64(p + 16));
+	h = hash_mix(h, load64(p + 24));
+	h = hash_mix(h, load64(p + 32));
+	return hash_final(h);
+}
+
+static inline uint64_t
+hash_conn_key(const struct conn_key *k)
+{
+	uint64_t h = 0x13198a2e03707344ULL;
+
+	h = hash_mix(h, load64(k->a));
+	h = hash_mix(h, load64(k->a + 8));
+	h = hash_mix(h, load64(k->b));
+	h = hash_mix(h, load64(k->b + 8));
+	h = hash_mix(h, (uint64_t)k->pa | (uint64_t)k->pb << 16 |
+	    (uint64_t)k->vlan << 32 | (uint64_t)k->proto << 48 |
+	    (uint64_t)k->family << 56);
+	return hash_final(h);
+}
+
+static inline int
+conn_key_equal(const struct conn *c, const struct conn_key *k)
+{
+	return c->pa == k->pa && c->pb == k->pb && c->proto == k->proto &&
+	    c->vlan == k->vlan && c->family == k->family &&
+	    memcmp(c->a, k->a, 16) == 0 && memcmp(c->b, k->b, 16) == 0;
+}
+
+/* ---------------------------------------------------------------- rows */
+
+static struct rowtab *
+rowtab_new(struct flowtab *ft)
+{
+	struct rowtab *t = calloc(1, sizeof *t);
+
+	if (t == NULL)
+		return NULL;
+	/* calloc of large sizes maps zero pages: memory is committed as used. */
+	t->rows = calloc(ft->max_flows, sizeof *t->rows);
+	t->index = calloc(ft->row_mask + 1, sizeof *t->index);
+	if (t->rows == NULL || t->index == NULL) {
+		free(t->rows);
+		free(t->index);
+		free(t);
+		return NULL;
+	}
+	t->bin.table = t;
+	return t;
+}
+
+static void
+rowtab_free(struct rowtab *t)
+{
+	if (t == NULL)
+		return;
+	free(t->rows);
+	free(t->index);
+	free(t);
+}
+
+/* Empty a row table for reuse: zero only the used slots when few. */
+static void
+rowtab_clear(struct flowtab *ft, struct rowtab *t)
+{
+	size_t i, slot;
+
+	if (t->nrows > (ft->row_mask + 1) / 16) {
+		memset(t->index, 0, (ft->row_mask + 1) * sizeof *t->index);
+	} else {
+		for (i = 0; i < t->nrows; i++) {
+			slot = hash_row_key(&t->rows[i].key) & ft->row_mask;
+			while ((t->index[slot] & 0xffffffffu) != i + 1)
+				slot = (slot + 1) & ft->row_mask;
+			t->index[slot] = 0;
+		}
+	}
+	t->nrows = 0;
+}
+
+/* The open bin's row for key, created when new; NULL when the bin is full. */
+static struct flowtab_row *
+row_get(struct flowtab *ft, const struct flowtab_key *key, uint32_t *row_out)
+{
+	struct rowtab *t = ft->cur;
+	uint64_t h = hash_row_key(key), s;
+	uint32_t tag = (uint32_t)(h >> 32);
+	size_t slot = h & ft->row_mask;
+	struct flowtab_row *row;
+
+	while ((s = t->index[slot]) != 0) {
+		row = &t->rows[(s & 0xffffffffu) - 1];
+		if ((uint32_t)(s >> 32) == tag &&
+		    memcmp(&row->key, key, sizeof *key) == 0) {
+			*row_out = (uint32_t)((s & 0xffffffffu) - 1);
+			return row;
+		}
+		slot = (slot + 1) & ft->row_mask;
+	}
+	if (t->nrows >= ft->max_flows)
+		return NULL;
+	*row_out = (uint32_t)t->nrows;
+	row = &t->rows[t->nrows++];
+	memcpy(&row->key, key, sizeof *key);
+	row->bytes_rcvd = row->bytes_sent = 0;
+	row->pkts_rcvd = row->pkts_sent = 0;
+	t->index[slot] = (uint64_t)tag << 32 | t->nrows;
+	return row;
+}
+
+static inline void
+row_count(struct flowtab_row *row, const struct parse_packet *p)
+{
+	if (p->sent) {
+		row->bytes_sent += p->nbytes;
+		row->pkts_sent++;
+	} else {
+		row->bytes_rcvd += p->nbytes;
+		row->pkts_rcvd++;
+	}
+}
+
+/* --------------------------------------------------------- client side */
+
+static inline int
+port_rule_keeps(uint16_t sport, uint16_t dport)
+{
+	int src_eph = sport >= 32768 || sport == 0;
+	int dst_eph = dport >= 32768 || dport == 0;
+
+	if (src_eph != dst_eph)
+		return src_eph;
+	return dport <= sport;
+}
+
+static inline int
+dst_is_multicast(const struct parse_packet *p)
+{
+	if (p->family == 6)
+		return p->dst[0] == 0xff;
+	return (p->dst[0] & 0xf0) == 0xe0;
+}
+
+/* SEMANTICS 4 rules 1-6: 1 when the sender of p is the client. */
+static int
+sender_is_client(const struct parse_packet *p)
+{
+	switch (p->proto) {
+	case 6:
+		if (p->has_hint && (p->hint & 0x02))
+			return !(p->hint & 0x10);
+		return port_rule_keeps(p->sport, p->dport);
+	case 17: case 136:
+		if (dst_is_multicast(p) || (p->family == 4 &&
+		    p->dst[0] == 255 && p->dst[1] == 255 &&
+		    p->dst[2] == 255 && p->dst[3] == 255))
+			return 1;
+		return port_rule_keeps(p->sport, p->dport);
+	case 33: case 132:
+		return port_rule_keeps(p->sport, p->dport);
+	case 1:
+		if (!p->has_hint)
+			return 1;
+		switch (p->hint) {
+		case 0: case 3: case 11: case 12: case 14:
+			return 0;
+		}
+		return 1;
+	case 58:
+		if (dst_is_multicast(p) || !p->has_hint)
+			return 1;
+		switch (p->hint) {
+		case 129: case 1: case 3: case 4:
+			return 0;
+		}
+		return 1;
+	}
+	return 1;
+}
+
+/* ---------------------------------------------------------- connections */
+
+static inline size_t
+conn_home(const struct flowtab *ft, const struct conn *c)
+{
+	struct conn_key k;
+
+	memcpy(k.a, c->a, 16);
+	memcpy(k.b, c->b, 16);
+	k.pa = c->pa;
+	k.pb = c->pb;
+	k.vlan = c->vlan;
+	k.proto = c->proto;
+	k.family = c->family;
+	return hash_conn_key(&k) & ft->conn_mask;
+}
+
+/* Remove slot i by shifting the rest of its cluster back. */
+static void
+conn_delete(struct flowtab *ft, size_t i)
+{
+	size_t j = i, h;
+
+	for (;;) {
+		j = (j + 1) & ft->conn_mask;
+		if (!ft->conns[j].used)
+			break;
+		h = conn_home(ft, &ft->conns[j]);
+		/* Stays if its home lies cyclically in (i, j]. */
+		if (i <= j ? (i < h && h <= j) : (i < h || h <= j))
+			continue;
+		ft->conns[i] = ft->conns[j];
+		i = j;
+	}
+	ft->conns[i].used = 0;
+	ft->conn_used--;
+}
+
+/* Forget every connection that saw no packet in the bin before the open one. */
+static void
+conn_purge(struct flowtab *ft)
+{
+	size_t cap = ft->conn_mask + 1, start, k, i;
+
+	/* Nothing turns stale until the open bin changes. */
+	if (ft->purged_bin == ft->open_bin)
+		return;
+	ft->purged_bin = ft->open_bin;
+	for (start = 0; start < cap && ft->conns[start].used; start++)
+		;
+	if (start == cap)
+		start = 0;	/* cannot happen: load is kept below 1 */
+	for (k = 1; k < cap; k++) {
+		i = (start + k) & ft->conn_mask;
+		while (ft->conns[i].used &&
+		    ft->conns[i].last_bin < ft->open_bin - 1)
+			conn_delete(ft, i);
+	}
+}
+
+static void
+conn_key_make(struct conn_key *k, const uint8_t *src, uint16_t sport,
+    const uint8_t *dst, uint16_t dport, const struct parse_packet *p,
+    int *sender_is_a)
+{
+	int c = memcmp(src, dst, 16);
+
+	if (c < 0 || (c == 0 && sport <= dport)) {
+		memcpy(k->a, src, 16);
+		memcpy(k->b, dst, 16);
+		k->pa = sport;
+		k->pb = dport;
+		*sender_is_a = 1;
+	} else {
+		memcpy(k->a, dst, 16);
+		memcpy(k->b, src, 16);
+		k->pa = dport;
+		k->pb = sport;
+		*sender_is_a = 0;
+	}
+	k->vlan = p->vlan;
+	k->proto = p->proto;
+	k->family = p->family;
+}
+
+static void
+row_key_from(struct flowtab_key *rk, const struct conn_key *k, int client_is_a)
+{
+	memset(rk, 0, sizeof *rk);
+	if (client_is_a) {
+		memcpy(rk->sip, k->a, 16);
+		memcpy(rk->dip, k->b, 16);
+		rk->dport = k->pb;
+	} else {
+		memcpy(rk->sip, k->b, 16);
+		memcpy(rk->dip, k->a, 16);
+		rk->dport = k->pa;
+	}
+	rk->vlan = k->vlan;
+	rk->proto = k->proto;
+	rk->family = k->family;
+}
+
+/*
+ * Find the live connection of key, or remember a new one whose client is
+ * decided by keep (1: the sender).  Returns NULL when the table is full of
+ * live connections; *client_is_a is set either way.
+ */
+static struct conn *
+conn_get(struct flowtab *ft, const struct conn_key *key, int sender_is_a,
+    int keep, int *client_is_a)
+{
+	uint64_t h = hash_conn_key(key);
+	uint32_t tag = (uint32_t)(h >> 32);
+	size_t slot = h & ft->conn_mask;
+	struct conn *c;
+
+	for (;;) {
+		c = &ft->conns[slot];
+		if (!c->used)
+			break;
+		if (c->hash == tag && conn_key_equal(c, key)) {
+			if (c->last_bin < ft->open_bin - 1) {
+				/* Stale: its next packet decides again. */
+				c->client_is_a = keep ? sender_is_a : !sender_is_a;
+				c->gen = 0;
+			}
+			c->last_bin = ft->open_bin;
+			*client_is_a = c->client_is_a;
+			return c;
+		}
+		slot = (slot + 1) & ft->conn_mask;
+	}
+	*client_is_a = keep ? sender_is_a : !sender_is_a;
+	if (ft->conn_used >= ft->max_conns) {
+		conn_purge(ft);
+		if (ft->conn_used >= ft->max_conns)
+			return NULL;
+		/* The purge moved entries: find the free slot again. */
+		slot = h & ft->conn_mask;
+		while (ft->conns[slot].used)
+			slot = (slot + 1) & ft->conn_mask;
+		c = &ft->conns[slot];
+	}
+	memcpy(c->a, key->a, 16);
+	memcpy(c->b, key->b, 16);
+	c->pa = key->pa;
+	c->pb = key->pb;
+	c->vlan = key->vlan;
+	c->proto = key->proto;
+	c->family = key->family;
+	c->used = 1;
+	c->client_is_a = (uint8_t)*client_is_a;
+	c->hash = tag;
+	c->gen = 0;
+	c->row = 0;
+	c->last_bin = ft->open_bin;
+	ft->conn_used++;
+	return c;
+}
+
+/* Look a connection up without creating it; NULL when absent or stale. */
+static struct conn *
+conn_find_live(struct flowtab *ft, const struct conn_key *key)
+{
+	uint64_t h = hash_conn_key(key);
+	uint32_t tag = (uint32_t)(h >> 32);
+	size_t slot = h & ft->conn_mask;
+	struct conn *c;
+
+	for (;;) {
+		c = &ft->conns[slot];
+		if (!c->used)
+			return NULL;
+		if (c->hash == tag && conn_key_equal(c, key))
+			return c->last_bin < ft->open_bin - 1 ? NULL : c;
+		slot = (slot + 1) & ft->conn_mask;
+	}
+}
+
+/* ------------------------------------------------------------ fragments */
+
+static uint64_t
+frag_hash(const uint8_t *src, const uint8_t *dst, uint8_t proto, uint32_t id)
+{
+	uint64_t h = 0xa4093822299f31d0ULL;
+
+	h = hash_mix(h, load64(src));
+	h = hash_mix(h, load64(src + 8));
+	h = hash_mix(h, load64(dst));
+	h = hash_mix(h, load64(dst + 8));
+	h = hash_mix(h, (uint64_t)id << 8 | proto);
+	return hash_final(h);
+}
+
+static struct frag *
+frag_find(struct flowtab *ft, const struct parse_packet *p)
+{
+	size_t slot = frag_hash(p->src, p->dst, p->frag_proto, p->frag_id) &
+	    ft->frag_mask;
+	struct frag *f;
+	int i;
+
+	for (i = 0; i < FRAG_PROBES; i++) {
+		f = &ft->frags[(slot + (size_t)i) & ft->frag_mask];
+		if (f->used && f->id == p->frag_id &&
+		    f->proto == p->frag_proto &&
+		    memcmp(f->src, p->src, 16) == 0 &&
+		    memcmp(f->dst, p->dst, 16) == 0)
+			return f;
+	}
+	return NULL;
+}
+
+/* Remember a first fragment; the latest one for a match key wins. */
+static void
+frag_remember(struct flowtab *ft, const struct parse_packet *p,
+    int64_t time_ns, const struct flowtab_key *row_key,
+    const struct conn_key *conn_key, int has_conn)
+{
+	size_t slot = frag_hash(p->src, p->dst, p->frag_proto, p->frag_id) &
+	    ft->frag_mask;
+	struct frag *f, *victim = NULL;
+	int i;
+
+	f = frag_find(ft, p);
+	if (f == NULL) {
+		for (i = 0; i < FRAG_PROBES; i++) {
+			f = &ft->frags[(slot + (size_t)i) & ft->frag_mask];
+			if (!f->used)
+				break;
+			if (victim == NULL || f->time_ns < victim->time_ns)
+				victim = f;
+			f = NULL;
+		}
+		if (f == NULL) {
+			f = victim;
+			if (time_ns - f->time_ns <= FRAG_WINDOW_NS)
+				ft->cur->bin.stats.frag_evicted++;
+		}
+	}
+	memcpy(f->src, p->src, 16);
+	memcpy(f->dst, p->dst, 16);
+	f->id = p->frag_id;
+	f->proto = p->frag_proto;
+	f->used = 1;
+	f->has_conn = (uint8_t)has_conn;
+	f->time_ns = time_ns;
+	f->row_key = *row_key;
+	f->conn_key = *conn_key;
+}
+
+/* ------------------------------------------------------------------ API */
+
+struct flowtab *
+flowtab_new(const struct flowtab_config *cfg)
+{
+	struct flowtab *ft = calloc(1, sizeof *ft);
+	size_t frag_slots;
+
+	if (ft == NULL)
+		return NULL;
+	ft->interval = cfg->interval ? cfg->interval : 300;
+	ft->interval_ns = (int64_t)ft->interval * NS_PER_S;
+	ft->max_flows = cfg->max_flows ? cfg->max_flows : 1000000;
+	if (ft->max_flows > UINT32_MAX - 1)
+		ft->max_flows = UINT32_MAX - 1;
+	ft->row_mask = pow2_at_least(ft->max_flows * 2) - 1;
+	ft->max_conns = cfg->max_conns ? cfg->max_conns : ft->max_flows * 2;
+	ft->conn_mask = pow2_at_least(ft->max_conns + ft->max_conns / 3 + 1) - 1;
+	frag_slots = cfg->frag_slots ? cfg->frag_slots : FRAG_SLOTS_DEFAULT;
+	ft->frag_mask = pow2_at_least(frag_slots) - 1;
+	ft->conns = calloc(ft->conn_mask + 1, sizeof *ft->conns);
+	ft->frags = calloc(ft->frag_mask + 1, sizeof *ft->frags);
+	ft->cur = rowtab_new(ft);
+	if (ft->conns == NULL || ft->frags == NULL || ft->cur == NULL) {
+		flowtab_free(ft);
+		return NULL;
+	}
+	ft->next_gen = 1;
+	ft->cur->gen = ft->next_gen++;
+	ft->open_bin = INT64_MIN;
+	ft->purged_bin = INT64_MIN;
+	return ft;
+}
+
+void
+flowtab_free(struct flowtab *ft)
+{
+	struct rowtab *t;
+
+	if (ft == NULL)
+		return;
+	while ((t = ft->spares) != NULL) {
+		ft->spares = t->next_spare;
+		rowtab_free(t);
+	}
+	rowtab_free(ft->cur);
+	free(ft->conns);
+	free(ft->frags);
+	free(ft);
+}
+
+int64_t
+flowtab_bin_of(const struct flowtab *ft, int64_t time_ns)
+{
+	int64_t q = time_ns / ft->interval_ns;
+
+	if (time_ns % ft->interval_ns < 0)
+		q--;
+	return q;
+}
+
+int64_t
+flowtab_open_bin(const struct flowtab *ft)
+{
+	return ft->open_bin;
+}
+
+struct flowtab_stats *
+flowtab_stats(struct flowtab *ft)
+{
+	return &ft->cur->bin.stats;
+}
+
+size_t
+flowtab_conn_count(const struct flowtab *ft)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i <= ft->conn_mask; i++)
+		if (ft->conns[i].used &&
+		    ft->conns[i].last_bin >= ft->open_bin - 1)
+			n++;
+	return n;
+}
+
+/* Count p into the row of connection c (or of key when c is NULL). */
+static int
+count_in(struct flowtab *ft, struct conn *c, const struct flowtab_key *key,
+    const struct parse_packet *p)
+{
+	struct flowtab_row *row;
+	uint32_t idx;
+
+	if (c != NULL && c->gen == ft->cur->gen) {
+		row_count(&ft->cur->rows[c->row], p);
+		return 0;
+	}
+	row = row_get(ft, key, &idx);
+	if (row == NULL)
+		return FLOWTAB_FULL;
+	if (c != NULL) {
+		c->gen = ft->cur->gen;
+		c->row = idx;
+	}
+	row_count(row, p);
+	return 0;
+}
+
+static int
+add_later_fragment(struct flowtab *ft, const struct parse_packet *p,
+    int64_t time_ns)
+{
+	struct frag *f = frag_find(ft, p);
+	struct conn_key ck;
+	struct flowtab_key rk;
+	struct conn *c;
+	int sender_is_a, client_is_a, rc;
+
+	if (f != NULL && time_ns - f->time_ns <= FRAG_WINDOW_NS) {
+		rc = count_in(ft, NULL, &f->row_key, p);
+		if (rc == 0 && f->has_conn &&
+		    (c = conn_find_live(ft, &f->conn_key)) != NULL)
+			c->last_bin = ft->open_bin;
+		return rc;
+	}
+	/* Unmatched: the connection (src, 0, dst, 0, proto, vlan), keep. */
+	conn_key_make(&ck, p->src, 0, p->dst, 0, p, &sender_is_a);
+	c = conn_get(ft, &ck, sender_is_a, 1, &client_is_a);
+	if (c == NULL)
+		ft->cur->bin.stats.conn_overflow++;
+	row_key_from(&rk, &ck, client_is_a);
+	return count_in(ft, c, &rk, p);
+}
+
+int
+flowtab_add(struct flowtab *ft, const struct parse_packet *p, int64_t time_ns)
+{
+	struct conn_key ck;
+	struct flowtab_key rk;
+	struct conn *c;
+	int sender_is_a, client_is_a, rc;
+
+	assert(ft->open_bin != INT64_MIN);
+	if (p->frag == PARSE_FRAG_LATER)
+		rc = add_later_fragment(ft, p, time_ns);
+	else {
+		conn_key_make(&ck, p->src, p->sport, p->dst, p->dport, p,
+		    &sender_is_a);
+		c = conn_get(ft, &ck, sender_is_a, sender_is_client(p),
+		    &client_is_a);
+		if (c != NULL && c->gen == ft->cur->gen) {
+			/* The hot path: the row of this bin is known. */
+			row_count(&ft->cur->rows[c->row], p);
+			rc = 0;
+		} else {
+			if (c == NULL)
+				ft->cur->bin.stats.conn_overflow++;
+			row_key_from(&rk, &ck, client_is_a);
+			rc = count_in(ft, c, &rk, p);
+		}
+		if (rc == 0 && p->frag == PARSE_FRAG_FIRST) {
+			if (c != NULL && c->gen == ft->cur->gen)
+				rk = ft->cur->rows[c->row].key;
+			else
+				row_key_from(&rk, &ck, client_is_a);
+			frag_remember(ft, p, time_ns, &rk, &ck, c != NULL);
+		}
+	}
+	if (rc == 0)
+		ft->cur->bin.stats.ip++;
+	return rc;
+}
+
+struct flowtab_bin *
+flowtab_rotate(struct flowtab *ft, int64_t next)
+{
+	struct rowtab *old = ft->cur, *fresh;
+	int early;
+
+	if (ft->open_bin == INT64_MIN) {
+		ft->open_bin = next;
+		return NULL;
+	}
+	assert(next >= ft->open_bin);
+	early = next == ft->open_bin;
+	if ((fresh = ft->spares) != NULL)
+		ft->spares = fresh->next_spare;
+	else if ((fresh = rowtab_new(ft)) == NULL) {
+		/*
+		 * No memory for a second table: keep counting into this
+		 * one.  Nothing is lost; the bin is written later.
+		 */
+		return NULL;
+	}
+	fresh->gen = ft->next_gen++;
+	if (ft->next_gen == 0)
+		ft->next_gen = 1;
+	memset(&fresh->bin.stats, 0, sizeof fresh->bin.stats);
+	old->bin.ts = ft->open_bin * (int64_t)ft->interval;
+	old->bin.interval = ft->interval;
+	old->bin.nrows = old->nrows;
+	old->bin.rows = old->rows;
+	old->bin.next = NULL;
+	if (early)
+		old->bin.stats.early_writes++;
+	ft->cur = fresh;
+	ft->open_bin = next;
+	/* Forget idle connections while it is cheap to do so. */
+	if (!early && ft->conn_used > ft->max_conns / 2)
+		conn_purge(ft);
+	return &old->bin;
+}
+
+void
+flowtab_bin_release(struct flowtab *ft, struct flowtab_bin *bin)
+{
+	struct rowtab *t = bin->table;
+
+	rowtab_clear(ft, t);
+	t->next_spare = ft->spares;
+	ft->spares = t;
+}
