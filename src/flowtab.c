@@ -760,7 +760,7 @@ flowtab_rotate(struct flowtab *ft, int64_t next)
 		return NULL;
 	}
 	assert(next >= ft->open_bin);
-	early = next == ft->open_bin;
+	early = next == ft->open_bin;	/* table full, or the final write */
 	if ((fresh = ft->spares) != NULL)
 		ft->spares = fresh->next_spare;
 	else if ((fresh = rowtab_new(ft)) == NULL) {
@@ -779,7 +779,7 @@ flowtab_rotate(struct flowtab *ft, int64_t next)
 	old->bin.nrows = old->nrows;
 	old->bin.rows = old->rows;
 	old->bin.next = NULL;
-	if (early)
+	if (early && old->nrows >= ft->max_flows)
 		old->bin.stats.early_writes++;
 	ft->cur = fresh;
 	ft->open_bin = next;

@@ -1,0 +1,227 @@
+/*
+ * flowrecd.c - main() of the flow recorder.
+ *
+ * Parses the command line and runs one of two modes: --read FILE (the
+ * offline reader, offline.c) or the live daemon (daemon.c, with -c FILE
+ * or -i IFACE).  Exit status: 0 done, 1 a runtime failure (the store
+ * could not be written), 2 bad usage, a bad config or a file that is not
+ * a capture.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "offline.h"
+#include "util.h"
+
+#define DEFAULT_DB_DIR	"/var/lib/flowrec"
+
+enum {
+	OPT_READ = 256, OPT_IFACE, OPT_DB, OPT_INTERVAL, OPT_MAX_FLOWS,
+	OPT_NO_PROGRESS
+};
+
+static const struct option long_options[] = {
+	{ "read",	 required_argument, NULL, OPT_READ },
+	{ "iface",	 required_argument, NULL, OPT_IFACE },
+	{ "db",		 required_argument, NULL, OPT_DB },
+	{ "interval",	 required_argument, NULL, OPT_INTERVAL },
+	{ "max-flows",	 required_argument, NULL, OPT_MAX_FLOWS },
+	{ "no-progress", no_argument,	    NULL, OPT_NO_PROGRESS },
+	{ "config",	 required_argument, NULL, 'c' },
+	{ "check",	 no_argument,	    NULL, 't' },
+	{ "interface",	 required_argument, NULL, 'i' },
+	{ "verbose",	 no_argument,	    NULL, 'v' },
+	{ "version",	 no_argument,	    NULL, 'V' },
+	{ "help",	 no_argument,	    NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: flowrecd -c FILE [-t] [-v]           record the configured interfaces\n"
+"       flowrecd -i IFACE --db DIR [-v]      record one interface\n"
+"       flowrecd --read FILE --iface NAME --db DIR [--interval S]\n"
+"                                            record a pcap/pcapng file\n"
+"options:\n"
+"  -c, --config FILE    YAML configuration (see flowrecd.yaml(5))\n"
+"  -t, --check          check the configuration and exit\n"
+"  -i, --interface IF   record IF live without a configuration file\n"
+"      --read FILE      read a capture file instead of an interface\n"
+"      --iface NAME     interface name to store a capture file under\n"
+"      --db DIR         store directory (default " DEFAULT_DB_DIR ")\n"
+"      --interval S     bin length in seconds, divides 86400 (default 300)\n"
+"      --max-flows N    flows per bin before an early write\n"
+"      --no-progress    no progress display while reading a file\n"
+"  -v, --verbose        more logging (repeatable)\n"
+"  -V, --version        print the version and exit\n");
+}
+
+static int
+parse_number(const char *opt, const char *arg, unsigned long long max,
+    unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || *out == 0 ||
+	    *out > max || arg[0] == '-') {
+		fprintf(stderr, "flowrecd: %s: not a number from 1 to %llu: "
+		    "'%s'\n", opt, max, arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+run_read(const char *path, const char *iface, const char *db_dir,
+    uint32_t interval, size_t max_flows, int no_progress)
+{
+	struct offline_options o = { 0 };
+	struct offline_summary s;
+	char *cause = NULL;
+	int rc;
+
+	if (iface == NULL) {
+		fprintf(stderr, "flowrecd: --read needs --iface NAME\n");
+		return 2;
+	}
+	if (iface[0] == '\0' || strchr(iface, '/') != NULL ||
+	    strcmp(iface, ".") == 0 || strcmp(iface, "..") == 0) {
+		fprintf(stderr, "flowrecd: --iface: not a usable interface "
+		    "name: '%s'\n", iface);
+		return 2;
+	}
+	o.path = path;
+	o.iface = iface;
+	o.db_dir = db_dir;
+	o.interval = interval;
+	o.max_flows = max_flows;
+	o.progress = !no_progress && isatty(STDERR_FILENO);
+	rc = offline_run(&o, &s, &cause);
+	if (rc == OFFLINE_REFUSED) {
+		fprintf(stderr, "flowrecd: %s: %s\n", path, cause);
+		free(cause);
+		return 2;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "flowrecd: %s: %s\n", path, cause);
+		free(cause);
+		free(s.note);
+		free(s.linktypes);
+		return 1;
+	}
+	printf("flowrecd: %s: packets=%llu ip=%llu non_ip=%llu malformed=%llu "
+	    "flows=%llu rows=%llu\n", path, (unsigned long long)s.packets,
+	    (unsigned long long)s.ip, (unsigned long long)s.non_ip,
+	    (unsigned long long)s.malformed, (unsigned long long)s.flows,
+	    (unsigned long long)s.rows);
+	if (s.rows_updated)
+		fprintf(stderr, "flowrecd: note: %llu rows added to rows "
+		    "already in the store\n",
+		    (unsigned long long)s.rows_updated);
+	if (s.note)
+		fprintf(stderr, "flowrecd: note: %s\n", s.note);
+	if (s.linktypes)
+		fprintf(stderr, "flowrecd: note: link types not decoded: %s\n",
+		    s.linktypes);
+	free(s.note);
+	free(s.linktypes);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon_options d = { 0 };
+	const char *read_path = NULL, *read_iface = NULL;
+	unsigned long long n;
+	int c, no_progress = 0;
+
+	while ((c = getopt_long(argc, argv, "c:ti:vVh", long_options,
+	    NULL)) != -1) {
+		switch (c) {
+		case OPT_READ:
+			read_path = optarg;
+			break;
+		case OPT_IFACE:
+			read_iface = optarg;
+			break;
+		case OPT_DB:
+			d.db_dir = optarg;
+			break;
+		case OPT_INTERVAL:
+			if (parse_number("--interval", optarg, 86400, &n) != 0)
+				return 2;
+			if (86400 % n != 0) {
+				fprintf(stderr, "flowrecd: --interval: %llu does "
+				    "not divide a day (86400 s)\n", n);
+				return 2;
+			}
+			d.interval = (uint32_t)n;
+			break;
+		case OPT_MAX_FLOWS:
+			if (parse_number("--max-flows", optarg, UINT32_MAX - 1,
+			    &n) != 0)
+				return 2;
+			d.max_flows = (size_t)n;
+			break;
+		case OPT_NO_PROGRESS:
+			no_progress = 1;
+			break;
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 't':
+			d.check_only = 1;
+			break;
+		case 'i':
+			d.iface = optarg;
+			break;
+		case 'v':
+			d.verbose++;
+			break;
+		case 'V':
+			printf("flowrecd %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "flowrecd: unexpected argument '%s'\n",
+		    argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	util_log_open("flowrecd", d.verbose > 0 ? LOG_LEVEL_DEBUG :
+	    LOG_LEVEL_INFO, 0);
+	if (read_path != NULL) {
+		if (d.config_path != NULL || d.iface != NULL || d.check_only) {
+			fprintf(stderr, "flowrecd: --read does not go with "
+			    "-c, -t or -i\n");
+			return 2;
+		}
+		return run_read(read_path, read_iface, d.db_dir ? d.db_dir :
+		    DEFAULT_DB_DIR, d.interval, d.max_flows, no_progress);
+	}
+	if (d.config_path == NULL && d.iface == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	return daemon_run(&d);
+}

@@ -1,0 +1,222 @@
+/*
+ * offline.c - flowrecd --read (see offline.h).
+ *
+ * One pass over the file: each record ticks the clock (the open bin is
+ * the latest bin any record reached, SEMANTICS 8 and 9), is parsed, and is
+ * counted into the flow table; a bin is written when a record reaches a
+ * later one, when the table is full (an early write of the same bin), and
+ * at the end.  Writes are synchronous here: a file has no kernel ring to
+ * overflow, and the writer's cost is measured as part of the run.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capfile.h"
+#include "flowtab.h"
+#include "offline.h"
+#include "parse.h"
+#include "store.h"
+#include "util.h"
+
+#define MAX_LINKTYPES	16
+#define PROGRESS_EVERY	(1u << 16)	/* records between clock checks */
+
+struct offline {
+	const struct offline_options *o;
+	struct offline_summary *s;
+	struct flowtab	*ft;
+	struct store	*store;
+	char		*cause;
+	int		 failed;
+	int		 linktypes[MAX_LINKTYPES];
+	uint64_t	 linktype_packets[MAX_LINKTYPES];
+	uint64_t	 progress_next_ns;
+};
+
+static void
+write_bin(struct offline *r, struct flowtab_bin *bin)
+{
+	struct store_write_result res;
+
+	if (bin == NULL)
+		return;
+	if (!r->failed) {
+		if (store_write_bin(r->store, bin, &res, &r->cause) != 0)
+			r->failed = 1;
+		else {
+			r->s->flows += bin->nrows;
+			r->s->rows += res.rows_new;
+			r->s->rows_updated += res.rows_updated;
+			r->s->bins++;
+		}
+	}
+	flowtab_bin_release(r->ft, bin);
+}
+
+static void
+note_linktype(struct offline *r, int linktype)
+{
+	int i;
+
+	for (i = 0; i < MAX_LINKTYPES; i++) {
+		if (r->linktype_packets[i] != 0 && r->linktypes[i] != linktype)
+			continue;
+		r->linktypes[i] = linktype;
+		r->linktype_packets[i]++;
+		return;
+	}
+}
+
+static char *
+linktypes_text(const struct offline *r)
+{
+	char *text = NULL, *next;
+	int i;
+
+	for (i = 0; i < MAX_LINKTYPES && r->linktype_packets[i] != 0; i++) {
+		next = util_printf("%s%s%d (%llu packets)", text ? text : "",
+		    text ? ", " : "", r->linktypes[i],
+		    (unsigned long long)r->linktype_packets[i]);
+		free(text);
+		text = next;
+	}
+	return text;
+}
+
+static void
+show_progress(struct offline *r, struct capfile *cf, int last)
+{
+	uint64_t now = util_now_ns(), size = capfile_size(cf);
+
+	if (!last && now < r->progress_next_ns)
+		return;
+	r->progress_next_ns = now + 500000000u;
+	if (size > 0)
+		fprintf(stderr, "\rflowrecd: %3d%% %llu packets",
+		    (int)(capfile_offset(cf) * 100 / size),
+		    (unsigned long long)r->s->packets);
+	else
+		fprintf(stderr, "\rflowrecd: %llu packets",
+		    (unsigned long long)r->s->packets);
+	if (last)
+		fputc('\n', stderr);
+}
+
+/* Count one record into the flow table. */
+static void
+count_record(struct offline *r, const struct capfile_record *rec)
+{
+	struct flowtab_stats *st;
+	struct parse_input in;
+	struct parse_packet pkt;
+	enum parse_reason reason;
+	int64_t bin;
+
+	if (rec->has_time) {
+		bin = flowtab_bin_of(r->ft, rec->time_ns);
+		if (flowtab_open_bin(r->ft) == INT64_MIN ||
+		    bin > flowtab_open_bin(r->ft))
+			write_bin(r, flowtab_rotate(r->ft, bin));
+	}
+	st = flowtab_stats(r->ft);
+	st->packets++;
+	r->s->packets++;
+	if (rec->bad || rec->linktype < 0)
+		reason = PARSE_BAD_RECORD;
+	else {
+		in.data = rec->data;
+		in.caplen = rec->caplen;
+		in.wirelen = rec->wirelen;
+		in.linktype = (uint16_t)rec->linktype;
+		in.outgoing = rec->outbound;
+		in.has_vlan_tci = 0;
+		in.vlan_tci = 0;
+		reason = parse_frame(&in, &pkt);
+	}
+	if (reason == PARSE_OK) {
+		if (flowtab_open_bin(r->ft) == INT64_MIN)
+			write_bin(r, flowtab_rotate(r->ft, 0));
+		if (flowtab_add(r->ft, &pkt, rec->time_ns) == FLOWTAB_FULL) {
+			write_bin(r, flowtab_rotate(r->ft,
+			    flowtab_open_bin(r->ft)));
+			(void)flowtab_add(r->ft, &pkt, rec->time_ns);
+		}
+		r->s->ip++;
+		return;
+	}
+	st->reasons[reason]++;
+	if (PARSE_IS_MALFORMED(reason)) {
+		st->malformed++;
+		r->s->malformed++;
+	} else {
+		st->non_ip++;
+		r->s->non_ip++;
+		if (reason == PARSE_NOTIP_LINKTYPE)
+			note_linktype(r, rec->linktype);
+	}
+}
+
+int
+offline_run(const struct offline_options *o, struct offline_summary *s,
+    char **cause)
+{
+	struct flowtab_config cfg = { 0 };
+	struct capfile_record rec;
+	struct offline r;
+	struct capfile *cf;
+	enum capfile_status st;
+	struct flowtab_stats *stats;
+	uint32_t n = 0;
+
+	memset(s, 0, sizeof *s);
+	memset(&r, 0, sizeof r);
+	r.o = o;
+	r.s = s;
+	if ((cf = capfile_open(o->path, cause)) == NULL)
+		return OFFLINE_REFUSED;
+	cfg.interval = o->interval;
+	cfg.max_flows = o->max_flows;
+	r.ft = flowtab_new(&cfg);
+	r.store = store_new(o->db_dir, o->iface);
+	if (r.ft == NULL || r.store == NULL) {
+		capfile_close(cf);
+		flowtab_free(r.ft);
+		store_free(r.store);
+		return util_cause(cause, OFFLINE_STORE_FAILED, "out of memory");
+	}
+	while (!r.failed && (st = capfile_next(cf, &rec)) == CAPFILE_RECORD) {
+		count_record(&r, &rec);
+		if (o->progress && ++n % PROGRESS_EVERY == 0)
+			show_progress(&r, cf, 0);
+	}
+	if (!r.failed && st == CAPFILE_CORRUPT) {
+		/* The rest of the file is unreadable: one malformed record. */
+		stats = flowtab_stats(r.ft);
+		stats->packets++;
+		stats->malformed++;
+		stats->reasons[PARSE_BAD_RECORD]++;
+		s->packets++;
+		s->malformed++;
+		s->truncated = 1;
+		s->note = util_strdup(capfile_error(cf));
+	}
+	if (o->progress)
+		show_progress(&r, cf, 1);
+	/* The open bin is written as is. */
+	if (!r.failed && flowtab_open_bin(r.ft) != INT64_MIN)
+		write_bin(&r, flowtab_rotate(r.ft, flowtab_open_bin(r.ft)));
+	s->linktypes = linktypes_text(&r);
+	capfile_close(cf);
+	flowtab_free(r.ft);
+	store_free(r.store);
+	if (r.failed) {
+		util_cause(cause, OFFLINE_STORE_FAILED, "%s", r.cause);
+		free(r.cause);
+		return OFFLINE_STORE_FAILED;
+	}
+	return 0;
+}

@@ -1,0 +1,48 @@
+/*
+ * offline.h - flowrecd --read: a capture file through parser and flow
+ * table into the store, with the same bins and counters as live capture.
+ *
+ * Called by flowrecd's main().  Reading never stops at a bad packet or a
+ * truncated file; only a file that is not a capture (or cannot be opened)
+ * is refused before anything is written.
+ */
+#ifndef FLOWREC_OFFLINE_H
+#define FLOWREC_OFFLINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct offline_options {
+	const char	*path;		/* the capture file */
+	const char	*iface;		/* interface name for the store */
+	const char	*db_dir;
+	uint32_t	 interval;	/* 0: 300 s */
+	size_t		 max_flows;	/* 0: flowtab's default */
+	int		 progress;	/* show progress on stderr */
+};
+
+struct offline_summary {
+	uint64_t	 packets;
+	uint64_t	 ip;
+	uint64_t	 non_ip;
+	uint64_t	 malformed;
+	uint64_t	 flows;		/* flow table rows handed to the store */
+	uint64_t	 rows;		/* rows new to the store */
+	uint64_t	 rows_updated;	/* rows added to (bin written before) */
+	uint64_t	 bins;		/* bin writes */
+	int		 truncated;	/* the file ended early or was corrupt */
+	char		*note;		/* why it was truncated; caller frees */
+	char		*linktypes;	/* "104 (7 packets)" not decoded; caller frees */
+};
+
+#define OFFLINE_REFUSED		-2	/* not a capture file: exit 2 */
+#define OFFLINE_STORE_FAILED	-1	/* the store failed: exit 1 */
+
+/*
+ * Read o->path into the store.  Returns 0 (the summary is filled, even for
+ * a truncated file), OFFLINE_REFUSED or OFFLINE_STORE_FAILED with *cause.
+ */
+int	offline_run(const struct offline_options *o, struct offline_summary *s,
+	    char **cause);
+
+#endif
