@@ -16,6 +16,7 @@ struct pcapw {
 	int	 ng;
 	int	 big;
 	int	 nsec;
+	int	 modified;	/* pcap records have 24-byte headers */
 	int	 tsexp[16];
 	int	 nifs;
 };
@@ -301,4 +302,191 @@ pcapw_close(struct pcapw *w)
 {
 	fclose(w->f);
 	free(w);
+}
+
+/* Lower-level writing for the capture-file reader's tests (see pcapw.h). */
+
+struct pcapw *
+pcapw_open_raw(const char *path, int big)
+{
+	return wopen(path, big);
+}
+
+void
+pcapw_bytes(struct pcapw *w, const void *data, size_t len)
+{
+	if (len > 0)
+		fwrite(data, 1, len, w->f);
+}
+
+void
+pcapw_u16(struct pcapw *w, uint16_t v)
+{
+	w16(w, v);
+}
+
+void
+pcapw_u32(struct pcapw *w, uint32_t v)
+{
+	w32(w, v);
+}
+
+void
+pcapw_u64(struct pcapw *w, uint64_t v)
+{
+	if (w->big) {
+		w32(w, (uint32_t)(v >> 32));
+		w32(w, (uint32_t)v);
+	} else {
+		w32(w, (uint32_t)v);
+		w32(w, (uint32_t)(v >> 32));
+	}
+}
+
+struct pcapw *
+pcapw_open_pcap_ex(const char *path, uint32_t magic, uint16_t major,
+    uint16_t minor, uint32_t linkfield, int big)
+{
+	struct pcapw *w = wopen(path, big);
+
+	w->nsec = magic == 0xa1b23c4d;
+	w->modified = magic == 0xa1b2cd34;
+	w32(w, magic);
+	w16(w, major);
+	w16(w, minor);
+	w32(w, 0);
+	w32(w, 0);
+	w32(w, 262144);
+	w32(w, linkfield);
+	return w;
+}
+
+void
+pcapw_write_pcap_rec(struct pcapw *w, uint32_t sec, uint32_t frac,
+    uint32_t caplen_field, uint32_t len_field, const uint8_t *data, size_t len)
+{
+	w32(w, sec);
+	w32(w, frac);
+	w32(w, caplen_field);
+	w32(w, len_field);
+	if (w->modified) {
+		w32(w, 0);
+		w32(w, 0);
+	}
+	pcapw_bytes(w, data, len);
+}
+
+void
+pcapw_section(struct pcapw *w, uint16_t major, uint16_t minor)
+{
+	w->ng = 1;
+	w->nifs = 0;
+	w32(w, 0x0a0d0d0a);
+	w32(w, 28);
+	w32(w, 0x1a2b3c4d);
+	w16(w, major);
+	w16(w, minor);
+	w32(w, 0xffffffff);
+	w32(w, 0xffffffff);
+	w32(w, 28);
+}
+
+int
+pcapw_add_interface_ex(struct pcapw *w, int linktype, uint32_t snaplen,
+    int tsresol, int has_offset, int64_t tsoffset)
+{
+	uint32_t blen = 24 + (tsresol >= 0 ? 8 : 0) + (has_offset ? 12 : 0);
+	int id = w->nifs++;
+
+	w32(w, 1);
+	w32(w, blen);
+	w16(w, (uint16_t)linktype);
+	w16(w, 0);
+	w32(w, snaplen);
+	if (tsresol >= 0) {
+		w16(w, 9);
+		w16(w, 1);
+		fputc(tsresol, w->f);
+		fputc(0, w->f);
+		fputc(0, w->f);
+		fputc(0, w->f);
+	}
+	if (has_offset) {
+		w16(w, 14);
+		w16(w, 8);
+		pcapw_u64(w, (uint64_t)tsoffset);
+	}
+	w32(w, 0);
+	w32(w, blen);
+	if (id < 16)
+		w->tsexp[id] = tsresol >= 0 && tsresol < 0x80 ? tsresol : 6;
+	return id;
+}
+
+void
+pcapw_write_pkt_ticks(struct pcapw *w, int type, uint32_t ifid, uint64_t ticks,
+    const uint8_t *data, uint32_t caplen, uint32_t wirelen, uint32_t flags)
+{
+	uint32_t padded = (caplen + 3) & ~3u;
+	uint32_t blen = 32 + padded + (flags ? 12 : 0);
+	uint32_t i;
+
+	w32(w, (uint32_t)type);
+	w32(w, blen);
+	if (type == 2) {
+		w16(w, (uint16_t)ifid);
+		w16(w, 0);
+	} else
+		w32(w, ifid);
+	w32(w, (uint32_t)(ticks >> 32));
+	w32(w, (uint32_t)ticks);
+	w32(w, caplen);
+	w32(w, wirelen);
+	pcapw_bytes(w, data, caplen);
+	for (i = caplen; i < padded; i++)
+		fputc(0, w->f);
+	if (flags) {
+		w16(w, 2);
+		w16(w, 4);
+		w32(w, flags);
+		w32(w, 0);
+	}
+	w32(w, blen);
+}
+
+void
+pcapw_write_spb(struct pcapw *w, const uint8_t *data, uint32_t caplen,
+    uint32_t wirelen)
+{
+	uint32_t padded = (caplen + 3) & ~3u;
+	uint32_t blen = 16 + padded;
+	uint32_t i;
+
+	w32(w, 3);
+	w32(w, blen);
+	w32(w, wirelen);
+	pcapw_bytes(w, data, caplen);
+	for (i = caplen; i < padded; i++)
+		fputc(0, w->f);
+	w32(w, blen);
+}
+
+void
+pcapw_block(struct pcapw *w, uint32_t type, const void *body, size_t len)
+{
+	size_t padded = (len + 3) & ~(size_t)3, i;
+	uint32_t blen = (uint32_t)(12 + padded);
+
+	w32(w, type);
+	w32(w, blen);
+	pcapw_bytes(w, body, len);
+	for (i = len; i < padded; i++)
+		fputc(0, w->f);
+	w32(w, blen);
+}
+
+long
+pcapw_tell(struct pcapw *w)
+{
+	return ftell(w->f);
 }
