@@ -3,12 +3,17 @@
  * capfile.h).
  *
  * Called by the offline reader (flowrecd --read) and the capture-file fuzz
- * target.  The file is seen through one window of bytes: a regular file is
- * mmap()ed whole, memory given to capfile_open_mem() is used in place, and
- * anything else (a pipe, a terminal) is read() into a buffer that slides
- * along the file.  A record is a pointer into the window, so a record costs
- * no copy, no allocation and, on the mmap path, no system call; the only
- * allocations after open are for pcapng interfaces.
+ * target.  The file is seen through one window of bytes: memory given to
+ * capfile_open_mem() is used in place, and a file or pipe is read() into a
+ * buffer that slides along it.  A record is a pointer into the window, so
+ * a record costs no copy, no allocation and no system call (one read() per
+ * 256 KiB); the only allocations after open are for pcapng interfaces and
+ * for growing the buffer to a record larger than it.
+ *
+ * Why not mmap: measured on a 10M-packet 768 MB pcap in the page cache,
+ * walking an mmap()ed file took 0.6 s (page-table setup dominates, with or
+ * without MAP_POPULATE) against 0.1 s for read() into a buffer that stays
+ * in the L2 cache, and the mapping showed up as 750 MB of resident memory.
  *
  * Invariants: pos <= len; base[pos..len) are the bytes not consumed yet
  * and start at file offset base_off + pos; the bytes of the record
@@ -28,7 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,7 +41,7 @@
 
 #define CAPFILE_MAX_CAPLEN	262144		/* libpcap's largest snaplen */
 #define CAPFILE_MAX_BLOCK	(16 * 1024 * 1024)
-#define CAPFILE_BUFSIZE		(1024 * 1024)	/* stream buffer to start with */
+#define CAPFILE_BUFSIZE		(256 * 1024)	/* read buffer to start with */
 #define CAPFILE_NS		1000000000
 
 #define CAPFILE_SHB		0x0a0d0d0a
@@ -82,14 +86,12 @@ struct capfile {
 	uint64_t	 base_off;
 	uint64_t	 size;		/* 0 when unknown (a pipe) */
 
-	int		 fd;		/* stream input, else -1 */
+	int		 fd;		/* read() input, else -1 (memory) */
 	int		 own_fd;
-	int		 eof;		/* stream: read() said end or error */
+	int		 eof;		/* read() said end or error */
 	int		 read_errno;
 	uint8_t		*buf;
 	size_t		 bufsize;
-	void		*map;
-	size_t		 maplen;
 
 	enum capfile_format format;
 	int		 swap;		/* file byte order is not the host's */
@@ -144,7 +146,7 @@ capfile_u64(const struct capfile *cf, const uint8_t *p)
 }
 
 /*
- * Stream input: make n bytes from pos available, sliding the unread bytes
+ * read() input: make n bytes from pos available, sliding the unread bytes
  * to the front of the buffer and growing it if needed.  Returns 1 if they
  * are there, 0 at the end of the input or on a read error (read_errno).
  */
@@ -772,32 +774,6 @@ capfile_open_mem(const uint8_t *buf, size_t len, char **cause)
 	return cf;
 }
 
-/*
- * Map a regular file whole; returns 0, or -1 to read it as a stream
- * instead (empty, too large for the address space, or mmap refused).
- */
-static int
-capfile_map(struct capfile *cf, const struct stat *sb)
-{
-	void	*map;
-
-	if (!S_ISREG(sb->st_mode) || sb->st_size <= 0 ||
-	    (uint64_t)sb->st_size > SIZE_MAX)
-		return -1;
-	map = mmap(NULL, (size_t)sb->st_size, PROT_READ, MAP_PRIVATE, cf->fd,
-	    0);
-	if (map == MAP_FAILED)
-		return -1;
-	/* Read ahead harder; pages behind us may go first. */
-	madvise(map, (size_t)sb->st_size, MADV_SEQUENTIAL);
-	cf->map = map;
-	cf->maplen = (size_t)sb->st_size;
-	cf->base = map;
-	cf->len = cf->maplen;
-	cf->size = cf->maplen;
-	return 0;
-}
-
 struct capfile *
 capfile_open(const char *path, char **cause)
 {
@@ -823,19 +799,16 @@ capfile_open(const char *path, char **cause)
 		util_cause(cause, -1, "%s", strerror(EISDIR));
 		goto fail;
 	}
-	if (capfile_map(cf, &sb) == 0) {
-		if (cf->own_fd)
-			close(cf->fd);
-		cf->fd = -1;
-		cf->own_fd = 0;
-	} else {
-		cf->bufsize = CAPFILE_BUFSIZE;
-		if ((cf->buf = malloc(cf->bufsize)) == NULL) {
-			util_cause(cause, -1, "%s", strerror(ENOMEM));
-			goto fail;
-		}
-		cf->base = cf->buf;
+	if (S_ISREG(sb.st_mode)) {
+		cf->size = (uint64_t)sb.st_size;
+		(void)posix_fadvise(cf->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	}
+	cf->bufsize = CAPFILE_BUFSIZE;
+	if ((cf->buf = malloc(cf->bufsize)) == NULL) {
+		util_cause(cause, -1, "%s", strerror(ENOMEM));
+		goto fail;
+	}
+	cf->base = cf->buf;
 	if (capfile_start(cf, cause) != 0)
 		goto fail;
 	return cf;
@@ -850,8 +823,6 @@ capfile_close(struct capfile *cf)
 {
 	if (cf == NULL)
 		return;
-	if (cf->map != NULL)
-		munmap(cf->map, cf->maplen);
 	if (cf->own_fd)
 		close(cf->fd);
 	free(cf->buf);

@@ -3,8 +3,8 @@
  *
  * Every capture is made here with pcapw (or byte by byte for the odd
  * ones) in a temporary directory, then read three ways: capfile_open() on
- * the file (mmap), capfile_open_mem() on its bytes, and capfile_open() on a
- * pipe fed by a child process (the read() path); the three must agree.
+ * the file, capfile_open_mem() on its bytes, and capfile_open() on a pipe
+ * fed by a child process (no size, short reads); the three must agree.
  * The rules checked are those of ../shared/oracle/README.md and the FILES
  * section of flowtab.py.  When ../shared/pcaps/dev exists, its captures
  * are read too and compared with the packet counts and notes of its
@@ -56,8 +56,8 @@ struct result {
 	uint64_t	 size;
 };
 
-enum mode { MODE_MAP, MODE_MEM, MODE_PIPE };
-static const char *mode_names[] = { "mmap", "memory", "pipe" };
+enum mode { MODE_FILE, MODE_MEM, MODE_PIPE };
+static const char *mode_names[] = { "file", "memory", "pipe" };
 
 static char tmpdir[64];
 static char pathbuf[8][256];
@@ -219,7 +219,7 @@ read_mode(const char *path, enum mode mode, struct result *res)
 
 	memset(res, 0, sizeof *res);
 	switch (mode) {
-	case MODE_MAP:
+	case MODE_FILE:
 		cf = capfile_open(path, &cause);
 		break;
 	case MODE_MEM:
@@ -281,13 +281,13 @@ same_result(const struct result *a, const struct result *b, int pipe)
 		    x->hash != y->hash || x->offset != y->offset)
 			return 0;
 	}
-	/* A pipe has no size; mmap and memory know it. */
+	/* A pipe has no size; a file and memory know it. */
 	return pipe ? b->size == 0 : a->size == b->size;
 }
 
 /*
- * Read path by mmap into res, and check that reading from memory and
- * from a pipe gives the same.
+ * Read the file at path into res, and check that reading it from memory
+ * and from a pipe gives the same.
  */
 static void
 read_all(const char *path, struct result *res)
@@ -295,11 +295,11 @@ read_all(const char *path, struct result *res)
 	struct result	other;
 	enum mode	mode;
 
-	read_mode(path, MODE_MAP, res);
+	read_mode(path, MODE_FILE, res);
 	for (mode = MODE_MEM; mode <= MODE_PIPE; mode++) {
 		read_mode(path, mode, &other);
 		ok(same_result(res, &other, mode == MODE_PIPE),
-		    "%s: read from %s as from mmap", strrchr(path, '/') + 1,
+		    "%s: read from %s as from the file", strrchr(path, '/') + 1,
 		    mode_names[mode]);
 		result_free(&other);
 	}
