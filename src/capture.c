@@ -1,0 +1,820 @@
+/*
+ * capture.c - one interface's live recording (see capture.h).
+ *
+ * Life of a capture:
+ *   WAITING  no socket: the interface is missing (or could not be opened);
+ *            the housekeeping timer tries again every second.
+ *   RUNNING  socket, ring and uv_poll open.  Each block the kernel retired
+ *            (TP_STATUS_USER) is walked in place with ring.c, each frame
+ *            parsed and counted, and the block handed back.
+ *   DRAINING capture_stop(): a reject-all filter stops new packets; the
+ *            ring is walked until every packet the kernel reports delivered
+ *            (tp_packets - tp_drops) has been seen, or a deadline passes.
+ *   CLOSING  the open bin is written, the writer flushed, the handles closed.
+ *
+ * Time bins follow packet time: a frame stamped past the open bin rotates
+ * the flow table (O(1)) and the frozen bin goes to the writer.  The
+ * housekeeping timer rotates by the wall clock when no packet did, a little
+ * after the bin's end (the ring's retire timeout plus a second), so a
+ * silent interface still gets its bins written.  PACKET_STATISTICS resets
+ * on every read: each read is added to the open bin's counters and to the
+ * capture's monotonic totals.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "flowtab.h"
+#include "parse.h"
+#include "ring.h"
+#include "util.h"
+
+#define NS_PER_S		1000000000LL
+#define TICK_MS			1000	/* housekeeping */
+#define DRAIN_TICK_MS		10
+#define FRAME_SIZE		2048	/* tp_frame_size: unused by V3 walks */
+
+enum capture_state {
+	CAPTURE_WAITING,
+	CAPTURE_RUNNING,
+	CAPTURE_DRAINING,
+	CAPTURE_CLOSING
+};
+
+/* One open packet socket and its ring; freed in the poll close callback. */
+struct capture_sock {
+	uv_poll_t	 poll;
+	int		 fd;
+	int		 ifindex;
+	int		 linktype;	/* PARSE_LINK_* */
+	uint8_t		*ring;
+	size_t		 ring_len;
+	uint32_t	 block_size;
+	uint32_t	 block_count;
+	uint32_t	 block;		/* next block to look at */
+	uint64_t	 delivered;	/* tp_packets - tp_drops of this socket */
+	uint64_t	 walked;	/* frames walked on this socket */
+	struct capture	*c;
+};
+
+struct capture {
+	uv_loop_t	*loop;
+	struct conf_iface cfg;		/* cfg.name owned */
+	uint32_t	 interval;
+	struct flowtab	*ft;
+	struct writer	*writer;
+	struct capture_sock *sock;	/* NULL unless RUNNING/DRAINING */
+	uv_timer_t	 timer;
+	enum capture_state state;
+
+	int64_t		 next_bin_ns;	/* packets from here rotate */
+	int		 missing_logged;
+	int		 last_open_err;
+
+	struct capture_stats st;
+	uint64_t	 lost_logged;
+
+	uint64_t	 drain_deadline_ns;
+	uint32_t	 write_deadline_ms;
+	void		(*done)(void *, const char *, const struct capture_stats *);
+	void		*done_arg;
+};
+
+static void	capture_tick(uv_timer_t *);
+static void	capture_sock_close(struct capture *);
+
+/* ------------------------------------------------------------ BPF */
+
+/* Labels of the filter; the VLAN steps each get one. */
+enum {
+	LB_ACCEPT, LB_REJECT, LB_PPPOE, LB_MPLS, LB_BOS, LB_TAG0
+};
+#define BPF_TAGS	8	/* VLAN tags walked in the frame data */
+#define BPF_LABELS	8	/* MPLS labels walked */
+#define LB_COUNT	(LB_TAG0 + BPF_TAGS)
+#define LB_NEXT		(-1)
+
+struct bpf_asm {
+	struct sock_filter *p;
+	size_t		 n;
+	int		 jt[CAPTURE_BPF_MAX], jf[CAPTURE_BPF_MAX];
+	int		 label[LB_COUNT];
+};
+
+static void
+bpf_emit(struct bpf_asm *a, uint16_t code, uint32_t k, int jt, int jf)
+{
+	if (a->n >= CAPTURE_BPF_MAX)
+		return;
+	a->p[a->n].code = code;
+	a->p[a->n].k = k;
+	a->p[a->n].jt = a->p[a->n].jf = 0;
+	a->jt[a->n] = jt;
+	a->jf[a->n] = jf;
+	a->n++;
+}
+
+static void
+bpf_label(struct bpf_asm *a, int label)
+{
+	a->label[label] = (int)a->n;
+}
+
+/* Resolve the jumps; 0 when one does not fit in 8 bits. */
+static int
+bpf_resolve(struct bpf_asm *a)
+{
+	size_t i;
+	int d;
+
+	if (a->n >= CAPTURE_BPF_MAX)
+		return 0;
+	for (i = 0; i < a->n; i++) {
+		if (a->jt[i] != LB_NEXT) {
+			d = a->label[a->jt[i]] - (int)i - 1;
+			if (d < 0 || d > 255)
+				return 0;
+			a->p[i].jt = (uint8_t)d;
+		}
+		if (a->jf[i] != LB_NEXT) {
+			d = a->label[a->jf[i]] - (int)i - 1;
+			if (d < 0 || d > 255)
+				return 0;
+			a->p[i].jf = (uint8_t)d;
+		}
+		if (a->p[i].code == (BPF_JMP | BPF_JA)) {
+			/* ja: the target is in k, 32 bits. */
+			a->p[i].k = (uint32_t)(a->label[a->jt[i]] - (int)i - 1);
+			a->p[i].jt = 0;
+		}
+	}
+	return 1;
+}
+
+size_t
+capture_bpf_build(int linktype, uint32_t snaplen, struct sock_filter *prog)
+{
+	struct bpf_asm a;
+	int i;
+
+	memset(&a, 0, sizeof a);
+	a.p = prog;
+	if (linktype == PARSE_LINK_RAW) {
+		bpf_emit(&a, BPF_LD | BPF_B | BPF_ABS, 0, LB_NEXT, LB_NEXT);
+		bpf_emit(&a, BPF_ALU | BPF_AND | BPF_K, 0xf0, LB_NEXT, LB_NEXT);
+		bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, 0x40, LB_ACCEPT, LB_NEXT);
+		bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, 0x60, LB_ACCEPT,
+		    LB_REJECT);
+	} else {
+		/*
+		 * X is the offset of the EtherType.  The kernel has already
+		 * moved an outer 802.1Q/802.1ad tag out of the frame (into
+		 * tp_vlan_tci) for received packets and for sent ones with
+		 * VLAN offload; tags still in the frame are walked here.
+		 */
+		bpf_emit(&a, BPF_LDX | BPF_IMM, 12, LB_NEXT, LB_NEXT);
+		for (i = 0; i < BPF_TAGS; i++) {
+			bpf_emit(&a, BPF_LD | BPF_H | BPF_IND, 0, LB_NEXT,
+			    LB_NEXT);
+			bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP,
+			    LB_ACCEPT, LB_NEXT);
+			bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6,
+			    LB_ACCEPT, LB_NEXT);
+			bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_PPP_SES,
+			    LB_PPPOE, LB_NEXT);
+			bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_MPLS_UC,
+			    LB_MPLS, LB_NEXT);
+			bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_MPLS_MC,
+			    LB_MPLS, LB_NEXT);
+			bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_8021Q,
+			    LB_TAG0 + i, LB_NEXT);
+			bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_8021AD,
+			    LB_TAG0 + i, LB_NEXT);
+			bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_QINQ1,
+			    LB_TAG0 + i, LB_NEXT);
+			bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_QINQ2,
+			    LB_TAG0 + i, LB_REJECT);
+			bpf_label(&a, LB_TAG0 + i);
+			bpf_emit(&a, BPF_MISC | BPF_TXA, 0, LB_NEXT, LB_NEXT);
+			bpf_emit(&a, BPF_ALU | BPF_ADD | BPF_K, 4, LB_NEXT,
+			    LB_NEXT);
+			bpf_emit(&a, BPF_MISC | BPF_TAX, 0, LB_NEXT, LB_NEXT);
+		}
+		/* Deeper stacks: let the parser decide and count. */
+		bpf_emit(&a, BPF_JMP | BPF_JA, 0, LB_ACCEPT, LB_NEXT);
+
+		/* PPPoE session: 6-byte header, then the PPP protocol. */
+		bpf_label(&a, LB_PPPOE);
+		bpf_emit(&a, BPF_LD | BPF_H | BPF_IND, 8, LB_NEXT, LB_NEXT);
+		bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, 0x0021, LB_ACCEPT,
+		    LB_NEXT);
+		bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, 0x0057, LB_ACCEPT,
+		    LB_REJECT);
+
+		/* MPLS: labels at X+2, bottom of stack in byte X+4 bit 0. */
+		bpf_label(&a, LB_MPLS);
+		for (i = 0; i < BPF_LABELS; i++) {
+			bpf_emit(&a, BPF_LD | BPF_B | BPF_IND, 4, LB_NEXT,
+			    LB_NEXT);
+			bpf_emit(&a, BPF_JMP | BPF_JSET | BPF_K, 1, LB_BOS,
+			    LB_NEXT);
+			bpf_emit(&a, BPF_MISC | BPF_TXA, 0, LB_NEXT, LB_NEXT);
+			bpf_emit(&a, BPF_ALU | BPF_ADD | BPF_K, 4, LB_NEXT,
+			    LB_NEXT);
+			bpf_emit(&a, BPF_MISC | BPF_TAX, 0, LB_NEXT, LB_NEXT);
+		}
+		bpf_emit(&a, BPF_JMP | BPF_JA, 0, LB_ACCEPT, LB_NEXT);
+		bpf_label(&a, LB_BOS);
+		bpf_emit(&a, BPF_LD | BPF_B | BPF_IND, 6, LB_NEXT, LB_NEXT);
+		bpf_emit(&a, BPF_ALU | BPF_AND | BPF_K, 0xf0, LB_NEXT, LB_NEXT);
+		bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, 0x40, LB_ACCEPT, LB_NEXT);
+		bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, 0x60, LB_ACCEPT,
+		    LB_REJECT);
+	}
+	bpf_label(&a, LB_ACCEPT);
+	bpf_emit(&a, BPF_RET | BPF_K, snaplen, LB_NEXT, LB_NEXT);
+	bpf_label(&a, LB_REJECT);
+	bpf_emit(&a, BPF_RET | BPF_K, 0, LB_NEXT, LB_NEXT);
+	if (!bpf_resolve(&a))
+		return 0;
+	return a.n;
+}
+
+/* ------------------------------------------------------ the packet path */
+
+static void
+capture_rotate(struct capture *c, int64_t next)
+{
+	struct flowtab_bin *b;
+
+	b = flowtab_rotate(c->ft, next);
+	if (b == NULL) {
+		/* No memory for a fresh table: keep counting in this one. */
+		c->next_bin_ns = INT64_MAX;
+		return;
+	}
+	writer_push(c->writer, b);
+	c->next_bin_ns = (flowtab_open_bin(c->ft) + 1) *
+	    (int64_t)c->interval * NS_PER_S;
+}
+
+static void
+capture_walk_block(struct capture *c, struct capture_sock *s,
+    const uint8_t *blk)
+{
+	struct ring_walk w;
+	struct ring_pkt p;
+	struct parse_input in;
+	struct parse_packet pp;
+	struct flowtab_stats *st = flowtab_stats(c->ft);
+	enum ring_status rs;
+	enum parse_reason r;
+	int64_t bin;
+
+	memset(&in, 0, sizeof in);
+	in.linktype = (uint16_t)s->linktype;
+	rs = ring_walk_init(&w, blk, s->block_size);
+	while (rs == RING_PKT && (rs = ring_walk_next(&w, &p)) == RING_PKT) {
+		s->walked++;
+		c->st.frames++;
+		if (p.ts_ns >= c->next_bin_ns) {
+			bin = flowtab_bin_of(c->ft, p.ts_ns);
+			if (bin > flowtab_open_bin(c->ft))
+				capture_rotate(c, bin);
+			st = flowtab_stats(c->ft);
+		}
+		st->packets++;
+		if (p.bad) {
+			st->malformed++;
+			st->reasons[PARSE_BAD_RECORD]++;
+			continue;
+		}
+		in.data = p.data;
+		in.caplen = p.caplen;
+		in.wirelen = p.wirelen;
+		in.outgoing = p.outgoing;
+		in.has_vlan_tci = p.has_vlan_tci;
+		in.vlan_tci = p.vlan_tci;
+		r = parse_frame(&in, &pp);
+		if (r != PARSE_OK) {
+			st->reasons[r]++;
+			if (PARSE_IS_MALFORMED(r))
+				st->malformed++;
+			else
+				st->non_ip++;
+			continue;
+		}
+		if (flowtab_add(c->ft, &pp, p.ts_ns) == FLOWTAB_FULL) {
+			/* Write the bin early and count the packet anew. */
+			capture_rotate(c, flowtab_open_bin(c->ft));
+			st = flowtab_stats(c->ft);
+			if (flowtab_add(c->ft, &pp, p.ts_ns) == FLOWTAB_FULL) {
+				c->st.lost_no_memory++;
+				continue;
+			}
+		}
+		c->st.ip++;
+	}
+	if (rs == RING_CORRUPT)
+		c->st.corrupt_blocks++;
+}
+
+/* Walk every block the kernel has handed over; at most one ring's worth. */
+static void
+capture_drain_ring(struct capture *c)
+{
+	struct capture_sock *s = c->sock;
+	struct tpacket_block_desc *bd;
+	uint32_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->block_count; i++) {
+		bd = (void *)(s->ring + (size_t)s->block * s->block_size);
+		if ((__atomic_load_n(&bd->hdr.bh1.block_status,
+		    __ATOMIC_ACQUIRE) & TP_STATUS_USER) == 0)
+			break;
+		capture_walk_block(c, s, (const uint8_t *)bd);
+		/* No pointer into this block survives this line. */
+		__atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL,
+		    __ATOMIC_RELEASE);
+		s->block = (s->block + 1) % s->block_count;
+	}
+}
+
+/* Add the kernel's counters since the last read to the totals and the bin. */
+static void
+capture_read_kstats(struct capture *c)
+{
+	struct tpacket_stats_v3 ks;
+	struct flowtab_stats *st;
+	socklen_t len = sizeof ks;
+
+	if (c->sock == NULL)
+		return;
+	memset(&ks, 0, sizeof ks);
+	if (getsockopt(c->sock->fd, SOL_PACKET, PACKET_STATISTICS, &ks,
+	    &len) != 0)
+		return;
+	st = flowtab_stats(c->ft);
+	st->kernel_packets += ks.tp_packets;
+	st->kernel_drops += ks.tp_drops;
+	st->kernel_freezes += ks.tp_freeze_q_cnt;
+	c->st.kernel_packets += ks.tp_packets;
+	c->st.kernel_drops += ks.tp_drops;
+	c->st.kernel_freezes += ks.tp_freeze_q_cnt;
+	c->sock->delivered += ks.tp_packets - ks.tp_drops;
+	if (ks.tp_drops != 0)
+		log_warn("%s: the kernel dropped %u packets (ring full)",
+		    c->cfg.name, ks.tp_drops);
+}
+
+/* ------------------------------------------------------- open and close */
+
+static int
+capture_linktype(int fd, const char *name, int *linktype, const char **what)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof ifr);
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) != 0)
+		return -errno;
+	switch (ifr.ifr_hwaddr.sa_family) {
+	case ARPHRD_ETHER:
+		*linktype = PARSE_LINK_ETHERNET;
+		*what = "ethernet";
+		return 0;
+	case ARPHRD_LOOPBACK:
+		*linktype = PARSE_LINK_ETHERNET;
+		*what = "loopback";
+		return 0;
+	case ARPHRD_NONE:
+	case ARPHRD_PPP:
+	case ARPHRD_RAWIP:
+	case ARPHRD_TUNNEL:
+	case ARPHRD_TUNNEL6:
+	case ARPHRD_SIT:
+	case ARPHRD_IPGRE:
+		*linktype = PARSE_LINK_RAW;
+		*what = "raw IP";
+		return 0;
+	}
+	return -EPROTONOSUPPORT;
+}
+
+static void
+capture_poll_cb(uv_poll_t *h, int status, int events)
+{
+	struct capture_sock *s = h->data;
+	struct capture *c = s->c;
+	socklen_t len;
+	int err = 0;
+
+	(void)events;
+	capture_drain_ring(c);
+	if (status >= 0)
+		return;
+
+	/* POLLERR: the interface went down or away (sk_err is ENETDOWN). */
+	len = sizeof err;
+	getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if ((int)if_nametoindex(c->cfg.name) != s->ifindex) {
+		log_warn("%s: interface is gone (%s); waiting for it to return",
+		    c->cfg.name, strerror(err ? err : ENXIO));
+		capture_read_kstats(c);
+		capture_sock_close(c);
+		c->state = CAPTURE_WAITING;
+		c->missing_logged = 1;
+		return;
+	}
+	log_warn("%s: %s; capture resumes when it is up again", c->cfg.name,
+	    strerror(err ? err : ENETDOWN));
+	/* The kernel re-attaches the socket on NETDEV_UP. */
+	uv_poll_start(&s->poll, UV_READABLE, capture_poll_cb);
+}
+
+static void
+capture_sock_closed(uv_handle_t *h)
+{
+	struct capture_sock *s = h->data;
+
+	if (s->ring != NULL)
+		munmap(s->ring, s->ring_len);
+	close(s->fd);
+	free(s);
+}
+
+static void
+capture_sock_close(struct capture *c)
+{
+	struct capture_sock *s = c->sock;
+
+	if (s == NULL)
+		return;
+	c->sock = NULL;
+	uv_poll_stop(&s->poll);
+	uv_close((uv_handle_t *)&s->poll, capture_sock_closed);
+}
+
+/* Log an open failure once per distinct error, then retry quietly. */
+static void
+capture_open_failed(struct capture *c, int err, const char *what)
+{
+	if (c->last_open_err != err)
+		log_error("%s: %s: %s; retrying every %d s", c->cfg.name, what,
+		    strerror(-err), TICK_MS / 1000);
+	c->last_open_err = err;
+}
+
+static int
+capture_open(struct capture *c)
+{
+	struct sock_filter prog[CAPTURE_BPF_MAX];
+	struct sock_fprog fprog;
+	struct tpacket_req3 req;
+	struct packet_mreq mr;
+	struct sockaddr_ll sll;
+	struct capture_sock *s;
+	const char *what = "ethernet", *lockmsg = "locked";
+	int fd, ifindex, v, linktype = 0, err, flags;
+	size_t n;
+
+	ifindex = (int)if_nametoindex(c->cfg.name);
+	if (ifindex == 0) {
+		if (!c->missing_logged)
+			log_warn("%s: no such interface; waiting for it",
+			    c->cfg.name);
+		c->missing_logged = 1;
+		return -ENODEV;
+	}
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		err = -errno;
+		capture_open_failed(c, err, "packet socket");
+		return err;
+	}
+	if ((err = capture_linktype(fd, c->cfg.name, &linktype, &what)) != 0) {
+		capture_open_failed(c, err, "link type");
+		goto fail;
+	}
+	v = TPACKET_V3;
+	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) != 0) {
+		err = -errno;
+		capture_open_failed(c, err, "TPACKET_V3");
+		goto fail;
+	}
+	n = capture_bpf_build(linktype, c->cfg.snaplen, prog);
+	fprog.len = (unsigned short)n;
+	fprog.filter = prog;
+	if (n == 0 || setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog,
+	    sizeof fprog) != 0) {
+		err = n == 0 ? -EINVAL : -errno;
+		capture_open_failed(c, err, "kernel filter");
+		goto fail;
+	}
+	memset(&req, 0, sizeof req);
+	req.tp_block_size = c->cfg.block_size;
+	req.tp_block_nr = c->cfg.block_count;
+	req.tp_frame_size = FRAME_SIZE;
+	req.tp_frame_nr = (c->cfg.block_size / FRAME_SIZE) *
+	    c->cfg.block_count;
+	req.tp_retire_blk_tov = c->cfg.retire_ms;
+	if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0) {
+		err = -errno;
+		capture_open_failed(c, err, "RX ring");
+		goto fail;
+	}
+	s = calloc(1, sizeof *s);
+	if (s == NULL) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	s->fd = fd;
+	s->c = c;
+	s->ifindex = ifindex;
+	s->linktype = linktype;
+	s->block_size = c->cfg.block_size;
+	s->block_count = c->cfg.block_count;
+	s->ring_len = (size_t)s->block_size * s->block_count;
+	flags = MAP_SHARED | MAP_POPULATE;
+	s->ring = mmap(NULL, s->ring_len, PROT_READ | PROT_WRITE,
+	    flags | MAP_LOCKED, fd, 0);
+	if (s->ring == MAP_FAILED) {
+		lockmsg = "not locked: raise RLIMIT_MEMLOCK or grant "
+		    "CAP_IPC_LOCK";
+		s->ring = mmap(NULL, s->ring_len, PROT_READ | PROT_WRITE,
+		    flags, fd, 0);
+	}
+	if (s->ring == MAP_FAILED) {
+		err = -errno;
+		s->ring = NULL;
+		free(s);
+		capture_open_failed(c, err, "mmap of the ring");
+		goto fail;
+	}
+	if (c->cfg.promisc) {
+		memset(&mr, 0, sizeof mr);
+		mr.mr_ifindex = ifindex;
+		mr.mr_type = PACKET_MR_PROMISC;
+		if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
+		    sizeof mr) != 0)
+			log_warn("%s: promiscuous mode: %s", c->cfg.name,
+			    strerror(errno));
+	}
+	memset(&sll, 0, sizeof sll);
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = ifindex;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof sll) != 0) {
+		err = -errno;
+		munmap(s->ring, s->ring_len);
+		free(s);
+		capture_open_failed(c, err, "bind");
+		goto fail;
+	}
+	uv_poll_init(c->loop, &s->poll, fd);
+	s->poll.data = s;
+	uv_poll_start(&s->poll, UV_READABLE, capture_poll_cb);
+	c->sock = s;
+	c->state = CAPTURE_RUNNING;
+	c->missing_logged = 0;
+	c->last_open_err = 0;
+	c->st.opens++;
+	log_info("%s: recording (ifindex %d, %s, ring %u x %u bytes %s, "
+	    "snaplen %u, promisc %s)", c->cfg.name, ifindex, what,
+	    s->block_count, s->block_size, lockmsg, c->cfg.snaplen,
+	    c->cfg.promisc ? "on" : "off");
+	return 0;
+
+fail:
+	close(fd);
+	return err;
+}
+
+/* ---------------------------------------------------------- housekeeping */
+
+static int64_t
+capture_now_real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+static void
+capture_stopped(uv_handle_t *h)
+{
+	struct capture *c = h->data;
+
+	flowtab_free(c->ft);
+	if (c->done != NULL)
+		c->done(c->done_arg, c->cfg.name, &c->st);
+	free(c->cfg.name);
+	free(c);
+}
+
+static void
+capture_writer_done(void *arg, const struct writer_stats *ws)
+{
+	struct capture *c = arg;
+
+	c->st.writer = *ws;
+	c->writer = NULL;
+	uv_close((uv_handle_t *)&c->timer, capture_stopped);
+}
+
+static void
+capture_finish(struct capture *c)
+{
+	int64_t open = flowtab_open_bin(c->ft);
+
+	capture_read_kstats(c);
+	capture_sock_close(c);
+	c->state = CAPTURE_CLOSING;
+	uv_timer_stop(&c->timer);
+	/* The open bin, as it is (SEMANTICS 8). */
+	if (open != INT64_MIN)
+		capture_rotate(c, open);
+	writer_close(c->writer, c->write_deadline_ms, capture_writer_done, c);
+}
+
+static void
+capture_tick(uv_timer_t *t)
+{
+	struct capture *c = t->data;
+	int64_t now, open, grace;
+
+	switch (c->state) {
+	case CAPTURE_WAITING:
+		capture_open(c);
+		break;
+	case CAPTURE_RUNNING:
+		capture_drain_ring(c);
+		capture_read_kstats(c);
+		if ((int)if_nametoindex(c->cfg.name) != c->sock->ifindex) {
+			log_warn("%s: interface is gone; waiting for it to "
+			    "return", c->cfg.name);
+			capture_sock_close(c);
+			c->state = CAPTURE_WAITING;
+			c->missing_logged = 1;
+		}
+		break;
+	case CAPTURE_DRAINING:
+		capture_drain_ring(c);
+		capture_read_kstats(c);
+		if (c->sock == NULL || c->sock->walked >= c->sock->delivered ||
+		    util_now_ns() >= c->drain_deadline_ns) {
+			if (c->sock != NULL &&
+			    c->sock->walked < c->sock->delivered)
+				log_warn("%s: %llu packets still in the ring at "
+				    "the drain deadline", c->cfg.name,
+				    (unsigned long long)(c->sock->delivered -
+				    c->sock->walked));
+			capture_finish(c);
+		}
+		return;
+	case CAPTURE_CLOSING:
+		return;
+	}
+
+	/* A silent interface: rotate by the wall clock after a grace time. */
+	now = capture_now_real_ns();
+	open = flowtab_open_bin(c->ft);
+	grace = (int64_t)c->cfg.retire_ms * 1000000 + NS_PER_S;
+	if (flowtab_bin_of(c->ft, now - grace) > open)
+		capture_rotate(c, flowtab_bin_of(c->ft, now - grace));
+	else if (c->next_bin_ns == INT64_MAX)
+		c->next_bin_ns = (open + 1) * (int64_t)c->interval * NS_PER_S;
+	if (c->st.lost_no_memory != c->lost_logged) {
+		log_error("%s: %llu packets not counted: flow table full and "
+		    "no memory for another", c->cfg.name,
+		    (unsigned long long)(c->st.lost_no_memory - c->lost_logged));
+		c->lost_logged = c->st.lost_no_memory;
+	}
+}
+
+/* ------------------------------------------------------------------ API */
+
+struct capture *
+capture_new(uv_loop_t *loop, const struct conf *conf,
+    const struct conf_iface *ifc)
+{
+	struct flowtab_config fc;
+	struct writer_config wc;
+	struct capture *c;
+
+	c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return NULL;
+	c->loop = loop;
+	c->cfg = *ifc;
+	c->cfg.name = util_strdup(ifc->name);
+	c->interval = conf->interval;
+	memset(&fc, 0, sizeof fc);
+	fc.interval = conf->interval;
+	fc.max_flows = ifc->max_flows;
+	c->ft = flowtab_new(&fc);
+	if (c->ft == NULL) {
+		log_error("%s: no memory for a flow table of %u flows",
+		    ifc->name, ifc->max_flows);
+		goto fail;
+	}
+	memset(&wc, 0, sizeof wc);
+	wc.max_rows = conf->queue_rows;
+	wc.retry_min_ms = 500;
+	wc.retry_max_ms = 30000;
+	c->writer = writer_new(loop, conf->db_path, ifc->name, c->ft, &wc);
+	if (c->writer == NULL) {
+		log_error("%s: cannot create a store under %s", ifc->name,
+		    conf->db_path);
+		goto fail;
+	}
+	/* The first rotation opens the bin of the wall clock. */
+	flowtab_rotate(c->ft, flowtab_bin_of(c->ft, capture_now_real_ns()));
+	c->next_bin_ns = (flowtab_open_bin(c->ft) + 1) *
+	    (int64_t)c->interval * NS_PER_S;
+	uv_timer_init(loop, &c->timer);
+	c->timer.data = c;
+	c->state = CAPTURE_WAITING;
+	capture_open(c);
+	uv_timer_start(&c->timer, capture_tick, TICK_MS, TICK_MS);
+	return c;
+
+fail:
+	flowtab_free(c->ft);
+	free(c->cfg.name);
+	free(c);
+	return NULL;
+}
+
+void
+capture_stop(struct capture *c, uint32_t write_deadline_ms,
+    void (*done)(void *, const char *, const struct capture_stats *),
+    void *arg)
+{
+	static struct sock_filter reject = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog fprog = { 1, &reject };
+
+	c->done = done;
+	c->done_arg = arg;
+	c->write_deadline_ms = write_deadline_ms;
+	if (c->state != CAPTURE_RUNNING) {
+		capture_finish(c);
+		return;
+	}
+	/*
+	 * No new packets from here on; what the kernel already put in the
+	 * ring is walked, including the block it is filling, which its
+	 * retire timer hands over within retire_ms.
+	 */
+	if (setsockopt(c->sock->fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog,
+	    sizeof fprog) != 0)
+		log_warn("%s: cannot stop the kernel filter: %s", c->cfg.name,
+		    strerror(errno));
+	c->state = CAPTURE_DRAINING;
+	c->drain_deadline_ns = util_now_ns() +
+	    ((uint64_t)c->cfg.retire_ms * 2 + 1000) * 1000000;
+	capture_drain_ring(c);
+	uv_timer_start(&c->timer, capture_tick, 0, DRAIN_TICK_MS);
+}
+
+const char *
+capture_name(const struct capture *c)
+{
+	return c->cfg.name;
+}
+
+const struct conf_iface *
+capture_conf(const struct capture *c)
+{
+	return &c->cfg;
+}
+
+void
+capture_get_stats(const struct capture *c, struct capture_stats *st)
+{
+	*st = c->st;
+	if (c->writer != NULL)
+		writer_get_stats(c->writer, &st->writer);
+}
+
+int
+capture_is_open(const struct capture *c)
+{
+	return c->sock != NULL;
+}

@@ -1,0 +1,75 @@
+/*
+ * capture.h - record one interface: AF_PACKET TPACKET_V3 ring -> flow table
+ * -> writer, on the daemon's libuv loop.
+ *
+ * Created and stopped by daemon.c.  Per interface: a packet socket with a
+ * kernel filter that passes only IPv4/IPv6 (Ethernet with any VLAN tags,
+ * PPPoE session, MPLS; raw IP; loopback), an mmap'ed RX ring driven by a
+ * uv_poll, a flow table rotated by packet time (and by the wall clock when
+ * the interface is silent) and a writer that stores frozen bins on worker
+ * threads.  A missing or vanished interface is logged and retried by
+ * timer.  Nothing here logs per packet; ring memory is only read between
+ * TP_STATUS_USER and the hand-back of its block.
+ */
+#ifndef FLOWREC_CAPTURE_H
+#define FLOWREC_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "conf.h"
+#include "writer.h"
+
+/* Monotonic totals of one interface since its capture started. */
+struct capture_stats {
+	uint64_t	 kernel_packets;	/* tp_packets (drops included) */
+	uint64_t	 kernel_drops;
+	uint64_t	 kernel_freezes;
+	uint64_t	 frames;		/* walked in the ring */
+	uint64_t	 ip;			/* counted into flows */
+	uint64_t	 corrupt_blocks;	/* ring blocks that lied */
+	uint64_t	 lost_no_memory;	/* table full, no spare table */
+	uint64_t	 opens;			/* successful (re)opens */
+	struct writer_stats writer;
+};
+
+struct capture;
+
+/*
+ * Start recording ifc (settings copied).  db_path, interval and queue_rows
+ * come from conf.  The interface need not exist yet.  Returns NULL when
+ * memory for the flow table or the store is missing (logged).
+ */
+struct capture	*capture_new(uv_loop_t *, const struct conf *,
+		    const struct conf_iface *ifc);
+
+/*
+ * Stop: stop the kernel from adding packets, walk what is in the ring,
+ * write the open bin and everything queued (a failing store is given
+ * write_deadline_ms), close every handle, free the capture and call
+ * done(arg, name, stats).  name and stats are valid during the call.
+ */
+void		 capture_stop(struct capture *, uint32_t write_deadline_ms,
+		    void (*done)(void *, const char *,
+		    const struct capture_stats *), void *arg);
+
+const char	*capture_name(const struct capture *);
+const struct conf_iface *capture_conf(const struct capture *);
+void		 capture_get_stats(const struct capture *, struct capture_stats *);
+
+/* 1 when recording (socket open); for tests and status. */
+int		 capture_is_open(const struct capture *);
+
+/*
+ * The kernel filter for a link type (PARSE_LINK_ETHERNET or
+ * PARSE_LINK_RAW), keeping snaplen bytes; returns the number of
+ * instructions written to prog (room for CAPTURE_BPF_MAX).
+ */
+#define CAPTURE_BPF_MAX	256
+struct sock_filter;
+size_t		 capture_bpf_build(int linktype, uint32_t snaplen,
+		    struct sock_filter *prog);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * writer.h - write frozen bins of one interface to its store, off the loop.
+ *
+ * Called by capture.c on the loop thread.  Bins wait in a FIFO; one at a
+ * time goes to store_write_bin() on a libuv worker thread (one interface
+ * means one store, one DB file at a time).  A failed write is logged and
+ * counted, the bin is kept at the head and retried after a back-off; when
+ * the rows waiting exceed the configured bound the oldest waiting bins are
+ * dropped and counted.  Every bin goes back to its flow table with
+ * flowtab_bin_release() on the loop thread, written or not.
+ */
+#ifndef FLOWREC_WRITER_H
+#define FLOWREC_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "flowtab.h"
+
+struct writer_stats {
+	uint64_t	 bins_written;
+	uint64_t	 rows_written;
+	uint64_t	 write_errors;	/* failed store_write_bin() calls */
+	uint64_t	 bins_dropped;	/* given up: queue bound or shutdown */
+	uint64_t	 rows_dropped;
+	size_t		 queued_bins;	/* waiting, the one being written included */
+	size_t		 queued_rows;
+};
+
+struct writer_config {
+	size_t		 max_rows;	/* rows waiting before the oldest is dropped */
+	uint32_t	 retry_min_ms;	/* first back-off after an error */
+	uint32_t	 retry_max_ms;
+};
+
+struct writer;
+
+/*
+ * A writer for iface's bins under db_dir; bins are released to ft, which
+ * must outlive the writer.  Caller owns the result; it frees itself after
+ * writer_close() has called back.
+ */
+struct writer	*writer_new(uv_loop_t *, const char *db_dir, const char *iface,
+		    struct flowtab *ft, const struct writer_config *);
+
+/* Queue a frozen bin (the writer owns it until it releases it to ft). */
+void		 writer_push(struct writer *, struct flowtab_bin *);
+
+/* Try a waiting bin again now instead of after the back-off. */
+void		 writer_kick(struct writer *);
+
+/*
+ * Write everything queued, then free the writer and call done(arg).  A
+ * failing write is retried until deadline_ms have passed, then its bin and
+ * all after it are dropped (logged and counted).
+ */
+void		 writer_close(struct writer *, uint32_t deadline_ms,
+		    void (*done)(void *, const struct writer_stats *), void *arg);
+
+void		 writer_get_stats(const struct writer *, struct writer_stats *);
+
+#endif
