@@ -23,6 +23,7 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "flowtab.h"
 
@@ -30,24 +31,27 @@
 #define FRAG_WINDOW_NS		(30 * NS_PER_S)
 #define FRAG_PROBES		8
 #define FRAG_SLOTS_DEFAULT	16384
+#define BATCH			32	/* packets fetched ahead together */
 
 /* One connection: 64 bytes, one cache line. */
 struct conn {
 	uint8_t		 a[16];		/* canonical first endpoint */
 	uint8_t		 b[16];
-	uint16_t	 pa, pb;	/* their ports */
+	int64_t		 last_bin;
+	uint32_t	 hash;		/* upper half of the 64-bit hash */
+	uint32_t	 row;		/* row index in the table of gen */
+	uint32_t	 gen;
+	uint16_t	 pa, pb;	/* the ports of a and b */
 	uint16_t	 vlan;
 	uint8_t		 proto;
 	uint8_t		 family;
 	uint8_t		 used;
 	uint8_t		 client_is_a;
 	uint16_t	 pad;
-	uint32_t	 hash;		/* upper half of the 64-bit hash */
-	uint32_t	 row;		/* row index in the table of gen */
-	uint32_t	 gen;
-	uint32_t	 pad2;
-	int64_t		 last_bin;
 };
+
+_Static_assert(sizeof(struct conn) == 64, "a connection is one cache line");
+_Static_assert(sizeof(struct flowtab_row) == 64, "a row is one cache line");
 
 /* What identifies a connection, built per packet before the lookup. */
 struct conn_key {
@@ -74,6 +78,8 @@ struct frag {
 struct rowtab {
 	struct flowtab_row *rows;	/* max_flows, committed as touched */
 	uint64_t	*index;		/* (hash32 << 32) | (row + 1); 0 empty */
+	size_t		 rows_size;
+	size_t		 index_size;
 	size_t		 nrows;
 	uint32_t	 gen;
 	struct flowtab_bin bin;		/* what rotation hands out */
@@ -97,9 +103,40 @@ struct flowtab {
 
 	struct rowtab	*cur;
 	struct rowtab	*spares;
+	int		 full;		/* FLOWTAB_FULL was returned in this part */
 	uint32_t	 next_gen;
 	int64_t		 open_bin;
 };
+
+/*
+ * Tables of many megabytes are mapped, not malloc'ed: zero pages that are
+ * committed only as they are touched, in huge pages where the kernel
+ * allows (a random probe then costs one TLB miss less).
+ */
+static void *
+big_alloc(size_t size)
+{
+	void *p;
+
+	if (size == 0)
+		size = 1;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	if (size >= (2u << 20))
+		(void)madvise(p, size, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
+static void
+big_free(void *p, size_t size)
+{
+	if (p != NULL)
+		munmap(p, size ? size : 1);
+}
 
 static size_t
 pow2_at_least(size_t n)
@@ -182,12 +219,13 @@ rowtab_new(struct flowtab *ft)
 
 	if (t == NULL)
 		return NULL;
-	/* calloc of large sizes maps zero pages: memory is committed as used. */
-	t->rows = calloc(ft->max_flows, sizeof *t->rows);
-	t->index = calloc(ft->row_mask + 1, sizeof *t->index);
+	t->rows_size = ft->max_flows * sizeof *t->rows;
+	t->index_size = (ft->row_mask + 1) * sizeof *t->index;
+	t->rows = big_alloc(t->rows_size);
+	t->index = big_alloc(t->index_size);
 	if (t->rows == NULL || t->index == NULL) {
-		free(t->rows);
-		free(t->index);
+		big_free(t->rows, t->rows_size);
+		big_free(t->index, t->index_size);
 		free(t);
 		return NULL;
 	}
@@ -200,8 +238,8 @@ rowtab_free(struct rowtab *t)
 {
 	if (t == NULL)
 		return;
-	free(t->rows);
-	free(t->index);
+	big_free(t->rows, t->rows_size);
+	big_free(t->index, t->index_size);
 	free(t);
 }
 
@@ -433,10 +471,9 @@ row_key_from(struct flowtab_key *rk, const struct conn_key *k, int client_is_a)
  * live connections; *client_is_a is set either way.
  */
 static struct conn *
-conn_get(struct flowtab *ft, const struct conn_key *key, int sender_is_a,
-    int keep, int *client_is_a)
+conn_get(struct flowtab *ft, const struct conn_key *key, uint64_t h,
+    int sender_is_a, int keep, int *client_is_a)
 {
-	uint64_t h = hash_conn_key(key);
 	uint32_t tag = (uint32_t)(h >> 32);
 	size_t slot = h & ft->conn_mask;
 	struct conn *c;
@@ -596,8 +633,8 @@ flowtab_new(const struct flowtab_config *cfg)
 	ft->conn_mask = pow2_at_least(ft->max_conns + ft->max_conns / 3 + 1) - 1;
 	frag_slots = cfg->frag_slots ? cfg->frag_slots : FRAG_SLOTS_DEFAULT;
 	ft->frag_mask = pow2_at_least(frag_slots) - 1;
-	ft->conns = calloc(ft->conn_mask + 1, sizeof *ft->conns);
-	ft->frags = calloc(ft->frag_mask + 1, sizeof *ft->frags);
+	ft->conns = big_alloc((ft->conn_mask + 1) * sizeof *ft->conns);
+	ft->frags = big_alloc((ft->frag_mask + 1) * sizeof *ft->frags);
 	ft->cur = rowtab_new(ft);
 	if (ft->conns == NULL || ft->frags == NULL || ft->cur == NULL) {
 		flowtab_free(ft);
@@ -622,8 +659,8 @@ flowtab_free(struct flowtab *ft)
 		rowtab_free(t);
 	}
 	rowtab_free(ft->cur);
-	free(ft->conns);
-	free(ft->frags);
+	big_free(ft->conns, (ft->conn_mask + 1) * sizeof *ft->conns);
+	big_free(ft->frags, (ft->frag_mask + 1) * sizeof *ft->frags);
 	free(ft);
 }
 
@@ -661,92 +698,154 @@ flowtab_conn_count(const struct flowtab *ft)
 	return n;
 }
 
-/* Count p into the row of connection c (or of key when c is NULL). */
-static int
-count_in(struct flowtab *ft, struct conn *c, const struct flowtab_key *key,
-    const struct parse_packet *p)
+/* Room for BATCH more packets in a row's counters? */
+static inline int
+row_has_room(const struct flowtab_row *row)
+{
+	return row->pkts_rcvd <= UINT32_MAX - BATCH &&
+	    row->pkts_sent <= UINT32_MAX - BATCH;
+}
+
+/* The row of connection c (or of key when c is NULL); NULL when full. */
+static struct flowtab_row *
+row_of(struct flowtab *ft, struct conn *c, const struct flowtab_key *key)
 {
 	struct flowtab_row *row;
 	uint32_t idx;
 
-	if (c != NULL && c->gen == ft->cur->gen) {
-		row_count(&ft->cur->rows[c->row], p);
-		return 0;
+	if (c != NULL && c->gen == ft->cur->gen)
+		row = &ft->cur->rows[c->row];
+	else {
+		row = row_get(ft, key, &idx);
+		if (row == NULL)
+			return NULL;
+		if (c != NULL) {
+			c->gen = ft->cur->gen;
+			c->row = idx;
+		}
 	}
-	row = row_get(ft, key, &idx);
-	if (row == NULL)
-		return FLOWTAB_FULL;
-	if (c != NULL) {
-		c->gen = ft->cur->gen;
-		c->row = idx;
-	}
-	row_count(row, p);
-	return 0;
+	return row_has_room(row) ? row : NULL;
 }
 
-static int
-add_later_fragment(struct flowtab *ft, const struct parse_packet *p,
+/* The row a later fragment belongs to; NULL when full. */
+static struct flowtab_row *
+later_fragment_row(struct flowtab *ft, const struct parse_packet *p,
     int64_t time_ns)
 {
 	struct frag *f = frag_find(ft, p);
+	struct flowtab_row *row;
 	struct conn_key ck;
 	struct flowtab_key rk;
 	struct conn *c;
-	int sender_is_a, client_is_a, rc;
+	int sender_is_a, client_is_a;
 
 	if (f != NULL && time_ns - f->time_ns <= FRAG_WINDOW_NS) {
-		rc = count_in(ft, NULL, &f->row_key, p);
-		if (rc == 0 && f->has_conn &&
+		row = row_of(ft, NULL, &f->row_key);
+		if (row != NULL && f->has_conn &&
 		    (c = conn_find_live(ft, &f->conn_key)) != NULL)
 			c->last_bin = ft->open_bin;
-		return rc;
+		return row;
 	}
 	/* Unmatched: the connection (src, 0, dst, 0, proto, vlan), keep. */
 	conn_key_make(&ck, p->src, 0, p->dst, 0, p, &sender_is_a);
-	c = conn_get(ft, &ck, sender_is_a, 1, &client_is_a);
+	c = conn_get(ft, &ck, hash_conn_key(&ck), sender_is_a, 1,
+	    &client_is_a);
 	if (c == NULL)
 		ft->cur->bin.stats.conn_overflow++;
 	row_key_from(&rk, &ck, client_is_a);
-	return count_in(ft, c, &rk, p);
+	return row_of(ft, c, &rk);
+}
+
+/*
+ * Resolve the row of a packet whose connection key and hash are known,
+ * creating connection and row as needed; NULL when the bin is full.
+ */
+static struct flowtab_row *
+packet_row(struct flowtab *ft, const struct parse_packet *p,
+    const struct conn_key *ck, uint64_t h, int sender_is_a, int64_t time_ns)
+{
+	struct flowtab_row *row;
+	struct flowtab_key rk;
+	struct conn *c;
+	int client_is_a;
+
+	c = conn_get(ft, ck, h, sender_is_a, sender_is_client(p),
+	    &client_is_a);
+	if (c != NULL && c->gen == ft->cur->gen) {
+		/* The hot path: the row of this bin is known. */
+		row = &ft->cur->rows[c->row];
+		if (!row_has_room(row))
+			return NULL;
+	} else {
+		if (c == NULL)
+			ft->cur->bin.stats.conn_overflow++;
+		row_key_from(&rk, ck, client_is_a);
+		row = row_of(ft, c, &rk);
+	}
+	if (row != NULL && p->frag == PARSE_FRAG_FIRST)
+		frag_remember(ft, p, time_ns, &row->key, ck, c != NULL);
+	return row;
+}
+
+size_t
+flowtab_add_batch(struct flowtab *ft, const struct parse_packet *pkts,
+    const int64_t *times_ns, size_t n)
+{
+	struct conn_key keys[BATCH];
+	struct flowtab_row *rows[BATCH];
+	uint64_t hashes[BATCH];
+	uint8_t sender_is_a[BATCH];
+	size_t done = 0, m, k, resolved;
+	int a;
+
+	assert(ft->open_bin != INT64_MIN);
+	while (done < n) {
+		m = n - done < BATCH ? n - done : BATCH;
+		/* 1: hash every connection and fetch its slot. */
+		for (k = 0; k < m; k++) {
+			const struct parse_packet *p = &pkts[done + k];
+
+			if (p->frag == PARSE_FRAG_LATER)
+				continue;
+			conn_key_make(&keys[k], p->src, p->sport, p->dst,
+			    p->dport, p, &a);
+			sender_is_a[k] = (uint8_t)a;
+			hashes[k] = hash_conn_key(&keys[k]);
+			__builtin_prefetch(&ft->conns[hashes[k] & ft->conn_mask],
+			    1);
+		}
+		/* 2: find connections and rows in order; fetch the rows. */
+		for (k = 0; k < m; k++) {
+			const struct parse_packet *p = &pkts[done + k];
+
+			if (p->frag == PARSE_FRAG_LATER)
+				rows[k] = later_fragment_row(ft, p,
+				    times_ns[done + k]);
+			else
+				rows[k] = packet_row(ft, p, &keys[k], hashes[k],
+				    sender_is_a[k], times_ns[done + k]);
+			if (rows[k] == NULL)
+				break;
+			__builtin_prefetch(rows[k], 1);
+		}
+		resolved = k;
+		/* 3: count. */
+		for (k = 0; k < resolved; k++)
+			row_count(rows[k], &pkts[done + k]);
+		ft->cur->bin.stats.ip += resolved;
+		done += resolved;
+		if (resolved < m) {
+			ft->full = 1;
+			break;
+		}
+	}
+	return done;
 }
 
 int
 flowtab_add(struct flowtab *ft, const struct parse_packet *p, int64_t time_ns)
 {
-	struct conn_key ck;
-	struct flowtab_key rk;
-	struct conn *c;
-	int sender_is_a, client_is_a, rc;
-
-	assert(ft->open_bin != INT64_MIN);
-	if (p->frag == PARSE_FRAG_LATER)
-		rc = add_later_fragment(ft, p, time_ns);
-	else {
-		conn_key_make(&ck, p->src, p->sport, p->dst, p->dport, p,
-		    &sender_is_a);
-		c = conn_get(ft, &ck, sender_is_a, sender_is_client(p),
-		    &client_is_a);
-		if (c != NULL && c->gen == ft->cur->gen) {
-			/* The hot path: the row of this bin is known. */
-			row_count(&ft->cur->rows[c->row], p);
-			rc = 0;
-		} else {
-			if (c == NULL)
-				ft->cur->bin.stats.conn_overflow++;
-			row_key_from(&rk, &ck, client_is_a);
-			rc = count_in(ft, c, &rk, p);
-		}
-		if (rc == 0 && p->frag == PARSE_FRAG_FIRST) {
-			if (c != NULL && c->gen == ft->cur->gen)
-				rk = ft->cur->rows[c->row].key;
-			else
-				row_key_from(&rk, &ck, client_is_a);
-			frag_remember(ft, p, time_ns, &rk, &ck, c != NULL);
-		}
-	}
-	if (rc == 0)
-		ft->cur->bin.stats.ip++;
-	return rc;
+	return flowtab_add_batch(ft, p, &time_ns, 1) == 1 ? 0 : FLOWTAB_FULL;
 }
 
 struct flowtab_bin *
@@ -779,8 +878,9 @@ flowtab_rotate(struct flowtab *ft, int64_t next)
 	old->bin.nrows = old->nrows;
 	old->bin.rows = old->rows;
 	old->bin.next = NULL;
-	if (early && old->nrows >= ft->max_flows)
+	if (early && ft->full)
 		old->bin.stats.early_writes++;
+	ft->full = 0;
 	ft->cur = fresh;
 	ft->open_bin = next;
 	/* Forget idle connections while it is cheap to do so. */

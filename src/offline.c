@@ -24,6 +24,7 @@
 
 #define MAX_LINKTYPES	16
 #define PROGRESS_EVERY	(1u << 16)	/* records between clock checks */
+#define BATCH		64		/* IP packets counted together */
 
 struct offline {
 	const struct offline_options *o;
@@ -35,6 +36,9 @@ struct offline {
 	int		 linktypes[MAX_LINKTYPES];
 	uint64_t	 linktype_packets[MAX_LINKTYPES];
 	uint64_t	 progress_next_ns;
+	struct parse_packet batch[BATCH];	/* parsed, not yet counted */
+	int64_t		 batch_times[BATCH];
+	size_t		 nbatch;
 };
 
 static void
@@ -106,22 +110,41 @@ show_progress(struct offline *r, struct capfile *cf, int last)
 		fputc('\n', stderr);
 }
 
+/* Count the parsed packets waiting in the batch (all of the open bin). */
+static void
+flush_batch(struct offline *r)
+{
+	size_t done = 0;
+
+	while (done < r->nbatch) {
+		done += flowtab_add_batch(r->ft, r->batch + done,
+		    r->batch_times + done, r->nbatch - done);
+		if (done < r->nbatch)	/* full: an early write of the bin */
+			write_bin(r, flowtab_rotate(r->ft,
+			    flowtab_open_bin(r->ft)));
+	}
+	r->nbatch = 0;
+}
+
 /* Count one record into the flow table. */
 static void
 count_record(struct offline *r, const struct capfile_record *rec)
 {
 	struct flowtab_stats *st;
 	struct parse_input in;
-	struct parse_packet pkt;
+	struct parse_packet *pkt;
 	enum parse_reason reason;
 	int64_t bin;
 
 	if (rec->has_time) {
 		bin = flowtab_bin_of(r->ft, rec->time_ns);
 		if (flowtab_open_bin(r->ft) == INT64_MIN ||
-		    bin > flowtab_open_bin(r->ft))
+		    bin > flowtab_open_bin(r->ft)) {
+			flush_batch(r);
 			write_bin(r, flowtab_rotate(r->ft, bin));
+		}
 	}
+	pkt = &r->batch[r->nbatch];	/* after the flush a rotation does */
 	st = flowtab_stats(r->ft);
 	st->packets++;
 	r->s->packets++;
@@ -135,16 +158,14 @@ count_record(struct offline *r, const struct capfile_record *rec)
 		in.outgoing = rec->outbound;
 		in.has_vlan_tci = 0;
 		in.vlan_tci = 0;
-		reason = parse_frame(&in, &pkt);
+		reason = parse_frame(&in, pkt);
 	}
 	if (reason == PARSE_OK) {
 		if (flowtab_open_bin(r->ft) == INT64_MIN)
 			write_bin(r, flowtab_rotate(r->ft, 0));
-		if (flowtab_add(r->ft, &pkt, rec->time_ns) == FLOWTAB_FULL) {
-			write_bin(r, flowtab_rotate(r->ft,
-			    flowtab_open_bin(r->ft)));
-			(void)flowtab_add(r->ft, &pkt, rec->time_ns);
-		}
+		r->batch_times[r->nbatch++] = rec->time_ns;
+		if (r->nbatch == BATCH)
+			flush_batch(r);
 		r->s->ip++;
 		return;
 	}
@@ -193,6 +214,7 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 		if (o->progress && ++n % PROGRESS_EVERY == 0)
 			show_progress(&r, cf, 0);
 	}
+	flush_batch(&r);
 	if (!r.failed && st == CAPFILE_CORRUPT) {
 		/* The rest of the file is unreadable: one malformed record. */
 		stats = flowtab_stats(r.ft);
