@@ -33,18 +33,31 @@
 #define FRAG_SLOTS_DEFAULT	16384
 #define BATCH			32	/* packets fetched ahead together */
 
+/*
+ * What identifies a connection: its two endpoints in a canonical order, as
+ * five 64-bit words so that comparing and hashing are a few instructions.
+ * w[0..1] address a, w[2..3] address b, w[4] the rest (see CONN_META).
+ */
+struct conn_key {
+	uint64_t	 w[5];
+};
+
+#define CONN_META(pa, pb, vlan, proto, family)				\
+	((uint64_t)(pa) | (uint64_t)(pb) << 16 | (uint64_t)(vlan) << 32 |	\
+	 (uint64_t)(proto) << 48 | (uint64_t)(family) << 56)
+#define META_PA(m)	((uint16_t)(m))
+#define META_PB(m)	((uint16_t)((m) >> 16))
+#define META_VLAN(m)	((uint16_t)((m) >> 32))
+#define META_PROTO(m)	((uint8_t)((m) >> 48))
+#define META_FAMILY(m)	((uint8_t)((m) >> 56))
+
 /* One connection: 64 bytes, one cache line. */
 struct conn {
-	uint8_t		 a[16];		/* canonical first endpoint */
-	uint8_t		 b[16];
+	struct conn_key	 key;
 	int64_t		 last_bin;
 	uint32_t	 hash;		/* upper half of the 64-bit hash */
 	uint32_t	 row;		/* row index in the table of gen */
 	uint32_t	 gen;
-	uint16_t	 pa, pb;	/* the ports of a and b */
-	uint16_t	 vlan;
-	uint8_t		 proto;
-	uint8_t		 family;
 	uint8_t		 used;
 	uint8_t		 client_is_a;
 	uint16_t	 pad;
@@ -52,16 +65,6 @@ struct conn {
 
 _Static_assert(sizeof(struct conn) == 64, "a connection is one cache line");
 _Static_assert(sizeof(struct flowtab_row) == 64, "a row is one cache line");
-
-/* What identifies a connection, built per packet before the lookup. */
-struct conn_key {
-	uint8_t		 a[16];
-	uint8_t		 b[16];
-	uint16_t	 pa, pb;
-	uint16_t	 vlan;
-	uint8_t		 proto;
-	uint8_t		 family;
-};
 
 struct frag {
 	uint8_t		 src[16];
@@ -192,22 +195,20 @@ hash_conn_key(const struct conn_key *k)
 {
 	uint64_t h = 0x13198a2e03707344ULL;
 
-	h = hash_mix(h, load64(k->a));
-	h = hash_mix(h, load64(k->a + 8));
-	h = hash_mix(h, load64(k->b));
-	h = hash_mix(h, load64(k->b + 8));
-	h = hash_mix(h, (uint64_t)k->pa | (uint64_t)k->pb << 16 |
-	    (uint64_t)k->vlan << 32 | (uint64_t)k->proto << 48 |
-	    (uint64_t)k->family << 56);
+	h = hash_mix(h, k->w[0]);
+	h = hash_mix(h, k->w[1]);
+	h = hash_mix(h, k->w[2]);
+	h = hash_mix(h, k->w[3]);
+	h = hash_mix(h, k->w[4]);
 	return hash_final(h);
 }
 
 static inline int
-conn_key_equal(const struct conn *c, const struct conn_key *k)
+conn_key_equal(const struct conn_key *a, const struct conn_key *b)
 {
-	return c->pa == k->pa && c->pb == k->pb && c->proto == k->proto &&
-	    c->vlan == k->vlan && c->family == k->family &&
-	    memcmp(c->a, k->a, 16) == 0 && memcmp(c->b, k->b, 16) == 0;
+	return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) |
+	    (a->w[2] ^ b->w[2]) | (a->w[3] ^ b->w[3]) |
+	    (a->w[4] ^ b->w[4])) == 0;
 }
 
 /* ---------------------------------------------------------------- rows */
@@ -367,16 +368,7 @@ sender_is_client(const struct parse_packet *p)
 static inline size_t
 conn_home(const struct flowtab *ft, const struct conn *c)
 {
-	struct conn_key k;
-
-	memcpy(k.a, c->a, 16);
-	memcpy(k.b, c->b, 16);
-	k.pa = c->pa;
-	k.pb = c->pb;
-	k.vlan = c->vlan;
-	k.proto = c->proto;
-	k.family = c->family;
-	return hash_conn_key(&k) & ft->conn_mask;
+	return hash_conn_key(&c->key) & ft->conn_mask;
 }
 
 /* Remove slot i by shifting the rest of its cluster back. */
@@ -422,58 +414,70 @@ conn_purge(struct flowtab *ft)
 	}
 }
 
-static void
+/* The canonical key of (src, sport) -> (dst, dport); 1 when src is a. */
+static inline int
 conn_key_make(struct conn_key *k, const uint8_t *src, uint16_t sport,
-    const uint8_t *dst, uint16_t dport, const struct parse_packet *p,
-    int *sender_is_a)
+    const uint8_t *dst, uint16_t dport, const struct parse_packet *p)
 {
-	int c = memcmp(src, dst, 16);
+	uint64_t s0 = load64(src), s1 = load64(src + 8);
+	uint64_t d0 = load64(dst), d1 = load64(dst + 8);
+	int src_is_a;
 
-	if (c < 0 || (c == 0 && sport <= dport)) {
-		memcpy(k->a, src, 16);
-		memcpy(k->b, dst, 16);
-		k->pa = sport;
-		k->pb = dport;
-		*sender_is_a = 1;
+	/* Any total order will do: it only names the two ends. */
+	if (s0 != d0)
+		src_is_a = s0 < d0;
+	else if (s1 != d1)
+		src_is_a = s1 < d1;
+	else
+		src_is_a = sport <= dport;
+	if (src_is_a) {
+		k->w[0] = s0;
+		k->w[1] = s1;
+		k->w[2] = d0;
+		k->w[3] = d1;
+		k->w[4] = CONN_META(sport, dport, p->vlan, p->proto, p->family);
 	} else {
-		memcpy(k->a, dst, 16);
-		memcpy(k->b, src, 16);
-		k->pa = dport;
-		k->pb = sport;
-		*sender_is_a = 0;
+		k->w[0] = d0;
+		k->w[1] = d1;
+		k->w[2] = s0;
+		k->w[3] = s1;
+		k->w[4] = CONN_META(dport, sport, p->vlan, p->proto, p->family);
 	}
-	k->vlan = p->vlan;
-	k->proto = p->proto;
-	k->family = p->family;
+	return src_is_a;
 }
 
 static void
 row_key_from(struct flowtab_key *rk, const struct conn_key *k, int client_is_a)
 {
+	uint64_t m = k->w[4];
+
 	memset(rk, 0, sizeof *rk);
 	if (client_is_a) {
-		memcpy(rk->sip, k->a, 16);
-		memcpy(rk->dip, k->b, 16);
-		rk->dport = k->pb;
+		memcpy(rk->sip, &k->w[0], 16);
+		memcpy(rk->dip, &k->w[2], 16);
+		rk->dport = META_PB(m);
 	} else {
-		memcpy(rk->sip, k->b, 16);
-		memcpy(rk->dip, k->a, 16);
-		rk->dport = k->pa;
+		memcpy(rk->sip, &k->w[2], 16);
+		memcpy(rk->dip, &k->w[0], 16);
+		rk->dport = META_PA(m);
 	}
-	rk->vlan = k->vlan;
-	rk->proto = k->proto;
-	rk->family = k->family;
+	rk->vlan = META_VLAN(m);
+	rk->proto = META_PROTO(m);
+	rk->family = META_FAMILY(m);
 }
 
 /*
  * Find the live connection of key, or remember a new one whose client is
- * decided by keep (1: the sender).  Returns NULL when the table is full of
- * live connections; *client_is_a is set either way.
+ * decided by p's first-packet rules (or is the sender when p is NULL).
+ * Returns NULL when the table is full of live connections; *client_is_a
+ * is set either way.
  */
-static struct conn *
+static inline __attribute__((always_inline)) struct conn *
 conn_get(struct flowtab *ft, const struct conn_key *key, uint64_t h,
-    int sender_is_a, int keep, int *client_is_a)
+    int sender_is_a, const struct parse_packet *p, int *client_is_a)
 {
+	int keep;
+
 	uint32_t tag = (uint32_t)(h >> 32);
 	size_t slot = h & ft->conn_mask;
 	struct conn *c;
@@ -482,9 +486,10 @@ conn_get(struct flowtab *ft, const struct conn_key *key, uint64_t h,
 		c = &ft->conns[slot];
 		if (!c->used)
 			break;
-		if (c->hash == tag && conn_key_equal(c, key)) {
+		if (c->hash == tag && conn_key_equal(&c->key, key)) {
 			if (c->last_bin < ft->open_bin - 1) {
 				/* Stale: its next packet decides again. */
+				keep = p == NULL || sender_is_client(p);
 				c->client_is_a = keep ? sender_is_a : !sender_is_a;
 				c->gen = 0;
 			}
@@ -494,6 +499,7 @@ conn_get(struct flowtab *ft, const struct conn_key *key, uint64_t h,
 		}
 		slot = (slot + 1) & ft->conn_mask;
 	}
+	keep = p == NULL || sender_is_client(p);
 	*client_is_a = keep ? sender_is_a : !sender_is_a;
 	if (ft->conn_used >= ft->max_conns) {
 		conn_purge(ft);
@@ -505,13 +511,7 @@ conn_get(struct flowtab *ft, const struct conn_key *key, uint64_t h,
 			slot = (slot + 1) & ft->conn_mask;
 		c = &ft->conns[slot];
 	}
-	memcpy(c->a, key->a, 16);
-	memcpy(c->b, key->b, 16);
-	c->pa = key->pa;
-	c->pb = key->pb;
-	c->vlan = key->vlan;
-	c->proto = key->proto;
-	c->family = key->family;
+	c->key = *key;
 	c->used = 1;
 	c->client_is_a = (uint8_t)*client_is_a;
 	c->hash = tag;
@@ -535,7 +535,7 @@ conn_find_live(struct flowtab *ft, const struct conn_key *key)
 		c = &ft->conns[slot];
 		if (!c->used)
 			return NULL;
-		if (c->hash == tag && conn_key_equal(c, key))
+		if (c->hash == tag && conn_key_equal(&c->key, key))
 			return c->last_bin < ft->open_bin - 1 ? NULL : c;
 		slot = (slot + 1) & ft->conn_mask;
 	}
@@ -747,8 +747,8 @@ later_fragment_row(struct flowtab *ft, const struct parse_packet *p,
 		return row;
 	}
 	/* Unmatched: the connection (src, 0, dst, 0, proto, vlan), keep. */
-	conn_key_make(&ck, p->src, 0, p->dst, 0, p, &sender_is_a);
-	c = conn_get(ft, &ck, hash_conn_key(&ck), sender_is_a, 1,
+	sender_is_a = conn_key_make(&ck, p->src, 0, p->dst, 0, p);
+	c = conn_get(ft, &ck, hash_conn_key(&ck), sender_is_a, NULL,
 	    &client_is_a);
 	if (c == NULL)
 		ft->cur->bin.stats.conn_overflow++;
@@ -760,7 +760,7 @@ later_fragment_row(struct flowtab *ft, const struct parse_packet *p,
  * Resolve the row of a packet whose connection key and hash are known,
  * creating connection and row as needed; NULL when the bin is full.
  */
-static struct flowtab_row *
+static inline __attribute__((always_inline)) struct flowtab_row *
 packet_row(struct flowtab *ft, const struct parse_packet *p,
     const struct conn_key *ck, uint64_t h, int sender_is_a, int64_t time_ns)
 {
@@ -769,8 +769,7 @@ packet_row(struct flowtab *ft, const struct parse_packet *p,
 	struct conn *c;
 	int client_is_a;
 
-	c = conn_get(ft, ck, h, sender_is_a, sender_is_client(p),
-	    &client_is_a);
+	c = conn_get(ft, ck, h, sender_is_a, p, &client_is_a);
 	if (c != NULL && c->gen == ft->cur->gen) {
 		/* The hot path: the row of this bin is known. */
 		row = &ft->cur->rows[c->row];
@@ -796,7 +795,6 @@ flowtab_add_batch(struct flowtab *ft, const struct parse_packet *pkts,
 	uint64_t hashes[BATCH];
 	uint8_t sender_is_a[BATCH];
 	size_t done = 0, m, k, resolved;
-	int a;
 
 	assert(ft->open_bin != INT64_MIN);
 	while (done < n) {
@@ -807,9 +805,8 @@ flowtab_add_batch(struct flowtab *ft, const struct parse_packet *pkts,
 
 			if (p->frag == PARSE_FRAG_LATER)
 				continue;
-			conn_key_make(&keys[k], p->src, p->sport, p->dst,
-			    p->dport, p, &a);
-			sender_is_a[k] = (uint8_t)a;
+			sender_is_a[k] = (uint8_t)conn_key_make(&keys[k],
+			    p->src, p->sport, p->dst, p->dport, p);
 			hashes[k] = hash_conn_key(&keys[k]);
 			__builtin_prefetch(&ft->conns[hashes[k] & ft->conn_mask],
 			    1);

@@ -334,8 +334,13 @@ parse_frame(const struct parse_input *in, struct parse_packet *out)
 		return PARSE_BAD_CAPLEN;
 	memset(out, 0, sizeof *out);
 	out->sent = in->outgoing ? 1 : 0;
-	r = parse_link(in, &off, &version, out);
-	if (r != PARSE_OK)
+	/* The common case first: untagged Ethernet straight to IP. */
+	if (in->linktype == PARSE_LINK_ETHERNET && len >= 14 &&
+	    !in->has_vlan_tci && (get16(d + 12) == ETH_IPV4 ||
+	    get16(d + 12) == ETH_IPV6)) {
+		off = 14;
+		version = get16(d + 12) == ETH_IPV4 ? 4 : 6;
+	} else if ((r = parse_link(in, &off, &version, out)) != PARSE_OK)
 		return r;
 	if (off + 1 > len)
 		return version == 4 ? PARSE_SHORT_IPV4 : PARSE_SHORT_IPV6;
