@@ -629,7 +629,8 @@ flowtab_new(const struct flowtab_config *cfg)
 	if (ft->max_flows > UINT32_MAX - 1)
 		ft->max_flows = UINT32_MAX - 1;
 	ft->row_mask = pow2_at_least(ft->max_flows * 2) - 1;
-	ft->max_conns = cfg->max_conns ? cfg->max_conns : ft->max_flows * 2;
+	ft->max_conns = cfg->max_conns ? cfg->max_conns :
+	    ft->max_flows + ft->max_flows / 2;
 	ft->conn_mask = pow2_at_least(ft->max_conns + ft->max_conns / 3 + 1) - 1;
 	frag_slots = cfg->frag_slots ? cfg->frag_slots : FRAG_SLOTS_DEFAULT;
 	ft->frag_mask = pow2_at_least(frag_slots) - 1;

@@ -74,7 +74,7 @@ struct flowtab_bin {
 struct flowtab_config {
 	uint32_t	 interval;	/* bin length in seconds, divides 86400 */
 	size_t		 max_flows;	/* rows per bin before an early write */
-	size_t		 max_conns;	/* 0: twice max_flows */
+	size_t		 max_conns;	/* 0: 1.5 times max_flows */
 	size_t		 frag_slots;	/* 0: a default */
 };
 
