@@ -16,9 +16,10 @@
 #    (parse).  Those seeds are read, never copied into the tree.
 # 3. Crashes: each is minimized and copied to tests/corpus/<target>/ as
 #    crash-<sha1>; fix the bug, then rename the file after what it broke.
-# 4. New inputs: merged (-merge=1) against tests/corpus/<target>/, and the
-#    ones that add coverage are copied there, except any that is a copy or
-#    a prefix of a shared capture or of a frame taken from one.
+# 4. New inputs: those of the work corpus that share no run of 95 bytes
+#    with a shared capture or a frame taken from one (notshared.py) are
+#    merged (-merge=1) against tests/corpus/<target>/; the ones that add
+#    coverage are copied there.
 #
 # Exit status: 0 no crash, 1 a crash (see above), 2 usage or build error.
 set -eu
@@ -64,30 +65,9 @@ if [ -d "$dev" ] && [ -z "$(ls -A "$B/seeds/parse")" ]; then
 	log "$(ls "$B/seeds/parse" | wc -l) parse seeds from $dev"
 fi
 
-# Print the candidate files (arguments after --) that are neither a copy
-# nor a prefix of a file under the reference directories (before --).
+# Candidates (after --) sharing no long run of bytes with a reference.
 not_shared() {
-	python3 - "$@" <<'EOF'
-import os, sys
-args = sys.argv[1:]
-cut = args.index("--")
-refs = []
-for d in args[:cut]:
-    if os.path.isdir(d):
-        for name in os.listdir(d):
-            p = os.path.join(d, name)
-            if os.path.isfile(p):
-                with open(p, "rb") as f:
-                    refs.append(f.read(1 << 20))
-for c in args[cut + 1:]:
-    with open(c, "rb") as f:
-        data = f.read()
-    # A parse input is selector + flags + frame: compare the frame too.
-    if any(r.startswith(data) or (len(data) > 2 and r[2:].startswith(data[2:]))
-           for r in refs):
-        continue
-    print(c)
-EOF
+	python3 "$top/tests/fuzz/notshared.py" "$@"
 }
 
 status=0
@@ -137,26 +117,25 @@ for t in $targets; do
 	[ $rc -eq 0 ] || [ $status -ne 0 ] ||
 	    { log "$t fuzzer exited $rc, see $B/fuzz-$t.log"; status=1; }
 
-	# 4. New inputs that add coverage, into the tree.
+	# 4. New inputs that add coverage, into the tree: the work corpus
+	# without anything taken from shared captures, merged against it.
+	clean=$B/clean/$t
 	merge=$B/merge/$t
-	rm -rf "$merge"
-	mkdir -p "$merge"
+	rm -rf "$clean" "$merge"
+	mkdir -p "$clean" "$merge"
+	for f in $(not_shared "$dev" "$B/seeds/parse" -- "$work"); do
+		cp "$f" "$clean/"
+	done
 	cp "$top/tests/corpus/$t"/* "$merge"/
-	"$fuzzer" -merge=1 -max_len="$maxlen" -timeout=10 "$merge" "$work" \
+	"$fuzzer" -merge=1 -max_len="$maxlen" -timeout=10 "$merge" "$clean" \
 	    >"$B/merge-$t.log" 2>&1 || { log "merge failed, see" \
 	    "$B/merge-$t.log"; status=1; continue; }
-	new=
-	for f in "$merge"/*; do
-		[ -e "$top/tests/corpus/$t/$(basename "$f")" ] || new="$new $f"
-	done
 	n=0
-	if [ -n "$new" ]; then
-		# shellcheck disable=SC2086
-		for f in $(not_shared "$dev" "$B/seeds/parse" -- $new); do
-			cp "$f" "$top/tests/corpus/$t/"
-			n=$((n + 1))
-		done
-	fi
+	for f in "$merge"/*; do
+		[ -e "$top/tests/corpus/$t/$(basename "$f")" ] && continue
+		cp "$f" "$top/tests/corpus/$t/"
+		n=$((n + 1))
+	done
 	log "$t: $n new inputs copied to tests/corpus/$t"
 done
 exit $status
