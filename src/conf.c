@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <cyaml/cyaml.h>
@@ -107,7 +108,7 @@ static const cyaml_schema_field_t log_fields[] = {
 
 static const cyaml_schema_field_t top_fields[] = {
 	CYAML_FIELD_STRING_PTR("db_path", CYAML_FLAG_POINTER |
-	    CYAML_FLAG_OPTIONAL, struct raw_conf, db_path, 1, 4096),
+	    CYAML_FLAG_OPTIONAL, struct raw_conf, db_path, 0, 4096),
 	CYAML_FIELD_UINT("interval", CYAML_FLAG_OPTIONAL,
 	    struct raw_conf, interval),
 	CYAML_FIELD_UINT("queue_rows", CYAML_FLAG_OPTIONAL,
@@ -159,7 +160,7 @@ static const struct conf_key conf_keys[] = {
 	    1000000000, 4000000, "flow rows waiting for the store, per "
 	    "interface, before the oldest bin is dropped"),
 	K_CHOICE("level", CS_LOG, struct raw_log, level, "info",
-	    "error|warn|info|debug", "least severe message logged"),
+	    "error|warn|warning|info|debug", "least severe message logged"),
 	K_CHOICE("target", CS_LOG, struct raw_log, target, "stderr",
 	    "stderr|syslog", "where log messages go"),
 	K_BOOL("enabled", CS_IFACE, struct raw_iface, enabled, 1,
@@ -181,6 +182,17 @@ static const struct conf_key conf_keys[] = {
 	    "block"),
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL }
 };
+
+static const struct conf_key *
+conf_key_bool(const char *name)
+{
+	const struct conf_key *k;
+
+	for (k = conf_keys; k->name != NULL; k++)
+		if (k->type == CT_BOOL && strcmp(k->name, name) == 0)
+			return k;
+	return NULL;
+}
 
 /* ------------------------------------------- step 1: the libyaml pass */
 
@@ -207,6 +219,7 @@ struct conf_pass {
 	char		**ifnames;	/* interfaces, in sequence order */
 	size_t		 nifnames;
 	unsigned	 ifaces_line;
+	int		 root;		/* 0 empty, 1 mapping, 2 anything else */
 	unsigned char	*out;		/* the rewritten document */
 	size_t		 outlen, outcap;
 	char		*cause;
@@ -339,6 +352,27 @@ conf_is_null(const yaml_event_t *ev)
 	    strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
 }
 
+static const struct conf_key *conf_key_bool(const char *);
+
+/* A value for a boolean key must be one libcyaml reads as one. */
+static int
+conf_bool_ok(const char *path, const char *v)
+{
+	static const char *words[] = { "true", "false", "yes", "no", "on",
+	    "off", "enable", "disable", "1", "0" };
+	const char *last = strrchr(path, '.');
+	size_t i;
+
+	if (conf_key_bool(last ? last + 1 : path) == NULL)
+		return 1;
+	if (strncmp(path, "interfaces.", 11) != 0)
+		return 1;
+	for (i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strcasecmp(v, words[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 conf_advance(struct conf_frame *f)
 {
@@ -386,10 +420,68 @@ conf_pass_run(struct conf_pass *p, const unsigned char *text, size_t len)
 		else if (top != NULL && !top->mapping)
 			path = util_printf("%s.%u", top->path, top->index);
 
+		if (top == NULL && (ev.type == YAML_SCALAR_EVENT ||
+		    ev.type == YAML_SEQUENCE_START_EVENT ||
+		    ev.type == YAML_MAPPING_START_EVENT)) {
+			if (ev.type == YAML_MAPPING_START_EVENT)
+				p->root = 1;
+			else if (ev.type != YAML_SCALAR_EVENT ||
+			    !conf_is_null(&ev)) {
+				rc = conf_pass_fail(p, line, NULL, "expected a "
+				    "mapping, got %s", ev.type ==
+				    YAML_SCALAR_EVENT ? "a single value" :
+				    "a list");
+				free(path);
+				yaml_event_delete(&ev);
+				break;
+			}
+		}
+		if (depth == 1 && top->mapping && !top->want_key &&
+		    strcmp(top->key, "interfaces") == 0 &&
+		    ev.type != YAML_MAPPING_START_EVENT) {
+			if (ev.type == YAML_SCALAR_EVENT && conf_is_null(&ev)) {
+				/* "interfaces:" alone: none. */
+				yaml_event_t e2;
+
+				yaml_sequence_start_event_initialize(&e2, NULL,
+				    NULL, 1, YAML_FLOW_SEQUENCE_STYLE);
+				yaml_emitter_emit(&em, &e2);
+				yaml_sequence_end_event_initialize(&e2);
+				yaml_emitter_emit(&em, &e2);
+				yaml_event_delete(&ev);
+				free(path);
+				conf_advance(top);
+				continue;
+			}
+			rc = conf_pass_fail(p, line, "interfaces", "expected a "
+			    "mapping, got %s", ev.type == YAML_SCALAR_EVENT ?
+			    "a single value" : "a list");
+			free(path);
+			yaml_event_delete(&ev);
+			break;
+		}
+		if (ev.type == YAML_SCALAR_EVENT && top != NULL &&
+		    top->mapping && !top->want_key && path != NULL &&
+		    !conf_bool_ok(path, (const char *)ev.data.scalar.value)) {
+			rc = conf_pass_fail(p, line, path, "'%s' is not true or "
+			    "false", (const char *)ev.data.scalar.value);
+			free(path);
+			yaml_event_delete(&ev);
+			break;
+		}
 		if (ev.type == YAML_SCALAR_EVENT && top != NULL &&
 		    top->mapping && top->want_key) {
 			name = (char *)ev.data.scalar.value;
 			path = conf_join(top->path, name);
+			if (depth == 3 && st[1].is_ifaces &&
+			    strcmp(name, "name") == 0) {
+				/* The map key is the name; "name" is ours. */
+				rc = conf_pass_fail(p, line, path,
+				    "unknown key");
+				free(path);
+				yaml_event_delete(&ev);
+				break;
+			}
 			for (i = 0; i < top->nkeys; i++)
 				if (strcmp(top->keys[i], name) == 0)
 					break;
@@ -650,8 +742,10 @@ conf_cylog_why(const struct conf_cylog *l)
 	}
 	if (strncmp(f, "Missing required mapping field: ", 32) == 0)
 		return util_printf("missing key '%s'", f + 32);
-	if (strstr(f, "String length") != NULL || strstr(f, "string length"))
-		return util_strdup("string too long");
+	if (strstr(f, "length < ") != NULL)
+		return util_strdup("must not be empty");
+	if (strstr(f, "length > ") != NULL)
+		return util_strdup("too long");
 	return util_strdup(f);
 }
 
@@ -997,7 +1091,7 @@ conf_load(const char *path, struct conf **out, char **cause)
 	free(text);
 	if (rc != 0)
 		goto fail;
-	if (p.outlen == 0 || p.nlines == 0) {
+	if (p.root == 0) {
 		/* An empty file is a configuration of defaults. */
 		c = conf_new_default();
 		c->path = util_strdup(path);
