@@ -11,7 +11,8 @@
  *     tpid=0xN    TPID of the first tag (default 0x8100)
  *     id=N off=N mf=1 v6frag=1       fragments
  *     encap=pppoe|mpls               PPPoE session or a 2-label MPLS stack
- *     sports=N    cycle the source port over N values (many flows)
+ *     sports=N    cycle the source port over N values
+ *     dports=N    cycle the destination port over N values (many flows)
  *   arp COUNT                        non-IP frames (the filter drops them)
  * Prints "sent=N" at the end; exits 1 on any error.
  */
@@ -62,7 +63,7 @@ main(int argc, char **argv)
 	struct pcapw_pkt p;
 	char line[1024], src[64], dst[64], *tok, *save, *v;
 	uint8_t frame[4096], ip[4096];
-	unsigned long count, sent = 0, i, sports;
+	unsigned long count, sent = 0, i, sports, dports;
 	unsigned fam, proto, sport, dport, tpid;
 	size_t len, iplen;
 	int fd, ifindex, n, lineno = 0;
@@ -117,6 +118,7 @@ main(int argc, char **argv)
 		p.dport = (uint16_t)dport;
 		tpid = 0x8100;
 		sports = 1;
+		dports = 1;
 		encap[0] = '\0';
 		for (tok = strtok_r(line + n, " \t\n", &save); tok != NULL;
 		    tok = strtok_r(NULL, " \t\n", &save)) {
@@ -139,6 +141,8 @@ main(int argc, char **argv)
 				p.v6_frag_hdr = atoi(v);
 			else if (strcmp(tok, "tpid") == 0)
 				tpid = (unsigned)strtoul(v, NULL, 0);
+			else if (strcmp(tok, "dports") == 0)
+				dports = strtoul(v, NULL, 0);
 			else if (strcmp(tok, "sports") == 0)
 				sports = strtoul(v, NULL, 0);
 			else if (strcmp(tok, "encap") == 0)
@@ -155,8 +159,11 @@ main(int argc, char **argv)
 		}
 		if (sports == 0)
 			sports = 1;
+		if (dports == 0)
+			dports = 1;
 		for (i = 0; i < count; i++) {
 			p.sport = (uint16_t)(sport + i % sports);
+			p.dport = (uint16_t)(dport + i % dports);
 			if (encap[0] != '\0') {
 				p.linktype = 101;
 				iplen = pcapw_frame(&p, ip, sizeof ip);
