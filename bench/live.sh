@@ -27,7 +27,7 @@ frun() {	# frun LABEL FLOWS RATE
 	"${RP[@]}" -l "$1" -n "$N" -f "$2" -r "$3" \
 	    --count-cmd "for f in $W/db/veth-cap/*.db; do sqlite3 \$f 'select count(*), sum(pkts_rcvd) from flow_rows'; done | awk -F'|' '{ n += \$1; p += \$2 } END { print n, \"packets=\" p }'" \
 	    --post-cmd "echo db_bytes=\$(du -cb $W/db/veth-cap/*.db* | tail -1 | cut -f1)" \
-	    -- "$FR" -i veth-cap --db "$W/db" --max-flows 1000000
+	    -- "$FR" -i veth-cap --db "$W/db" --max-flows ${MAX_FLOWS:-131072} -v
 }
 for r in $RATES; do
 	for f in $( [ "$r" = 0 ] && echo "$F" || echo "1000 $F" ); do
