@@ -1,0 +1,332 @@
+/*
+ * query_gen.c - write synthetic flowrec day files for bench/query.sh.
+ *
+ *   query_gen DBDIR IFACE DAY BINS_PER_DAY FLOWS_PER_BIN POPULATION [SEED]
+ *
+ * writes DBDIR/IFACE/IFACE-DAY.db (DAY as YYYY-MM-DD) straight through
+ * SQLite with the embedded schema (sql/schema.sql), as flowrecd's store
+ * would after a day of capture, then ANALYZE and WAL mode.
+ *
+ * The traffic model: a population of POPULATION flow keys recurs all day,
+ * as on a real link where the same clients talk to the same services.
+ * Clients (20,000; one in ten IPv6) and servers (2,000) are drawn with a
+ * skew (u^2, u^3), so a few hosts are busy and most are quiet; services
+ * follow a typical mix (443/tcp 40 %, 80/tcp 15 %, 53/udp 15 %, 22/tcp,
+ * 123/udp, ICMP, the rest random ports).  A fifth of the keys are "hot"
+ * and active in nine bins of ten; the rest form a long tail, each active
+ * in a bin with the probability that brings a bin to FLOWS_PER_BIN rows
+ * on average.  Packets per row are heavy-tailed (Pareto-like), bytes are
+ * 64 to 1500 per packet, one row in ten is one-directional.  Everything
+ * derives from SEED, so a store is reproducible.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define NCLIENTS	20000
+#define NSERVERS	2000
+
+static uint64_t rng_state;
+
+static uint64_t
+rng(void)
+{
+	uint64_t x = rng_state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	rng_state = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+static double
+rng_unit(void)
+{
+	return (double)(rng() >> 11) / 9007199254740992.0;
+}
+
+struct key {
+	uint32_t	 client, server;
+	uint16_t	 dport;
+	uint8_t		 proto;
+	uint8_t		 hot;
+};
+
+static void
+die(sqlite3 *db, const char *what)
+{
+	fprintf(stderr, "query_gen: %s: %s\n", what,
+	    db != NULL ? sqlite3_errmsg(db) : strerror(errno));
+	exit(1);
+}
+
+static void
+exec(sqlite3 *db, const char *sql)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		die(db, sql);
+}
+
+/* Address of a client (id 1..) or server (id NCLIENTS+1..). */
+static int
+addr_of(uint32_t id, uint8_t *ip, char *text, size_t len)
+{
+	int v6 = id <= NCLIENTS ? (id % 10 == 0) : 0;
+	uint32_t n;
+
+	memset(ip, 0, 16);
+	if (id > NCLIENTS) {
+		/* servers: 10.0.0.0/16, and their IPv6 twins */
+		n = id - NCLIENTS;
+		if (n > NSERVERS) {
+			n -= NSERVERS;
+			v6 = 1;
+		}
+		if (v6) {
+			memcpy(ip, "\x20\x01\x0d\xb8\xff\xff", 6);
+			ip[14] = (uint8_t)(n >> 8);
+			ip[15] = (uint8_t)n;
+		} else {
+			ip[0] = 10;
+			ip[2] = (uint8_t)(n >> 8);
+			ip[3] = (uint8_t)n;
+		}
+	} else if (v6) {
+		memcpy(ip, "\x20\x01\x0d\xb8\x00\x01", 6);
+		ip[14] = (uint8_t)(id >> 8);
+		ip[15] = (uint8_t)id;
+	} else {
+		ip[0] = 10;
+		ip[1] = (uint8_t)(128 + (id >> 16));
+		ip[2] = (uint8_t)(id >> 8);
+		ip[3] = (uint8_t)id;
+	}
+	inet_ntop(v6 ? AF_INET6 : AF_INET, ip, text, (socklen_t)len);
+	return v6 ? 16 : 4;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct { uint16_t port; uint8_t proto; int pct; } svc[] = {
+		{ 443, 6, 40 }, { 80, 6, 15 }, { 53, 17, 15 }, { 22, 6, 3 },
+		{ 123, 17, 2 }, { 0, 1, 3 }, { 0, 0, 22 },
+	};
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	struct key	*keys;
+	uint8_t		 ip[16];
+	char		 text[64], *path, *dir;
+	struct tm	 tm;
+	int64_t		 day, ts;
+	uint64_t	*seen, h, nseen;
+	uint64_t	 pr, ps, br, bs, tot[4], rows, v4, v6;
+	double		 p_hot, p_tail, u;
+	long		 bins, per_bin, pop, i, b, k, s, c, len, nhot;
+	unsigned	 seed = 1;
+
+	if (argc < 7) {
+		fprintf(stderr, "usage: query_gen DBDIR IFACE DAY BINS FLOWS "
+		    "POPULATION [SEED]\n");
+		return 2;
+	}
+	bins = atol(argv[4]);
+	per_bin = atol(argv[5]);
+	pop = atol(argv[6]);
+	if (argc > 7)
+		seed = (unsigned)atol(argv[7]);
+	if (bins < 1 || bins > 86400 || 86400 % bins != 0 || per_bin < 1 ||
+	    pop < per_bin) {
+		fprintf(stderr, "query_gen: bad sizes\n");
+		return 2;
+	}
+	memset(&tm, 0, sizeof tm);
+	if (strptime(argv[3], "%Y-%m-%d", &tm) == NULL) {
+		fprintf(stderr, "query_gen: bad day %s\n", argv[3]);
+		return 2;
+	}
+	day = (int64_t)timegm(&tm);
+	rng_state = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)seed * 0x100000001b3ULL);
+
+	/* the key population, without duplicates */
+	if ((keys = calloc((size_t)pop, sizeof *keys)) == NULL ||
+	    (seen = calloc((size_t)pop * 4, sizeof *seen)) == NULL)
+		die(NULL, "memory");
+	nhot = pop / 5;
+	for (k = 0; k < pop; k++) {
+		for (;;) {
+			u = rng_unit();
+			keys[k].client = 1 + (uint32_t)(u * u * NCLIENTS);
+			u = rng_unit();
+			keys[k].server = (uint32_t)(u * u * u * NSERVERS);
+			c = (long)(rng() % 100);
+			for (s = 0; c >= svc[s].pct; s++)
+				c -= svc[s].pct;
+			keys[k].proto = svc[s].proto ? svc[s].proto :
+			    (rng() % 4 ? 6 : 17);
+			keys[k].dport = svc[s].proto ? svc[s].port :
+			    (uint16_t)(1024 + rng() % 30000);
+			h = ((uint64_t)keys[k].client << 40) ^
+			    ((uint64_t)keys[k].server << 24) ^
+			    ((uint64_t)keys[k].dport << 8) ^ keys[k].proto;
+			h = h * 0x9e3779b97f4a7c15ULL + 1;
+			for (i = (long)(h % ((uint64_t)pop * 4)); seen[i] != 0 &&
+			    seen[i] != h; i = (i + 1) % (pop * 4))
+				;
+			if (seen[i] == h)
+				continue;
+			seen[i] = h;
+			break;
+		}
+		keys[k].hot = k < nhot;
+	}
+	free(seen);
+	nseen = 0;
+	p_hot = 0.9;
+	p_tail = ((double)per_bin - p_hot * (double)nhot) / (double)(pop - nhot);
+	if (p_tail < 0) {
+		p_hot = (double)per_bin / (double)nhot;
+		p_tail = 0;
+	}
+
+	dir = malloc(strlen(argv[1]) + strlen(argv[2]) + 2);
+	sprintf(dir, "%s/%s", argv[1], argv[2]);
+	mkdir(argv[1], 0755);
+	mkdir(dir, 0755);
+	len = (long)strlen(dir) + (long)strlen(argv[2]) + 32;
+	path = malloc((size_t)len);
+	snprintf(path, (size_t)len, "%s/%s-%s.db", dir, argv[2], argv[3]);
+	remove(path);
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		die(db, path);
+	exec(db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
+	    "PRAGMA cache_size = -262144");
+	exec(db, store_schema_sql);
+	exec(db, "BEGIN");
+
+	/* addresses: every client and server, ids as addr_of() numbers */
+	if (sqlite3_prepare_v2(db, "INSERT INTO addrs (id, ip, text) VALUES "
+	    "(?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		die(db, "addrs");
+	for (i = 1; i <= NCLIENTS + 2 * NSERVERS; i++) {
+		int alen = addr_of((uint32_t)i, ip, text, sizeof text);
+
+		sqlite3_bind_int64(st, 1, i);
+		sqlite3_bind_blob(st, 2, ip, alen, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			die(db, "insert addr");
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+
+	/* flow keys: id k+1; an IPv6 client talks to an IPv6 server */
+	if (sqlite3_prepare_v2(db, "INSERT INTO flow_keys (id, sip, dip, "
+	    "dport, proto, vlan) VALUES (?, ?, ?, ?, ?, 0)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		die(db, "flow_keys");
+	for (k = 0; k < pop; k++) {
+		uint32_t srv = NCLIENTS + 1 + keys[k].server +
+		    (keys[k].client % 10 == 0 ? NSERVERS : 0);
+
+		sqlite3_bind_int64(st, 1, k + 1);
+		sqlite3_bind_int64(st, 2, keys[k].client);
+		sqlite3_bind_int64(st, 3, srv);
+		sqlite3_bind_int(st, 4, keys[k].dport);
+		sqlite3_bind_int(st, 5, keys[k].proto);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			die(db, "insert key");
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+
+	/* rows, bin by bin, keys in id order (appended to the b-tree) */
+	if (sqlite3_prepare_v2(db, "INSERT INTO flow_rows VALUES (?, ?, ?, ?, "
+	    "?, ?)", -1, &st, NULL) != SQLITE_OK)
+		die(db, "flow_rows");
+	for (b = 0; b < bins; b++) {
+		sqlite3_stmt *bst;
+
+		ts = day + b * (86400 / bins);
+		memset(tot, 0, sizeof tot);
+		rows = v4 = v6 = 0;
+		for (k = 0; k < pop; k++) {
+			if (rng_unit() >= (keys[k].hot ? p_hot : p_tail))
+				continue;
+			u = rng_unit();
+			pr = 1 + (uint64_t)(2.0 / pow(1.0 - u * 0.999, 1.2));
+			ps = 1 + (uint64_t)((double)pr * (0.3 + rng_unit()));
+			if (rng() % 10 == 0) {
+				if (rng() % 2)
+					pr = 0;
+				else
+					ps = 0;
+			}
+			br = pr * (64 + rng() % 1437);
+			bs = ps * (64 + rng() % 1437);
+			sqlite3_bind_int64(st, 1, ts);
+			sqlite3_bind_int64(st, 2, k + 1);
+			sqlite3_bind_int64(st, 3, (int64_t)br);
+			sqlite3_bind_int64(st, 4, (int64_t)bs);
+			sqlite3_bind_int64(st, 5, (int64_t)pr);
+			sqlite3_bind_int64(st, 6, (int64_t)ps);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				die(db, "insert row");
+			sqlite3_reset(st);
+			tot[0] += br; tot[1] += bs; tot[2] += pr; tot[3] += ps;
+			rows++;
+			if (keys[k].client % 10 == 0)
+				v6++;
+			else
+				v4++;
+		}
+		nseen += rows;
+		if (sqlite3_prepare_v2(db, "INSERT INTO bins (ts, interval, "
+		    "writes, packets, ip, flows, flows_v4, flows_v6, bytes_rcvd, "
+		    "bytes_sent, pkts_rcvd, pkts_sent, kernel_packets) VALUES "
+		    "(?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &bst, NULL) !=
+		    SQLITE_OK)
+			die(db, "bins");
+		sqlite3_bind_int64(bst, 1, ts);
+		sqlite3_bind_int64(bst, 2, 86400 / bins);
+		sqlite3_bind_int64(bst, 3, (int64_t)(tot[2] + tot[3]));
+		sqlite3_bind_int64(bst, 4, (int64_t)(tot[2] + tot[3]));
+		sqlite3_bind_int64(bst, 5, (int64_t)rows);
+		sqlite3_bind_int64(bst, 6, (int64_t)v4);
+		sqlite3_bind_int64(bst, 7, (int64_t)v6);
+		sqlite3_bind_int64(bst, 8, (int64_t)tot[0]);
+		sqlite3_bind_int64(bst, 9, (int64_t)tot[1]);
+		sqlite3_bind_int64(bst, 10, (int64_t)tot[2]);
+		sqlite3_bind_int64(bst, 11, (int64_t)tot[3]);
+		sqlite3_bind_int64(bst, 12, (int64_t)(tot[2] + tot[3]));
+		if (sqlite3_step(bst) != SQLITE_DONE)
+			die(db, "insert bin");
+		sqlite3_finalize(bst);
+	}
+	sqlite3_finalize(st);
+	exec(db, "INSERT INTO meta VALUES ('generator', 'bench/query_gen')");
+	exec(db, "COMMIT");
+	exec(db, "PRAGMA user_version = 1; PRAGMA application_id = 1718382455");
+	exec(db, "ANALYZE");
+	exec(db, "PRAGMA journal_mode = WAL");
+	sqlite3_close(db);
+	printf("%s: %ld bins, %llu rows, %ld keys\n", path, bins,
+	    (unsigned long long)nseen, pop);
+	free(keys);
+	free(path);
+	free(dir);
+	return 0;
+}

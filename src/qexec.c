@@ -1,0 +1,995 @@
+/*
+ * qexec.c - query execution over day files (see qexec.h).
+ *
+ * Per file: the bins in range give the row estimate, the time span and
+ * the ts ranges to split the work by; the key condition gives a bitmap of
+ * matching key ids.  Few keys: one statement walks the bins and seeks
+ * (ts, key) for each matching key through the primary key.  Many keys:
+ * threads scan contiguous ts ranges of flow_rows and test the bitmap.
+ * Either way rows are summed into a dense array indexed by key id (key
+ * ids are small and dense: INTEGER PRIMARY KEY of the day's dictionary),
+ * and each touched key is mapped once to the selected attributes and
+ * merged into the global group table.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "qexec.h"
+#include "util.h"
+
+static volatile sig_atomic_t interrupted;
+
+void
+qexec_interrupt(void)
+{
+	interrupted = 1;
+}
+
+int
+qexec_interrupted(void)
+{
+	return interrupted != 0;
+}
+
+struct watch {
+	uint64_t	 deadline;	/* monotonic ns; 0: none */
+};
+
+static struct watch watch;
+
+static int
+watch_progress(void *arg)
+{
+	(void)arg;
+	if (interrupted)
+		return 1;
+	if (watch.deadline != 0 && util_now_ns() > watch.deadline)
+		return 1;
+	return 0;
+}
+
+void
+qexec_watch(void *db, double timeout)
+{
+	if (timeout > 0 && watch.deadline == 0)
+		watch.deadline = util_now_ns() + (uint64_t)(timeout * 1e9);
+	sqlite3_progress_handler(db, 4000, watch_progress, NULL);
+}
+
+static int
+watch_stopped(void)
+{
+	return watch_progress(NULL);
+}
+
+/* ------------------------------------------------------------ groups */
+
+struct gtab {
+	struct qrow	*rows;
+	size_t		 n, cap;
+	uint32_t	*slots;		/* row index + 1; 0: empty */
+	size_t		 nslots;	/* power of two */
+};
+
+static uint64_t
+key_hash(const struct qkey *k)
+{
+	uint64_t	 w[sizeof *k / 8], h = 0x243f6a8885a308d3ULL;
+	size_t		 i;
+
+	memcpy(w, k, sizeof w);
+	for (i = 0; i < sizeof w / sizeof w[0]; i++) {
+		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+static void
+gtab_grow(struct gtab *g)
+{
+	size_t		 i, j, mask;
+	uint32_t	*s;
+
+	g->nslots = g->nslots ? g->nslots * 2 : 1024;
+	if ((s = calloc(g->nslots, sizeof *s)) == NULL)
+		abort();
+	mask = g->nslots - 1;
+	for (i = 0; i < g->n; i++) {
+		j = key_hash(&g->rows[i].k) & mask;
+		while (s[j] != 0)
+			j = (j + 1) & mask;
+		s[j] = (uint32_t)(i + 1);
+	}
+	free(g->slots);
+	g->slots = s;
+}
+
+static void
+gtab_add(struct gtab *g, const struct qkey *k, uint64_t br, uint64_t bs,
+    uint64_t pr, uint64_t ps)
+{
+	struct qrow	*r;
+	size_t		 j, mask;
+
+	if ((g->n + 1) * 2 > g->nslots)
+		gtab_grow(g);
+	mask = g->nslots - 1;
+	j = key_hash(k) & mask;
+	while (g->slots[j] != 0) {
+		r = &g->rows[g->slots[j] - 1];
+		if (memcmp(&r->k, k, sizeof *k) == 0) {
+			r->bytes_rcvd += br;
+			r->bytes_sent += bs;
+			r->pkts_rcvd += pr;
+			r->pkts_sent += ps;
+			return;
+		}
+		j = (j + 1) & mask;
+	}
+	if (g->n == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 1024;
+		if ((g->rows = realloc(g->rows, g->cap * sizeof *g->rows)) ==
+		    NULL)
+			abort();
+	}
+	r = &g->rows[g->n];
+	r->k = *k;
+	r->bytes_rcvd = br;
+	r->bytes_sent = bs;
+	r->pkts_rcvd = pr;
+	r->pkts_sent = ps;
+	g->slots[j] = (uint32_t)++g->n;
+}
+
+static void
+gtab_clear(struct gtab *g)
+{
+	free(g->rows);
+	free(g->slots);
+	memset(g, 0, sizeof *g);
+}
+
+/* ------------------------------------------------------------ order */
+
+static int
+cmp_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int
+key_compare(const struct qkey *a, const struct qkey *b)
+{
+	int c;
+
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	if (a->iface != b->iface)
+		return a->iface < b->iface ? -1 : 1;
+	if (a->salen != b->salen)
+		return a->salen < b->salen ? -1 : 1;
+	if ((c = memcmp(a->sip, b->sip, sizeof a->sip)) != 0)
+		return c;
+	if (a->dalen != b->dalen)
+		return a->dalen < b->dalen ? -1 : 1;
+	if ((c = memcmp(a->dip, b->dip, sizeof a->dip)) != 0)
+		return c;
+	if (a->dport != b->dport)
+		return a->dport < b->dport ? -1 : 1;
+	if (a->proto != b->proto)
+		return a->proto < b->proto ? -1 : 1;
+	if (a->vlan != b->vlan)
+		return a->vlan < b->vlan ? -1 : 1;
+	return 0;
+}
+
+int
+qexec_compare(const struct qquery *q, const struct qrow *a,
+    const struct qrow *b)
+{
+	uint64_t	 va = 0, vb = 0, wa = 0, wb = 0;
+	int		 c = 0;
+
+	switch (q->sort) {
+	case QSORT_TIME:
+		c = a->k.ts < b->k.ts ? -1 : a->k.ts > b->k.ts;
+		if (!q->ascending)
+			c = -c;
+		break;
+	case QSORT_BYTES:
+	case QSORT_PACKETS:
+		/* the sort counter, then the other one as a tie-break */
+		switch (q->dir) {
+		case QDIR_IN:
+			va = a->bytes_rcvd; vb = b->bytes_rcvd;
+			wa = a->pkts_rcvd; wb = b->pkts_rcvd;
+			break;
+		case QDIR_OUT:
+			va = a->bytes_sent; vb = b->bytes_sent;
+			wa = a->pkts_sent; wb = b->pkts_sent;
+			break;
+		default:
+			va = a->bytes_rcvd + a->bytes_sent;
+			vb = b->bytes_rcvd + b->bytes_sent;
+			wa = a->pkts_rcvd + a->pkts_sent;
+			wb = b->pkts_rcvd + b->pkts_sent;
+			break;
+		}
+		if (q->sort == QSORT_PACKETS) {
+			uint64_t t;
+
+			t = va; va = wa; wa = t;
+			t = vb; vb = wb; wb = t;
+		}
+		if ((c = cmp_u64(va, vb)) == 0)
+			c = cmp_u64(wa, wb);
+		if (!q->ascending)
+			c = -c;
+		break;
+	}
+	if (c != 0)
+		return c;
+	return key_compare(&a->k, &b->k);
+}
+
+static const struct qquery *sort_query;
+
+static int
+sort_cmp(const void *a, const void *b)
+{
+	return qexec_compare(sort_query, a, b);
+}
+
+static void
+sort_rows(const struct qquery *q, struct qrow *rows, size_t n)
+{
+	sort_query = q;
+	qsort(rows, n, sizeof *rows, sort_cmp);
+}
+
+/* ------------------------------------------------------------ files */
+
+struct kinfo {
+	int64_t		 sip, dip;
+	uint16_t	 dport, vlan;
+	uint8_t		 proto;
+	uint8_t		 loaded;
+};
+
+struct ainfo {
+	uint8_t		 ip[16];
+	uint8_t		 len;
+};
+
+struct job;
+
+/* What all threads of one file share. */
+struct fctx {
+	const struct qquery *q;
+	const struct qfile *f;
+	sqlite3		*db;		/* main thread's connection */
+	int64_t		 lo, hi;	/* rows with lo < ts <= hi */
+	int64_t		 maxkey, maxaddr;
+	uint8_t		*bitmap;	/* matching keys; NULL: all */
+	struct kinfo	*kinfo;		/* by key id, loaded on demand */
+	struct ainfo	*ainfo;		/* by address id */
+	int		 bulk;		/* the whole dictionary is loaded */
+	int		 key_index;	/* flow_rows has an index on key */
+	sqlite3_stmt	*keyst;		/* one key's attributes */
+	struct gtab	*g;
+	pthread_mutex_t	 lock;		/* g and the dictionary */
+	char		*err;
+};
+
+/* One thread's share: a ts range, a counter slot per key id. */
+struct job {
+	struct fctx	*fc;
+	int64_t		 lo, hi;
+	int		 seek;
+	struct kacc {
+		uint64_t br, bs, pr, ps;
+	}		*acc;
+	uint32_t	*touched;
+	size_t		 ntouched;
+	int64_t		 bucket;
+	uint64_t	 rows;
+	int		 own_conn;
+	pthread_t	 th;
+	int		 started;
+};
+
+static void
+fctx_error(struct fctx *fc, const char *what, sqlite3 *db)
+{
+	pthread_mutex_lock(&fc->lock);
+	if (fc->err == NULL) {
+		if (interrupted || (db != NULL &&
+		    sqlite3_errcode(db) == SQLITE_INTERRUPT))
+			fc->err = util_strdup(interrupted ? "interrupted" :
+			    "the query timed out");
+		else
+			fc->err = util_printf("%s: %s: %s", fc->f->path, what,
+			    db != NULL ? sqlite3_errmsg(db) : "error");
+	}
+	pthread_mutex_unlock(&fc->lock);
+}
+
+static void
+show_sql(const struct qquery *q, const char *sql, const struct cond_sql *cs,
+    int64_t lo, int64_t hi)
+{
+	static char	*shown[8];
+	size_t		 i, j;
+
+	if (!q->print_sql)
+		return;
+	for (i = 0; i < 8 && shown[i] != NULL; i++) {
+		if (strcmp(shown[i], sql) == 0)
+			return;
+	}
+	if (i < 8)
+		shown[i] = util_strdup(sql);
+	fprintf(stderr, "-- %s\n", sql);
+	fprintf(stderr, "--   params:");
+	if (lo != INT64_MIN)
+		fprintf(stderr, " %lld %lld", (long long)lo, (long long)hi);
+	for (i = 0; cs != NULL && i < cs->nparams; i++) {
+		if (cs->params[i].blob) {
+			fprintf(stderr, " x'");
+			for (j = 0; j < cs->params[i].len; j++)
+				fprintf(stderr, "%02x", cs->params[i].b[j]);
+			fprintf(stderr, "'");
+		} else
+			fprintf(stderr, " %lld", (long long)cs->params[i].i);
+	}
+	fprintf(stderr, "\n");
+}
+
+static int
+bind_cond(sqlite3_stmt *st, int first, const struct cond_sql *cs)
+{
+	size_t	i;
+	int	rc = SQLITE_OK;
+
+	for (i = 0; rc == SQLITE_OK && i < cs->nparams; i++) {
+		if (cs->params[i].blob)
+			rc = sqlite3_bind_blob(st, first + (int)i,
+			    cs->params[i].b, (int)cs->params[i].len,
+			    SQLITE_TRANSIENT);
+		else
+			rc = sqlite3_bind_int64(st, first + (int)i,
+			    cs->params[i].i);
+	}
+	return rc;
+}
+
+/* Load the whole key dictionary (many keys touched). */
+static int
+dict_load_all(struct fctx *fc)
+{
+	sqlite3_stmt	*st;
+	int64_t		 id;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(fc->db, "SELECT id, sip, dip, dport, proto, "
+	    "vlan FROM flow_keys", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		if (id < 0 || id > fc->maxkey)
+			continue;
+		fc->kinfo[id].sip = sqlite3_column_int64(st, 1);
+		fc->kinfo[id].dip = sqlite3_column_int64(st, 2);
+		fc->kinfo[id].dport = (uint16_t)sqlite3_column_int(st, 3);
+		fc->kinfo[id].proto = (uint8_t)sqlite3_column_int(st, 4);
+		fc->kinfo[id].vlan = (uint16_t)sqlite3_column_int(st, 5);
+		fc->kinfo[id].loaded = 1;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (!(fc->q->attrs & (QA_SIP | QA_DIP))) {
+		fc->bulk = 1;
+		return 0;
+	}
+	if (sqlite3_prepare_v2(fc->db, "SELECT id, ip FROM addrs", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int len = sqlite3_column_bytes(st, 1);
+
+		id = sqlite3_column_int64(st, 0);
+		if (id < 0 || id > fc->maxaddr || (len != 4 && len != 16))
+			continue;
+		memcpy(fc->ainfo[id].ip, sqlite3_column_blob(st, 1),
+		    (size_t)len);
+		fc->ainfo[id].len = (uint8_t)len;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	fc->bulk = 1;
+	return 0;
+}
+
+/* Load one key and its addresses. */
+static int
+dict_load_key(struct fctx *fc, int64_t id)
+{
+	struct kinfo	*k = &fc->kinfo[id];
+	int		 rc, i, len;
+	int64_t		 aid;
+
+	if (fc->keyst == NULL && sqlite3_prepare_v2(fc->db, "SELECT k.sip, "
+	    "k.dip, k.dport, k.proto, k.vlan, s.ip, d.ip FROM flow_keys AS k "
+	    "JOIN addrs AS s ON s.id = k.sip JOIN addrs AS d ON d.id = k.dip "
+	    "WHERE k.id = ?", -1, &fc->keyst, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(fc->keyst, 1, id);
+	rc = sqlite3_step(fc->keyst);
+	if (rc == SQLITE_ROW) {
+		k->sip = sqlite3_column_int64(fc->keyst, 0);
+		k->dip = sqlite3_column_int64(fc->keyst, 1);
+		k->dport = (uint16_t)sqlite3_column_int(fc->keyst, 2);
+		k->proto = (uint8_t)sqlite3_column_int(fc->keyst, 3);
+		k->vlan = (uint16_t)sqlite3_column_int(fc->keyst, 4);
+		for (i = 0; i < 2; i++) {
+			aid = i == 0 ? k->sip : k->dip;
+			len = sqlite3_column_bytes(fc->keyst, 5 + i);
+			if (aid < 0 || aid > fc->maxaddr ||
+			    (len != 4 && len != 16))
+				continue;
+			memcpy(fc->ainfo[aid].ip,
+			    sqlite3_column_blob(fc->keyst, 5 + i), (size_t)len);
+			fc->ainfo[aid].len = (uint8_t)len;
+		}
+		k->loaded = 1;
+	}
+	sqlite3_reset(fc->keyst);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Hand the touched keys of j to the group table, then clear them. */
+static void
+job_flush(struct job *j)
+{
+	struct fctx		*fc = j->fc;
+	const struct qquery	*q = fc->q;
+	struct qkey		 k;
+	struct kacc		*a;
+	struct kinfo		*ki;
+	size_t			 i, missing = 0;
+	int			 need = q->attrs & (QA_SIP | QA_DIP | QA_DPORT |
+				    QA_PROTO | QA_VLAN);
+	uint32_t		 id;
+
+	if (j->ntouched == 0)
+		return;
+	pthread_mutex_lock(&fc->lock);
+	if (need && !fc->bulk) {
+		for (i = 0; i < j->ntouched; i++)
+			missing += !fc->kinfo[j->touched[i]].loaded;
+		/* bulk when it is a good share of the dictionary */
+		if (missing > 2000 && (int64_t)missing * 16 > fc->maxkey &&
+		    dict_load_all(fc) != 0)
+			fctx_error(fc, "reading the key dictionary", fc->db);
+	}
+	for (i = 0; i < j->ntouched; i++) {
+		id = j->touched[i];
+		a = &j->acc[id];
+		memset(&k, 0, sizeof k);
+		if (q->attrs & QA_TIME)
+			k.ts = j->bucket;
+		if (q->attrs & QA_IFACE)
+			k.iface = (uint32_t)fc->f->iface;
+		if (need) {
+			ki = &fc->kinfo[id];
+			if (!ki->loaded && !fc->bulk &&
+			    dict_load_key(fc, id) != 0)
+				fctx_error(fc, "reading a flow key", fc->db);
+			if (q->attrs & QA_SIP && ki->sip >= 0 &&
+			    ki->sip <= fc->maxaddr) {
+				k.salen = fc->ainfo[ki->sip].len;
+				memcpy(k.sip, fc->ainfo[ki->sip].ip, 16);
+			}
+			if (q->attrs & QA_DIP && ki->dip >= 0 &&
+			    ki->dip <= fc->maxaddr) {
+				k.dalen = fc->ainfo[ki->dip].len;
+				memcpy(k.dip, fc->ainfo[ki->dip].ip, 16);
+			}
+			if (q->attrs & QA_DPORT)
+				k.dport = ki->dport;
+			if (q->attrs & QA_PROTO)
+				k.proto = ki->proto;
+			if (q->attrs & QA_VLAN)
+				k.vlan = ki->vlan;
+		}
+		gtab_add(fc->g, &k, a->br, a->bs, a->pr, a->ps);
+		memset(a, 0, sizeof *a);
+	}
+	pthread_mutex_unlock(&fc->lock);
+	j->ntouched = 0;
+}
+
+static inline void
+job_add(struct job *j, int64_t ts, int64_t key, uint64_t br, uint64_t bs,
+    uint64_t pr, uint64_t ps)
+{
+	const struct qquery	*q = j->fc->q;
+	struct kacc		*a;
+	int64_t			 b;
+
+	if (key < 0 || key > j->fc->maxkey)
+		return;
+	if (q->attrs & QA_TIME) {
+		b = q->resolution > 0 ? ts - ((ts % q->resolution) +
+		    q->resolution) % q->resolution : ts;
+		if (b != j->bucket) {
+			job_flush(j);
+			j->bucket = b;
+		}
+	}
+	a = &j->acc[key];
+	if ((a->br | a->bs | a->pr | a->ps) == 0)
+		j->touched[j->ntouched++] = (uint32_t)key;
+	a->br += br;
+	a->bs += bs;
+	a->pr += pr;
+	a->ps += ps;
+	j->rows++;
+}
+
+/*
+ * The rows are summed inside SQLite's own loop: flowq_acc() is called for
+ * every row of the range and adds it to the job's counters, so that the
+ * statement steps once instead of once per row (several times faster than
+ * fetching each row through the API).
+ */
+static void
+acc_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct job	*j = sqlite3_user_data(ctx);
+	const uint8_t	*bm = j->seek ? NULL : j->fc->bitmap;
+	int		 o = argc - 5;	/* 6 arguments: ts first */
+	int64_t		 key = sqlite3_value_int64(argv[o]);
+
+	if (bm == NULL || (key >= 0 && key <= j->fc->maxkey &&
+	    (bm[key >> 3] & (1 << (key & 7)))))
+		job_add(j, o ? sqlite3_value_int64(argv[0]) : 0, key,
+		    (uint64_t)sqlite3_value_int64(argv[o + 1]),
+		    (uint64_t)sqlite3_value_int64(argv[o + 2]),
+		    (uint64_t)sqlite3_value_int64(argv[o + 3]),
+		    (uint64_t)sqlite3_value_int64(argv[o + 4]));
+	sqlite3_result_int(ctx, 0);
+}
+
+static const char scan_sql[] = "SELECT count(*) FROM flow_rows WHERE "
+    "ts > ? AND ts <= ? AND flowq_acc(ts, key, bytes_rcvd, bytes_sent, "
+    "pkts_rcvd, pkts_sent)";
+
+/* Without `time` the bucket is not needed: one argument less per row. */
+static const char scan_notime_sql[] = "SELECT count(*) FROM flow_rows "
+    "WHERE ts > ? AND ts <= ? AND flowq_acc(key, bytes_rcvd, bytes_sent, "
+    "pkts_rcvd, pkts_sent)";
+
+/* Walk the bins, seek each matching key: few keys, no key index. */
+static const char seek_sql_fmt[] = "WITH m(id) AS MATERIALIZED (SELECT k.id "
+    "FROM flow_keys AS k WHERE %s) SELECT count(*) FROM bins AS b CROSS "
+    "JOIN m CROSS JOIN flow_rows AS r WHERE b.ts > ? AND b.ts <= ? AND "
+    "r.ts = b.ts AND r.key = m.id AND flowq_acc(r.ts, r.key, r.bytes_rcvd, "
+    "r.bytes_sent, r.pkts_rcvd, r.pkts_sent)";
+
+/* With an index on flow_rows(key): one range per matching key. */
+static const char seek_key_sql_fmt[] = "WITH m(id) AS MATERIALIZED (SELECT "
+    "k.id FROM flow_keys AS k WHERE %s) SELECT count(*) FROM m CROSS JOIN "
+    "flow_rows AS r WHERE r.key = m.id AND r.ts > ? AND r.ts <= ? AND "
+    "flowq_acc(r.ts, r.key, r.bytes_rcvd, r.bytes_sent, r.pkts_rcvd, "
+    "r.pkts_sent)";
+
+static void *
+job_run(void *arg)
+{
+	struct job	*j = arg;
+	struct fctx	*fc = j->fc;
+	sqlite3		*db = fc->db;
+	sqlite3_stmt	*st = NULL;
+	struct cond_sql	 cs;
+	char		*cause = NULL, *sql = NULL;
+	int		 rc, own = 0;
+
+	memset(&cs, 0, sizeof cs);
+	/* every job but the first reads on its own connection */
+	if (j->own_conn) {
+		if ((db = qstore_open(fc->f->path, &cause)) == NULL) {
+			pthread_mutex_lock(&fc->lock);
+			if (fc->err == NULL)
+				fc->err = cause;
+			else
+				free(cause);
+			pthread_mutex_unlock(&fc->lock);
+			return NULL;
+		}
+		qexec_watch(db, fc->q->timeout);
+		own = 1;
+	}
+	rc = sqlite3_create_function_v2(db, "flowq_acc", 6, SQLITE_UTF8 |
+	    SQLITE_DIRECTONLY, j, acc_func, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function_v2(db, "flowq_acc", 5,
+		    SQLITE_UTF8 | SQLITE_DIRECTONLY, j, acc_func, NULL, NULL,
+		    NULL);
+	if (rc == SQLITE_OK && j->seek) {
+		cond_sql(fc->q->cond, &cs);
+		sql = util_printf(fc->key_index ? seek_key_sql_fmt :
+		    seek_sql_fmt, cs.where);
+		rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+		if (rc == SQLITE_OK)
+			rc = bind_cond(st, 1, &cs);
+		if (rc == SQLITE_OK) {
+			sqlite3_bind_int64(st, (int)cs.nparams + 1, j->lo);
+			sqlite3_bind_int64(st, (int)cs.nparams + 2, j->hi);
+		}
+		show_sql(fc->q, sql, &cs, INT64_MIN, 0);
+	} else if (rc == SQLITE_OK) {
+		sql = util_strdup(fc->q->attrs & QA_TIME ? scan_sql :
+		    scan_notime_sql);
+		rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_bind_int64(st, 1, j->lo);
+			sqlite3_bind_int64(st, 2, j->hi);
+		}
+		show_sql(fc->q, sql, NULL, j->lo, j->hi);
+	}
+	if (rc != SQLITE_OK) {
+		fctx_error(fc, "preparing the row query", db);
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE)
+		fctx_error(fc, "reading flow rows", db);
+	else if (fc->q->attrs & QA_TIME)
+		job_flush(j);
+out:
+	sqlite3_finalize(st);
+	free(sql);
+	cond_sql_clear(&cs);
+	if (own)
+		sqlite3_close(db);
+	return NULL;
+}
+
+struct binfo {
+	int64_t		 ts;
+	int64_t		 flows;
+};
+
+/* The matching key ids as a bitmap; *nkeys their count. */
+static int
+file_keys(struct fctx *fc, size_t *nkeys)
+{
+	sqlite3_stmt	*st;
+	struct cond_sql	 cs;
+	char		*sql;
+	int64_t		 id;
+	int		 rc;
+
+	*nkeys = 0;
+	cond_sql(fc->q->cond, &cs);
+	sql = util_printf("SELECT k.id FROM flow_keys AS k WHERE %s", cs.where);
+	show_sql(fc->q, sql, &cs, INT64_MIN, 0);
+	rc = sqlite3_prepare_v2(fc->db, sql, -1, &st, NULL);
+	free(sql);
+	if (rc == SQLITE_OK)
+		rc = bind_cond(st, 1, &cs);
+	cond_sql_clear(&cs);
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if ((fc->bitmap = calloc((size_t)fc->maxkey / 8 + 1, 1)) == NULL)
+		abort();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		if (id < 0 || id > fc->maxkey)
+			continue;
+		fc->bitmap[id >> 3] |= (uint8_t)(1 << (id & 7));
+		(*nkeys)++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int64_t
+query_int(sqlite3 *db, const char *sql, int64_t dflt)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v = dflt;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return dflt;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int
+run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
+    struct qresult *res, int nthreads, char **cause)
+{
+	struct fctx	 fc;
+	struct job	*jobs = NULL;
+	struct binfo	*bins = NULL;
+	sqlite3_stmt	*st = NULL;
+	size_t		 nbins = 0, nkeys = 0, i, t, njobs = 1, b0;
+	int64_t		 interval, rows = 0, share, acc;
+	int		 rc = 0, seek = 0;
+
+	memset(&fc, 0, sizeof fc);
+	fc.q = q;
+	fc.f = f;
+	fc.g = g;
+	pthread_mutex_init(&fc.lock, NULL);
+	if ((fc.db = qstore_open(f->path, cause)) == NULL) {
+		pthread_mutex_destroy(&fc.lock);
+		return -1;
+	}
+	qexec_watch(fc.db, q->timeout);
+
+	/* bins overlapping [first, last] */
+	interval = query_int(fc.db, "SELECT max(interval) FROM bins", 300);
+	if (interval <= 0)
+		interval = 300;
+	fc.lo = q->first - interval;
+	fc.hi = q->last;
+	if (sqlite3_prepare_v2(fc.db, "SELECT ts, interval, flows FROM bins "
+	    "WHERE ts > ? AND ts <= ? ORDER BY ts", -1, &st, NULL) != SQLITE_OK) {
+		fc.err = util_printf("%s: %s", f->path, sqlite3_errmsg(fc.db));
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, fc.lo);
+	sqlite3_bind_int64(st, 2, fc.hi);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t ts = sqlite3_column_int64(st, 0);
+		int64_t iv = sqlite3_column_int64(st, 1);
+
+		if (ts + iv <= q->first)
+			continue;
+		if ((bins = realloc(bins, (nbins + 1) * sizeof *bins)) == NULL)
+			abort();
+		bins[nbins].ts = ts;
+		bins[nbins].flows = sqlite3_column_int64(st, 2);
+		rows += bins[nbins].flows;
+		nbins++;
+		if (!res->data || ts < res->span_first)
+			res->span_first = ts;
+		if (!res->data || ts + iv > res->span_last)
+			res->span_last = ts + iv;
+		res->data = 1;
+		res->iface_data[f->iface] = 1;
+	}
+	sqlite3_finalize(st);
+	if (nbins == 0)
+		goto out;
+
+	fc.maxkey = query_int(fc.db, "SELECT max(id) FROM flow_keys", 0);
+	fc.maxaddr = query_int(fc.db, "SELECT max(id) FROM addrs", 0);
+	if (fc.maxkey < 0 || fc.maxkey > 0x7fffffff || fc.maxaddr < 0 ||
+	    fc.maxaddr > 0x7fffffff) {
+		fc.err = util_printf("%s: implausible dictionary ids", f->path);
+		goto out;
+	}
+	if (q->cond != NULL && q->cond->root != NULL) {
+		if (file_keys(&fc, &nkeys) != 0) {
+			fctx_error(&fc, "selecting flow keys", fc.db);
+			goto out;
+		}
+		if (nkeys == 0)
+			goto out;
+		/* a seek costs about as much as scanning a few dozen rows */
+		fc.key_index = query_int(fc.db, "SELECT count(*) FROM "
+		    "sqlite_master AS m, pragma_index_info(m.name) AS i WHERE "
+		    "m.type = 'index' AND m.tbl_name = 'flow_rows' AND "
+		    "i.seqno = 0 AND i.name = 'key'", 0) > 0;
+		if (fc.key_index)
+			seek = (int64_t)nkeys * 64 < rows;
+		else
+			seek = (int64_t)nkeys * (int64_t)nbins * 32 < rows;
+	}
+	if ((fc.kinfo = calloc((size_t)fc.maxkey + 1, sizeof *fc.kinfo)) ==
+	    NULL || (fc.ainfo = calloc((size_t)fc.maxaddr + 1,
+	    sizeof *fc.ainfo)) == NULL)
+		abort();
+
+	if (!seek && rows > 200000 && nthreads > 1)
+		njobs = (size_t)nthreads < nbins ? (size_t)nthreads : nbins;
+	if ((jobs = calloc(njobs, sizeof *jobs)) == NULL)
+		abort();
+	/* contiguous bin ranges of about equal rows */
+	share = rows / (int64_t)njobs + 1;
+	b0 = 0;
+	for (t = 0; t < njobs; t++) {
+		jobs[t].fc = &fc;
+		jobs[t].seek = seek;
+		jobs[t].lo = t == 0 ? fc.lo : bins[b0 - 1].ts;
+		acc = 0;
+		i = b0;
+		while (i < nbins && (t + 1 == njobs || acc < share ||
+		    i == b0))
+			acc += bins[i++].flows;
+		jobs[t].hi = (i >= nbins || t + 1 == njobs) ? fc.hi :
+		    bins[i - 1].ts;
+		b0 = i;
+		if ((jobs[t].acc = calloc((size_t)fc.maxkey + 1,
+		    sizeof *jobs[t].acc)) == NULL ||
+		    (jobs[t].touched = calloc((size_t)fc.maxkey + 1,
+		    sizeof *jobs[t].touched)) == NULL)
+			abort();
+		jobs[t].bucket = INT64_MIN;
+	}
+	for (t = 1; t < njobs; t++) {
+		jobs[t].own_conn = 1;
+		if (pthread_create(&jobs[t].th, NULL, job_run, &jobs[t]) == 0)
+			jobs[t].started = 1;
+		else
+			job_run(&jobs[t]);
+	}
+	job_run(&jobs[0]);
+	for (t = 1; t < njobs; t++) {
+		if (jobs[t].started)
+			pthread_join(jobs[t].th, NULL);
+	}
+	if (fc.err == NULL && !(q->attrs & QA_TIME)) {
+		/* one sum per key id across the jobs, then one mapping */
+		for (t = 1; t < njobs; t++) {
+			for (i = 0; i < jobs[t].ntouched; i++) {
+				uint32_t	 id = jobs[t].touched[i];
+				struct kacc	*a = &jobs[0].acc[id];
+				struct kacc	*b = &jobs[t].acc[id];
+
+				if ((a->br | a->bs | a->pr | a->ps) == 0)
+					jobs[0].touched[jobs[0].ntouched++] =
+					    id;
+				a->br += b->br;
+				a->bs += b->bs;
+				a->pr += b->pr;
+				a->ps += b->ps;
+			}
+		}
+		job_flush(&jobs[0]);
+	}
+out:
+	for (t = 0; jobs != NULL && t < njobs; t++) {
+		free(jobs[t].acc);
+		free(jobs[t].touched);
+	}
+	free(jobs);
+	free(bins);
+	free(fc.bitmap);
+	free(fc.kinfo);
+	free(fc.ainfo);
+	sqlite3_finalize(fc.keyst);
+	sqlite3_close(fc.db);
+	pthread_mutex_destroy(&fc.lock);
+	if (fc.err != NULL) {
+		rc = util_cause(cause, -1, "%s", fc.err);
+		free(fc.err);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------ results */
+
+struct final {
+	struct qrow	*rows;
+	size_t		 n, cap;
+};
+
+/* Move the groups that pass the dir filter into the final rows. */
+static void
+finalize(const struct qquery *q, struct gtab *g, struct final *fin,
+    struct qresult *res)
+{
+	enum cond_dir	 dir = q->cond != NULL ? q->cond->dir : COND_DIR_NONE;
+	struct qrow	*r;
+	size_t		 i, keep;
+
+	for (i = 0; i < g->n; i++) {
+		r = &g->rows[i];
+		if (!cond_dir_match(dir, r->pkts_rcvd, r->pkts_sent))
+			continue;
+		res->hits++;
+		res->bytes_rcvd += r->bytes_rcvd;
+		res->bytes_sent += r->bytes_sent;
+		res->pkts_rcvd += r->pkts_rcvd;
+		res->pkts_sent += r->pkts_sent;
+		if (fin->n == fin->cap) {
+			fin->cap = fin->cap ? fin->cap * 2 : 1024;
+			fin->rows = realloc(fin->rows, fin->cap *
+			    sizeof *fin->rows);
+			if (fin->rows == NULL)
+				abort();
+		}
+		fin->rows[fin->n++] = *r;
+	}
+	gtab_clear(g);
+	/* with a limit, only the best rows need to be kept */
+	keep = q->limit > 0 ? q->limit : 0;
+	if (keep > 0 && fin->n > 4 * keep && fin->n > 65536) {
+		sort_rows(q, fin->rows, fin->n);
+		fin->n = keep;
+	}
+}
+
+int
+qexec_run(const struct qquery *q, const struct qfiles *files,
+    struct qresult *res, char **cause)
+{
+	struct gtab	 g;
+	struct final	 fin;
+	uint64_t	 start = util_now_ns();
+	size_t		 i;
+	int		 nthreads = q->threads, rc = 0;
+	long		 ncpu;
+
+	memset(res, 0, sizeof *res);
+	memset(&g, 0, sizeof g);
+	memset(&fin, 0, sizeof fin);
+	if ((res->iface_data = calloc(files->nifaces + 1, sizeof(int))) ==
+	    NULL)
+		abort();
+	if (nthreads <= 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		nthreads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
+	}
+	watch.deadline = 0;
+	for (i = 0; i < files->nfiles; i++) {
+		if (watch_stopped()) {
+			rc = util_cause(cause, -1, "%s", interrupted ?
+			    "interrupted" : "the query timed out");
+			break;
+		}
+		/* time buckets never span days: finish each day's groups */
+		if ((q->attrs & QA_TIME) && i > 0 &&
+		    files->files[i].day != files->files[i - 1].day)
+			finalize(q, &g, &fin, res);
+		if ((rc = run_file(q, &files->files[i], &g, res, nthreads,
+		    cause)) != 0)
+			break;
+	}
+	if (rc != 0) {
+		gtab_clear(&g);
+		free(fin.rows);
+		free(res->iface_data);
+		memset(res, 0, sizeof *res);
+		return -1;
+	}
+	finalize(q, &g, &fin, res);
+	sort_rows(q, fin.rows, fin.n);
+	if (q->limit > 0 && fin.n > q->limit)
+		fin.n = q->limit;
+	res->rows = fin.rows;
+	res->nrows = fin.n;
+	res->duration_ns = util_now_ns() - start;
+	return 0;
+}
+
+void
+qexec_free(struct qresult *res)
+{
+	free(res->rows);
+	free(res->iface_data);
+	memset(res, 0, sizeof *res);
+}

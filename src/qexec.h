@@ -1,0 +1,103 @@
+/*
+ * qexec.h - run a goquery-style query over flowrec's day files.
+ *
+ * flowq calls qexec_run() with the parsed query and the day files of the
+ * selected interfaces.  For each file the key condition becomes the set
+ * of matching flow key ids (through the dictionary tables' indexes); the
+ * rows of the range are then either sought key by key (few keys) or
+ * scanned in ts order by several threads (many keys), and summed per key
+ * id in C.  Only then are key ids mapped to the selected attributes and
+ * merged across files, interfaces and days.
+ *
+ * Memory: per file, one counter slot per flow key of the day; across
+ * files, one group per distinct result row.  Queries with `time` are
+ * finalised day by day (a time bucket never spans days), keeping only
+ * the best rows when a limit is set.  SIGINT (qexec_interrupt()) and the
+ * timeout stop SQLite within a few thousand VM steps.
+ */
+#ifndef FLOWREC_QEXEC_H
+#define FLOWREC_QEXEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cond.h"
+#include "qstore.h"
+
+/* Attributes (result columns); the bit order is the column order. */
+#define QA_TIME		0x01
+#define QA_IFACE	0x02
+#define QA_SIP		0x04
+#define QA_DIP		0x08
+#define QA_DPORT	0x10
+#define QA_PROTO	0x20
+#define QA_VLAN		0x40
+
+enum qdir { QDIR_BOTH, QDIR_SUM, QDIR_IN, QDIR_OUT };
+enum qsort { QSORT_BYTES, QSORT_PACKETS, QSORT_TIME };
+
+struct qquery {
+	unsigned	 attrs;		/* QA_* */
+	const struct cond *cond;	/* NULL: every flow */
+	int64_t		 first, last;	/* bins that overlap [first, last] */
+	int64_t		 resolution;	/* time buckets (s); 0: the bins */
+	enum qdir	 dir;
+	enum qsort	 sort;
+	int		 ascending;
+	size_t		 limit;		/* 0: every row */
+	int		 threads;	/* 0: one per core */
+	int		 print_sql;	/* show statements on stderr */
+	double		 timeout;	/* seconds; 0: none */
+};
+
+/* A result row; key fields not in the query's attributes are zero. */
+struct qkey {
+	int64_t		 ts;		/* bucket start */
+	uint32_t	 iface;		/* index into qfiles.ifaces */
+	uint16_t	 dport;
+	uint16_t	 vlan;
+	uint8_t		 proto;
+	uint8_t		 salen, dalen;	/* 4, 16 (0: not selected) */
+	uint8_t		 pad;
+	uint8_t		 sip[16];
+	uint8_t		 dip[16];
+};
+
+struct qrow {
+	struct qkey	 k;
+	uint64_t	 bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent;
+};
+
+struct qresult {
+	struct qrow	*rows;		/* sorted, at most limit */
+	size_t		 nrows;
+	uint64_t	 hits;		/* rows before the limit */
+	uint64_t	 bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent;
+	int		 data;		/* any bin in range at all */
+	int64_t		 span_first, span_last;	/* covered by the bins */
+	int		*iface_data;	/* per interface: had bins in range */
+	uint64_t	 duration_ns;
+};
+
+/*
+ * Run q over files.  Returns 0 (caller frees *res with qexec_free()), or
+ * -1 with *cause (a file that cannot be read, an interrupt, a timeout).
+ */
+int	qexec_run(const struct qquery *q, const struct qfiles *files,
+	    struct qresult *res, char **cause);
+void	qexec_free(struct qresult *);
+
+/* Ask a running query to stop (async-signal-safe). */
+void	qexec_interrupt(void);
+
+/* 1 once qexec_interrupt() was called. */
+int	qexec_interrupted(void);
+
+/* Install the interrupt/timeout check on a connection. */
+void	qexec_watch(void *db, double timeout);
+
+/* Compare two rows in the query's order (ties broken by the key). */
+int	qexec_compare(const struct qquery *q, const struct qrow *a,
+	    const struct qrow *b);
+
+#endif

@@ -1,0 +1,336 @@
+/*
+ * qstore.c - day file discovery and read-only opening (see qstore.h).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "qstore.h"
+#include "util.h"
+
+static int
+strv_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+strv_add(char ***v, size_t *n, const char *s)
+{
+	if ((*v = realloc(*v, (*n + 1) * sizeof **v)) == NULL)
+		abort();
+	(*v)[(*n)++] = util_strdup(s);
+}
+
+void
+qstore_strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* "<iface>-YYYY-MM-DD.db": the day's UTC midnight, or -1. */
+static int64_t
+file_day(const char *iface, const char *name)
+{
+	size_t		 il = strlen(iface);
+	struct tm	 tm;
+	int		 y, m, d;
+	char		 tail[4];
+
+	if (strncmp(name, iface, il) != 0 || name[il] != '-')
+		return -1;
+	if (strlen(name + il + 1) != 13 ||
+	    sscanf(name + il + 1, "%4d-%2d-%2d%3s", &y, &m, &d, tail) != 4 ||
+	    strcmp(tail, ".db") != 0)
+		return -1;
+	if (m < 1 || m > 12 || d < 1 || d > 31)
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	return (int64_t)timegm(&tm);
+}
+
+static int
+has_day_files(const char *dir, const char *iface)
+{
+	DIR		*dp;
+	struct dirent	*de;
+	int		 found = 0;
+
+	if ((dp = opendir(dir)) == NULL)
+		return 0;
+	while (!found && (de = readdir(dp)) != NULL)
+		found = file_day(iface, de->d_name) >= 0;
+	closedir(dp);
+	return found;
+}
+
+int
+qstore_ifaces(const char *dbdir, char ***names, size_t *n, char **cause)
+{
+	DIR		*dp;
+	struct dirent	*de;
+	struct stat	 st;
+	char		*path;
+
+	*names = NULL;
+	*n = 0;
+	if ((dp = opendir(dbdir)) == NULL)
+		return util_cause(cause, -1, "%s: %s", dbdir, strerror(errno));
+	while ((de = readdir(dp)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		path = util_printf("%s/%s", dbdir, de->d_name);
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    has_day_files(path, de->d_name))
+			strv_add(names, n, de->d_name);
+		free(path);
+	}
+	closedir(dp);
+	if (*n > 1)
+		qsort(*names, *n, sizeof **names, strv_cmp);
+	return 0;
+}
+
+int
+qstore_select(char **all, size_t nall, const char *spec, char ***out,
+    size_t *nout, char **cause)
+{
+	char		*copy, *tok, *save = NULL, **incl = NULL, **excl = NULL;
+	size_t		 nincl = 0, nexcl = 0, i, j, len;
+	int		 any = 0, only_excl = 1, rc = 0;
+	regex_t		 re;
+
+	*out = NULL;
+	*nout = 0;
+	copy = util_strdup(spec);
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		while (isspace((unsigned char)*tok))
+			tok++;
+		len = strlen(tok);
+		while (len > 0 && isspace((unsigned char)tok[len - 1]))
+			tok[--len] = '\0';
+		if (len == 0)
+			continue;
+		if (tok[0] == '!') {
+			strv_add(&excl, &nexcl, tok + 1);
+			continue;
+		}
+		only_excl = 0;
+		if (strcasecmp(tok, "any") == 0) {
+			any = 1;
+		} else if (len >= 2 && tok[0] == '/' && tok[len - 1] == '/') {
+			tok[len - 1] = '\0';
+			if (regcomp(&re, tok + 1, REG_EXTENDED | REG_NOSUB) !=
+			    0) {
+				rc = util_cause(cause, -1, "-i: bad regular "
+				    "expression '%s'", tok + 1);
+				goto out;
+			}
+			for (i = 0; i < nall; i++) {
+				if (regexec(&re, all[i], 0, NULL, 0) == 0)
+					strv_add(&incl, &nincl, all[i]);
+			}
+			regfree(&re);
+		} else
+			strv_add(&incl, &nincl, tok);
+	}
+	if (any || (only_excl && nexcl > 0)) {
+		for (i = 0; i < nall; i++)
+			strv_add(&incl, &nincl, all[i]);
+	}
+	if (nincl > 1)
+		qsort(incl, nincl, sizeof *incl, strv_cmp);
+	for (i = 0; i < nincl; i++) {
+		if (i > 0 && strcmp(incl[i], incl[i - 1]) == 0)
+			continue;
+		for (j = 0; j < nexcl; j++) {
+			if (strcmp(incl[i], excl[j]) == 0)
+				break;
+		}
+		if (j == nexcl)
+			strv_add(out, nout, incl[i]);
+	}
+out:
+	qstore_strv_free(incl, nincl);
+	qstore_strv_free(excl, nexcl);
+	free(copy);
+	return rc;
+}
+
+static int
+file_cmp(const void *a, const void *b)
+{
+	const struct qfile *x = a, *y = b;
+
+	if (x->day != y->day)
+		return x->day < y->day ? -1 : 1;
+	return x->iface < y->iface ? -1 : x->iface > y->iface;
+}
+
+void
+qstore_files(const char *dbdir, char **ifaces, size_t nifaces, int64_t first,
+    int64_t last, struct qfiles *out)
+{
+	DIR		*dp;
+	struct dirent	*de;
+	struct qfile	*f;
+	char		*dir;
+	int64_t		 day;
+	size_t		 i;
+
+	memset(out, 0, sizeof *out);
+	out->ifaces = ifaces;
+	out->nifaces = nifaces;
+	for (i = 0; i < nifaces; i++) {
+		dir = util_printf("%s/%s", dbdir, ifaces[i]);
+		if ((dp = opendir(dir)) == NULL) {
+			free(dir);
+			continue;
+		}
+		while ((de = readdir(dp)) != NULL) {
+			day = file_day(ifaces[i], de->d_name);
+			/* bins of a day start in [day, day + 86400) */
+			if (day < 0 || day > last || day + 86400 <= first - 86400)
+				continue;
+			f = realloc(out->files, (out->nfiles + 1) *
+			    sizeof *out->files);
+			if (f == NULL)
+				abort();
+			out->files = f;
+			f = &out->files[out->nfiles++];
+			f->iface = i;
+			f->day = day;
+			f->path = util_printf("%s/%s", dir, de->d_name);
+		}
+		closedir(dp);
+		free(dir);
+	}
+	if (out->nfiles > 1)
+		qsort(out->files, out->nfiles, sizeof *out->files, file_cmp);
+}
+
+void
+qstore_files_free(struct qfiles *q)
+{
+	size_t i;
+
+	for (i = 0; i < q->nfiles; i++)
+		free(q->files[i].path);
+	free(q->files);
+	qstore_strv_free(q->ifaces, q->nifaces);
+	memset(q, 0, sizeof *q);
+}
+
+/* A URI for path with the given query string; caller frees. */
+static char *
+file_uri(const char *path, const char *query)
+{
+	static const char hex[] = "0123456789abcdef";
+	char		*u, *p;
+	const char	*s;
+
+	u = malloc(strlen(path) * 3 + strlen(query) + 16);
+	if (u == NULL)
+		abort();
+	p = u + sprintf(u, "file:");
+	for (s = path; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (isalnum(c) || strchr("/-_.~", c) != NULL)
+			*p++ = (char)c;
+		else {
+			*p++ = '%';
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
+		}
+	}
+	sprintf(p, "?%s", query);
+	return u;
+}
+
+sqlite3 *
+qstore_open(const char *path, char **cause)
+{
+	static const char *const modes[] = { "mode=ro", "mode=ro&immutable=1" };
+	sqlite3		*db = NULL;
+	char		*uri;
+	size_t		 i;
+	int		 rc = SQLITE_ERROR;
+
+	for (i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+		uri = file_uri(path, modes[i]);
+		rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY |
+		    SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+		free(uri);
+		/* a WAL file needs its -shm: probe with a first read */
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(db, "SELECT 1 FROM sqlite_master "
+			    "LIMIT 1", NULL, NULL, NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_busy_timeout(db, 2000);
+			sqlite3_exec(db, "PRAGMA cache_size = -65536; PRAGMA "
+			    "mmap_size = 1073741824", NULL, NULL, NULL);
+			return db;
+		}
+		if (i + 1 == sizeof modes / sizeof modes[0])
+			util_cause(cause, -1, "%s: %s", path,
+			    db != NULL ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		db = NULL;
+	}
+	return NULL;
+}
+
+char *
+qstore_default_dir(const char *conf_path)
+{
+	FILE	*f;
+	char	 line[1024], *p, *e, *v = NULL;
+
+	if ((f = fopen(conf_path, "r")) == NULL)
+		return util_strdup("/var/lib/flowrec");
+	while (v == NULL && fgets(line, sizeof line, f) != NULL) {
+		/* a top-level "db_path: VALUE" line */
+		if (strncmp(line, "db_path", 7) != 0)
+			continue;
+		p = line + 7;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p++ != ':')
+			continue;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '"' || *p == '\'') {
+			if ((e = strchr(p + 1, *p)) == NULL)
+				continue;
+			*e = '\0';
+			p++;
+		} else {
+			for (e = p; *e != '\0' && *e != '#' && *e != '\n'; e++)
+				;
+			while (e > p && isspace((unsigned char)e[-1]))
+				e--;
+			*e = '\0';
+		}
+		if (*p != '\0')
+			v = util_strdup(p);
+	}
+	fclose(f);
+	return v != NULL ? v : util_strdup("/var/lib/flowrec");
+}
