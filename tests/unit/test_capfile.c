@@ -1559,7 +1559,7 @@ test_dev_captures(void)
 {
 	struct result	 res;
 	const char	*top = getenv("top_srcdir");
-	char		 dir[512], path[1024], line[4096], note[512];
+	char		 dir[512], path[8192], line[4096], note[512];
 	char		*l, *name, *packets, *malformed, *status, *notes;
 	FILE		*f;
 	size_t		 i, bad, files = 0, refused = 0, read_ok = 0;
