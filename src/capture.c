@@ -45,6 +45,7 @@
 #define NS_PER_S		1000000000LL
 #define TICK_MS			1000	/* housekeeping */
 #define DRAIN_TICK_MS		10
+#define CAPTURE_BATCH		64	/* packets counted together */
 #define FRAME_SIZE		2048	/* tp_frame_size: unused by V3 walks */
 
 enum capture_state {
@@ -255,7 +256,7 @@ capture_bpf_build(int linktype, uint32_t snaplen, struct sock_filter *prog)
 
 /* ------------------------------------------------------ the packet path */
 
-static void
+static int
 capture_rotate(struct capture *c, int64_t next)
 {
 	struct flowtab_bin *b;
@@ -264,11 +265,33 @@ capture_rotate(struct capture *c, int64_t next)
 	if (b == NULL) {
 		/* No memory for a fresh table: keep counting in this one. */
 		c->next_bin_ns = INT64_MAX;
-		return;
+		return -1;
 	}
 	writer_push(c->writer, b);
 	c->next_bin_ns = (flowtab_open_bin(c->ft) + 1) *
 	    (int64_t)c->interval * NS_PER_S;
+	return 0;
+}
+
+/* Count the parsed packets waiting in a batch (all of the open bin). */
+static void
+capture_flush(struct capture *c, const struct parse_packet *pkts,
+    const int64_t *times, size_t *n)
+{
+	size_t done = 0;
+
+	while (done < *n) {
+		done += flowtab_add_batch(c->ft, pkts + done, times + done,
+		    *n - done);
+		/* Full: write the bin early and count the rest anew. */
+		if (done < *n &&
+		    capture_rotate(c, flowtab_open_bin(c->ft)) != 0) {
+			c->st.lost_no_memory += *n - done;
+			break;
+		}
+	}
+	c->st.ip += done;
+	*n = 0;
 }
 
 static void
@@ -278,7 +301,9 @@ capture_walk_block(struct capture *c, struct capture_sock *s,
 	struct ring_walk w;
 	struct ring_pkt p;
 	struct parse_input in;
-	struct parse_packet pp;
+	struct parse_packet batch[CAPTURE_BATCH];
+	int64_t times[CAPTURE_BATCH];
+	size_t n = 0;
 	struct flowtab_stats *st = flowtab_stats(c->ft);
 	enum ring_status rs;
 	enum parse_reason r;
@@ -292,8 +317,10 @@ capture_walk_block(struct capture *c, struct capture_sock *s,
 		c->st.frames++;
 		if (p.ts_ns >= c->next_bin_ns) {
 			bin = flowtab_bin_of(c->ft, p.ts_ns);
-			if (bin > flowtab_open_bin(c->ft))
+			if (bin > flowtab_open_bin(c->ft)) {
+				capture_flush(c, batch, times, &n);
 				capture_rotate(c, bin);
+			}
 			st = flowtab_stats(c->ft);
 		}
 		st->packets++;
@@ -308,7 +335,7 @@ capture_walk_block(struct capture *c, struct capture_sock *s,
 		in.outgoing = p.outgoing;
 		in.has_vlan_tci = p.has_vlan_tci;
 		in.vlan_tci = p.vlan_tci;
-		r = parse_frame(&in, &pp);
+		r = parse_frame(&in, &batch[n]);
 		if (r != PARSE_OK) {
 			st->reasons[r]++;
 			if (PARSE_IS_MALFORMED(r))
@@ -317,17 +344,13 @@ capture_walk_block(struct capture *c, struct capture_sock *s,
 				st->non_ip++;
 			continue;
 		}
-		if (flowtab_add(c->ft, &pp, p.ts_ns) == FLOWTAB_FULL) {
-			/* Write the bin early and count the packet anew. */
-			capture_rotate(c, flowtab_open_bin(c->ft));
+		times[n++] = p.ts_ns;
+		if (n == CAPTURE_BATCH) {
+			capture_flush(c, batch, times, &n);
 			st = flowtab_stats(c->ft);
-			if (flowtab_add(c->ft, &pp, p.ts_ns) == FLOWTAB_FULL) {
-				c->st.lost_no_memory++;
-				continue;
-			}
 		}
-		c->st.ip++;
 	}
+	capture_flush(c, batch, times, &n);
 	if (rs == RING_CORRUPT)
 		c->st.corrupt_blocks++;
 }
