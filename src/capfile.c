@@ -246,9 +246,7 @@ capfile_binary_frac(uint64_t r, unsigned exp)
 	lo += b;
 	if (lo < b)
 		hi++;
-	if (exp >= 128)
-		return 0;
-	if (exp >= 64)
+	if (exp >= 64)		/* exp <= 127: if_tsresol has 7 bits */
 		return (uint32_t)(hi >> (exp - 64));
 	return (uint32_t)((lo >> exp) | (hi << (64 - exp)));
 }

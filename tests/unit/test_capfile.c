@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -851,6 +852,9 @@ test_pcapng_clock(void)
 		{ 0xc0, 0, 0, 1ULL << 63, 500000000 },
 		{ 0xc0, 0, 0, (1ULL << 63) + 1, 500000000 },
 		{ 0xa2, 0, 0, (1ULL << 34) - 1, 999999999 },
+		{ 0xa8, 0, 0, 1090653257958ULL, 991943359 },	/* a carry */
+		{ 0, 1, 1, 1ULL << 63, INT64_MAX },
+		{ 0, 1, -1, UINT64_MAX, INT64_MAX },
 		{ 0xff, 0, 0, UINT64_MAX, 0 },
 		{ 0xa0, 0, 0, UINT64_MAX, 4294967295999999999LL },
 		{ 0x8a, 1, 7, 12345, 19055664062LL },
@@ -1480,6 +1484,30 @@ test_stream(void)
 	free(a);
 }
 
+/* A read error is the cause of a refusal (here: an unconnected socket). */
+static void
+test_read_error(void)
+{
+	struct capfile	*cf;
+	char		*cause = NULL;
+	int		 saved, s;
+
+	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1) {
+		printf("# SKIP read error: no socket: %s\n", strerror(errno));
+		return;
+	}
+	saved = dup(STDIN_FILENO);
+	dup2(s, STDIN_FILENO);
+	close(s);
+	cf = capfile_open("-", &cause);
+	ok(cf == NULL, "a read error refuses the file");
+	is_str(cause, strerror(ENOTCONN), "read error: cause");
+	capfile_close(cf);
+	free(cause);
+	dup2(saved, STDIN_FILENO);
+	close(saved);
+}
+
 /* Reading from standard input with "-". */
 static void
 test_stdin(void)
@@ -1652,6 +1680,7 @@ main(void)
 	test_pcapng_sections();
 	test_stream();
 	test_stdin();
+	test_read_error();
 	test_dev_captures();
 	if (system(NULL)) {
 		char	cmd[128];
