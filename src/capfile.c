@@ -8,7 +8,8 @@
  * buffer that slides along it.  A record is a pointer into the window, so
  * a record costs no copy, no allocation and no system call (one read() per
  * 256 KiB); the only allocations after open are for pcapng interfaces and
- * for growing the buffer to a record larger than it.
+ * for growing the buffer to a record larger than it.  capfile_open("-")
+ * reads standard input (left open).
  *
  * Why not mmap: measured on a 10M-packet 768 MB pcap in the page cache,
  * walking an mmap()ed file took 0.6 s (page-table setup dominates, with or
