@@ -62,7 +62,7 @@ if [ -d "$dev" ] && [ -z "$(ls -A "$B/seeds/parse")" ]; then
 	    "$B/src/src/util.c"
 	"$B/dumpframes" "$B/seeds/parse" "$dev"/*.pcap "$dev"/*.pcapng \
 	    "$dev"/*.cap 2>/dev/null || true
-	log "$(ls "$B/seeds/parse" | wc -l) parse seeds from $dev"
+	log "$(find "$B/seeds/parse" -type f | wc -l) parse seeds from $dev"
 fi
 
 # Candidates (after --) sharing no long run of bytes with a reference.
