@@ -128,7 +128,7 @@ main(int argc, char **argv)
 	sqlite3		*db;
 	sqlite3_stmt	*st;
 	struct key	*keys;
-	uint8_t		 ip[16];
+	uint8_t		 ip[16], *used;
 	char		 text[64], *path, *dir;
 	struct tm	 tm;
 	int64_t		 day, ts;
@@ -217,12 +217,23 @@ main(int argc, char **argv)
 	exec(db, store_schema_sql);
 	exec(db, "BEGIN");
 
-	/* addresses: every client and server, ids as addr_of() numbers */
+	/* addresses the keys use, ids as addr_of() numbers */
+	if ((used = calloc(NCLIENTS + 2 * NSERVERS + 1, 1)) == NULL)
+		die(NULL, "memory");
+	for (k = 0; k < pop; k++) {
+		used[keys[k].client] = 1;
+		used[NCLIENTS + 1 + keys[k].server +
+		    (keys[k].client % 10 == 0 ? NSERVERS : 0)] = 1;
+	}
 	if (sqlite3_prepare_v2(db, "INSERT INTO addrs (id, ip, text) VALUES "
 	    "(?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
 		die(db, "addrs");
 	for (i = 1; i <= NCLIENTS + 2 * NSERVERS; i++) {
-		int alen = addr_of((uint32_t)i, ip, text, sizeof text);
+		int alen;
+
+		if (!used[i])
+			continue;
+		alen = addr_of((uint32_t)i, ip, text, sizeof text);
 
 		sqlite3_bind_int64(st, 1, i);
 		sqlite3_bind_blob(st, 2, ip, alen, SQLITE_STATIC);
@@ -232,6 +243,7 @@ main(int argc, char **argv)
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
+	free(used);
 
 	/* flow keys: id k+1; an IPv6 client talks to an IPv6 server */
 	if (sqlite3_prepare_v2(db, "INSERT INTO flow_keys (id, sip, dip, "
