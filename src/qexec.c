@@ -253,6 +253,8 @@ sort_cmp(const void *a, const void *b)
 static void
 sort_rows(const struct qquery *q, struct qrow *rows, size_t n)
 {
+	if (n < 2)
+		return;
 	sort_query = q;
 	qsort(rows, n, sizeof *rows, sort_cmp);
 }
