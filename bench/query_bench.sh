@@ -73,8 +73,9 @@ once() {
 busy="$DIR/busy"
 bday="-f 2024-01-15T00:00:00Z -l 2024-01-16T00:00:00Z"
 month="-f 2024-02-01T00:00:00Z -l 2024-03-01T23:59:59Z"
-typical=10.128.19.136	# a client with about 20 keys
-heavy=10.128.1.1	# one of the busiest clients (about 80 keys)
+typical=10.128.6.200	# a client with 20 keys on the busy day
+heavy=10.128.1.1	# a busy client (73 keys on the busy day)
+monthly=10.128.24.168	# 4 to 5 keys a day in the 30-day store
 
 naive_sip() {	# the naive equivalent: the flows view, GROUP BY in SQL
 	for f in "$@"; do
@@ -107,7 +108,7 @@ X=$heavy
 a=$(timeit "$FLOWQ" -d "$busy" $bday -c "sip = $X" talk_dst)
 b=$(once naive_sip "$busy"/eth0/*.db)
 row "busy day: -c 'sip = $X' (busy host)" "$a" "$b" 10
-X=$typical
+X=$monthly
 a=$(timeit "$FLOWQ" -d "$DIR/month" $month -c "sip = $X" talk_dst)
 b=$(once naive_sip "$DIR"/month/eth0/*.db)
 row "30 days: -c 'sip = $X'" "$a" "$b" 100

@@ -323,8 +323,8 @@ list_run(void *arg)
 			return NULL;
 		r = &w->per_file[i];
 		r->iface = w->files->files[i].iface;
-		if ((db = qstore_open(w->files->files[i].path, &cause)) ==
-		    NULL) {
+		if ((db = qstore_open_day(w->files->files[i].path,
+		    w->files->files[i].day, &cause)) == NULL) {
 			pthread_mutex_lock(&w->lock);
 			if (w->err == NULL)
 				w->err = cause;
@@ -919,6 +919,8 @@ main(int argc, char **argv)
 	size_t			 nall;
 	int			 ch, rc;
 
+	/* no global malloc statistics: threads would contend for them */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	memset(&o, 0, sizeof o);
 	while ((ch = getopt_long(argc, argv, "i:c:f:l:s:an:e:d:rvh", longopts,
 	    NULL)) != -1) {

@@ -612,7 +612,8 @@ job_run(void *arg)
 	memset(&cs, 0, sizeof cs);
 	/* every job but the first reads on its own connection */
 	if (j->own_conn) {
-		if ((db = qstore_open(fc->f->path, &cause)) == NULL) {
+		if ((db = qstore_open_day(fc->f->path, fc->f->day, &cause)) ==
+		    NULL) {
 			pthread_mutex_lock(&fc->lock);
 			if (fc->err == NULL)
 				fc->err = cause;
@@ -744,7 +745,7 @@ run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
 	fc.f = f;
 	fc.g = g;
 	pthread_mutex_init(&fc.lock, NULL);
-	if ((fc.db = qstore_open(f->path, cause)) == NULL) {
+	if ((fc.db = qstore_open_day(f->path, f->day, cause)) == NULL) {
 		pthread_mutex_destroy(&fc.lock);
 		return -1;
 	}

@@ -60,6 +60,9 @@ void	 qstore_files_free(struct qfiles *);
  */
 sqlite3	*qstore_open(const char *path, char **cause);
 
+/* The same for the file of a day: finished days open as immutable. */
+sqlite3	*qstore_open_day(const char *path, int64_t day, char **cause);
+
 /* The db_path of the flowrecd configuration, or /var/lib/flowrec. */
 char	*qstore_default_dir(const char *conf_path);
 
