@@ -285,14 +285,6 @@ day_finished(const char *path, int64_t day)
 	return rc;
 }
 
-static int64_t
-file_size(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
-}
-
 sqlite3 *
 qstore_open(const char *path, char **cause)
 {
@@ -320,11 +312,8 @@ qstore_open_day(const char *path, int64_t day, char **cause)
 			    "LIMIT 1", NULL, NULL, NULL);
 		if (rc == SQLITE_OK) {
 			sqlite3_busy_timeout(db, 2000);
-			/* big files are read through a mapping */
-			if (file_size(path) > 16 * 1024 * 1024)
-				sqlite3_exec(db, "PRAGMA cache_size = -65536; "
-				    "PRAGMA mmap_size = 1073741824", NULL, NULL,
-				    NULL);
+			sqlite3_exec(db, "PRAGMA cache_size = -65536", NULL,
+			    NULL, NULL);
 			return db;
 		}
 		if (i + 1 == sizeof modes / sizeof modes[0])
