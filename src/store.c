@@ -1,0 +1,1392 @@
+/*
+ * store.c - write frozen bins into per-interface, per-day SQLite files.
+ *
+ * The offline reader and the daemon's writer thread call store_write_bin()
+ * with each frozen bin; the store opens (creating, checking or migrating)
+ * the day file of the bin's ts, and writes the bin in one transaction:
+ *
+ *   1. addresses: each row's sip/dip is looked up in an in-memory map of
+ *      the day's addrs; addresses new to the day get ids in sorted address
+ *      order and are inserted with their inet_ntop() text;
+ *   2. flow keys: likewise (sip_id, dip_id, dport, proto, vlan) in a map
+ *      of the day's flow_keys, new keys getting ids in sorted key order;
+ *   3. rows, sorted by key id, go to flow_rows with INSERT OR IGNORE, and
+ *      when that changed nothing (the bin was written before) an UPDATE
+ *      adds the counters;
+ *   4. the bin's counters are added to its rows in bins and bin_skips.
+ *
+ * Ids are handed out in sorted order so that every b-tree receives its
+ * new entries in key order and inserts stay near the right edge.
+ *
+ * Invariants: one store per interface, used by one thread at a time, and
+ * the only writer of its files (the maps and next ids are trusted between
+ * transactions).  A map is either complete (it holds every row of its
+ * table: a miss means new) or, once the day outgrows store_cache_max,
+ * per-bin (cleared for each bin: a miss is looked up through the table's
+ * UNIQUE index).  After a failed transaction the maps and next ids are
+ * dropped and reloaded from the file, so a retry starts from the truth.
+ * No allocation per row: work arrays grow with the largest bin seen.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "parse.h"
+#include "store.h"
+#include "util.h"
+
+/* A map holding more entries than this is dropped for per-bin lookups. */
+#define STORE_CACHE_MAX		(8u << 20)
+/* Page size of new files, and the page cache of an open file (KiB). */
+#define STORE_PAGE_SIZE		4096
+#define STORE_CACHE_KIB		65536
+/* How long a statement waits for a lock held by another connection. */
+#define STORE_BUSY_MS		10000
+/* Rows ANALYZE reads per index (PRAGMA analysis_limit). */
+#define STORE_ANALYZE_LIMIT	1000
+/* A WAL larger than this after a checkpoint is truncated (bytes). */
+#define STORE_WAL_LIMIT		(64 << 20)
+
+/* A map slot's id: 0 empty, PENDING|n the nth new entry of this bin. */
+#define STORE_PENDING		0x80000000u
+#define STORE_MAX_ID		(STORE_PENDING - 1)
+
+/* Generated from sql/migrate-NNN.sql: [v] turns a version v-1 file into v. */
+extern const char *const store_migrate_sql[];
+extern const int store_migrate_count;
+
+/*
+ * The schema version this build writes, its migrations and the cache
+ * bound.  Variables only so that the unit test (which includes this file)
+ * can pose as a later version or shrink the caches.
+ */
+static int store_version = STORE_SCHEMA_VERSION;
+static const char *const *store_migrations;	/* NULL: store_migrate_sql */
+static int store_migrations_count;
+static size_t store_cache_max = STORE_CACHE_MAX;
+
+enum {
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_ADDR_FIND,
+	STMT_ADDR_INSERT,
+	STMT_KEY_FIND,
+	STMT_KEY_INSERT,
+	STMT_ROW_INSERT,
+	STMT_ROW_ADD,
+	STMT_BIN_ADD,
+	STMT_SKIP_ADD,
+	STMT_COUNT
+};
+
+static const char *const store_stmt_sql[STMT_COUNT] = {
+	[STMT_BEGIN] = "BEGIN IMMEDIATE",
+	[STMT_COMMIT] = "COMMIT",
+	[STMT_ROLLBACK] = "ROLLBACK",
+	[STMT_ADDR_FIND] = "SELECT id FROM addrs WHERE ip = ?1",
+	[STMT_ADDR_INSERT] = "INSERT INTO addrs (id, ip, text) VALUES (?1, ?2, ?3)",
+	[STMT_KEY_FIND] = "SELECT id FROM flow_keys WHERE sip = ?1 AND dip = ?2"
+	    " AND dport = ?3 AND proto = ?4 AND vlan = ?5",
+	[STMT_KEY_INSERT] = "INSERT INTO flow_keys (id, sip, dip, dport, proto,"
+	    " vlan) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[STMT_ROW_INSERT] = "INSERT OR IGNORE INTO flow_rows (ts, key,"
+	    " bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[STMT_ROW_ADD] = "UPDATE flow_rows SET bytes_rcvd = bytes_rcvd + ?3,"
+	    " bytes_sent = bytes_sent + ?4, pkts_rcvd = pkts_rcvd + ?5,"
+	    " pkts_sent = pkts_sent + ?6 WHERE ts = ?1 AND key = ?2",
+	[STMT_BIN_ADD] = "INSERT INTO bins (ts, interval, writes, packets, ip,"
+	    " non_ip, malformed, flows, flows_v4, flows_v6, bytes_rcvd,"
+	    " bytes_sent, pkts_rcvd, pkts_sent, conn_overflow, frag_evicted,"
+	    " early_writes, kernel_packets, kernel_drops, kernel_freezes)"
+	    " VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+	    " ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+	    " ON CONFLICT (ts) DO UPDATE SET interval = excluded.interval,"
+	    " writes = writes + 1, packets = packets + excluded.packets,"
+	    " ip = ip + excluded.ip, non_ip = non_ip + excluded.non_ip,"
+	    " malformed = malformed + excluded.malformed,"
+	    " flows = flows + excluded.flows,"
+	    " flows_v4 = flows_v4 + excluded.flows_v4,"
+	    " flows_v6 = flows_v6 + excluded.flows_v6,"
+	    " bytes_rcvd = bytes_rcvd + excluded.bytes_rcvd,"
+	    " bytes_sent = bytes_sent + excluded.bytes_sent,"
+	    " pkts_rcvd = pkts_rcvd + excluded.pkts_rcvd,"
+	    " pkts_sent = pkts_sent + excluded.pkts_sent,"
+	    " conn_overflow = conn_overflow + excluded.conn_overflow,"
+	    " frag_evicted = frag_evicted + excluded.frag_evicted,"
+	    " early_writes = early_writes + excluded.early_writes,"
+	    " kernel_packets = kernel_packets + excluded.kernel_packets,"
+	    " kernel_drops = kernel_drops + excluded.kernel_drops,"
+	    " kernel_freezes = kernel_freezes + excluded.kernel_freezes",
+	[STMT_SKIP_ADD] = "INSERT INTO bin_skips (ts, reason, packets)"
+	    " VALUES (?1, ?2, ?3) ON CONFLICT (ts, reason)"
+	    " DO UPDATE SET packets = packets + excluded.packets",
+};
+
+/* Address map: (family, 16 bytes) -> addrs id. */
+struct store_addr_slot {
+	uint8_t		 ip[16];
+	uint32_t	 id;
+	uint8_t		 family;
+	uint8_t		 pad[3];
+};
+
+struct store_addr_map {
+	struct store_addr_slot *slot;
+	size_t		 mask;		/* slots - 1; 0 before the first insert */
+	size_t		 count;
+	int		 complete;	/* holds all of addrs: a miss is new */
+};
+
+/* Key map: (sip, dip, dport, proto, vlan) -> flow_keys id. */
+struct store_key_slot {
+	uint32_t	 sip;
+	uint32_t	 dip;
+	uint16_t	 dport;
+	uint16_t	 vlan;
+	uint8_t		 proto;
+	uint8_t		 pad[3];
+	uint32_t	 id;
+};
+
+struct store_key_map {
+	struct store_key_slot *slot;
+	size_t		 mask;
+	size_t		 count;
+	int		 complete;
+};
+
+/* An address or key new to the day, in order of first sight in the bin. */
+struct store_new_addr {
+	uint8_t		 ip[16];
+	uint8_t		 family;
+	uint8_t		 pad[3];
+	uint32_t	 id;
+};
+
+struct store_new_key {
+	uint64_t	 hi;		/* sip << 32 | dip */
+	uint64_t	 lo;		/* dport << 32 | proto << 16 | vlan */
+	uint32_t	 id;
+	uint32_t	 pad;
+};
+
+struct store {
+	char		*dir;
+	char		*iface;
+
+	/* The open day file, or db NULL. */
+	sqlite3		*db;
+	char		*path;
+	char		 day[16];
+	sqlite3_stmt	*stmt[STMT_COUNT];
+	int		 loaded;	/* maps and next ids are valid */
+	uint32_t	 next_addr;
+	uint32_t	 next_key;
+	uint64_t	 rows;		/* flow_rows in the file (from bins) */
+	uint64_t	 rows_analyzed;	/* ... when ANALYZE last ran */
+	struct store_addr_map addrs;
+	struct store_key_map keys;
+
+	/* Work arrays, grown to the largest bin. */
+	size_t		 work_rows;
+	uint32_t	*row_sip;	/* addrs id or PENDING|new index */
+	uint32_t	*row_dip;
+	uint64_t	*row_order;	/* key id << 32 | row index */
+	uint64_t	*row_tmp;
+	struct store_new_addr *new_addr;	/* 2 * work_rows */
+	struct store_new_key *new_key;		/* work_rows */
+	uint32_t	*new_order;		/* 2 * work_rows */
+};
+
+/* ------------------------------------------------------------ hashing */
+
+static inline uint64_t
+store_mix(uint64_t x)
+{
+	x *= 0x9e3779b97f4a7c15ULL;
+	x ^= x >> 31;
+	x *= 0xd6e8feb86659fd93ULL;
+	x ^= x >> 29;
+	return x;
+}
+
+static inline uint64_t
+store_addr_hash(const uint8_t *ip, uint8_t family)
+{
+	uint64_t a, b;
+
+	memcpy(&a, ip, 8);
+	memcpy(&b, ip + 8, 8);
+	return store_mix(a ^ store_mix(b + family));
+}
+
+static inline uint64_t
+store_key_hash(uint64_t hi, uint64_t lo)
+{
+	return store_mix(hi ^ store_mix(lo));
+}
+
+static void
+store_addr_map_clear(struct store_addr_map *m)
+{
+	if (m->count != 0)
+		memset(m->slot, 0, (m->mask + 1) * sizeof *m->slot);
+	m->count = 0;
+}
+
+static void
+store_addr_map_free(struct store_addr_map *m)
+{
+	free(m->slot);
+	memset(m, 0, sizeof *m);
+}
+
+/* The slot holding the address, or the empty slot where it belongs. */
+static inline struct store_addr_slot *
+store_addr_map_find(struct store_addr_map *m, const uint8_t *ip,
+    uint8_t family)
+{
+	struct store_addr_slot *s;
+	size_t i;
+
+	i = (size_t)store_addr_hash(ip, family) & m->mask;
+	for (;;) {
+		s = &m->slot[i];
+		if (s->id == 0 || (s->family == family &&
+		    memcmp(s->ip, ip, 16) == 0))
+			return s;
+		i = (i + 1) & m->mask;
+	}
+}
+
+/* Make room for one more entry (load at most 0.7); 0 or -ENOMEM. */
+static int
+store_addr_map_reserve(struct store_addr_map *m, size_t more)
+{
+	struct store_addr_slot *old = m->slot, *s, *d;
+	size_t oldn = m->slot ? m->mask + 1 : 0, n, i;
+
+	n = oldn ? oldn : 1024;
+	while ((m->count + more) * 10 > n * 7)
+		n *= 2;
+	if (n == oldn)
+		return 0;
+	if ((s = calloc(n, sizeof *s)) == NULL)
+		return -ENOMEM;
+	m->slot = s;
+	m->mask = n - 1;
+	for (i = 0; i < oldn; i++) {
+		if (old[i].id == 0)
+			continue;
+		d = store_addr_map_find(m, old[i].ip, old[i].family);
+		*d = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+static void
+store_key_map_clear(struct store_key_map *m)
+{
+	if (m->count != 0)
+		memset(m->slot, 0, (m->mask + 1) * sizeof *m->slot);
+	m->count = 0;
+}
+
+static void
+store_key_map_free(struct store_key_map *m)
+{
+	free(m->slot);
+	memset(m, 0, sizeof *m);
+}
+
+static inline uint64_t
+store_key_hi(uint32_t sip, uint32_t dip)
+{
+	return (uint64_t)sip << 32 | dip;
+}
+
+static inline uint64_t
+store_key_lo(uint16_t dport, uint8_t proto, uint16_t vlan)
+{
+	return (uint64_t)dport << 32 | (uint64_t)proto << 16 | vlan;
+}
+
+static inline struct store_key_slot *
+store_key_map_find(struct store_key_map *m, uint64_t hi, uint64_t lo)
+{
+	struct store_key_slot *s;
+	size_t i;
+
+	i = (size_t)store_key_hash(hi, lo) & m->mask;
+	for (;;) {
+		s = &m->slot[i];
+		if (s->id == 0 || (store_key_hi(s->sip, s->dip) == hi &&
+		    store_key_lo(s->dport, s->proto, s->vlan) == lo))
+			return s;
+		i = (i + 1) & m->mask;
+	}
+}
+
+static inline void
+store_key_slot_set(struct store_key_slot *s, uint64_t hi, uint64_t lo,
+    uint32_t id)
+{
+	s->sip = (uint32_t)(hi >> 32);
+	s->dip = (uint32_t)hi;
+	s->dport = (uint16_t)(lo >> 32);
+	s->proto = (uint8_t)(lo >> 16);
+	s->vlan = (uint16_t)lo;
+	s->id = id;
+}
+
+static int
+store_key_map_reserve(struct store_key_map *m, size_t more)
+{
+	struct store_key_slot *old = m->slot, *s, *d;
+	size_t oldn = m->slot ? m->mask + 1 : 0, n, i;
+
+	n = oldn ? oldn : 1024;
+	while ((m->count + more) * 10 > n * 7)
+		n *= 2;
+	if (n == oldn)
+		return 0;
+	if ((s = calloc(n, sizeof *s)) == NULL)
+		return -ENOMEM;
+	m->slot = s;
+	m->mask = n - 1;
+	for (i = 0; i < oldn; i++) {
+		if (old[i].id == 0)
+			continue;
+		d = store_key_map_find(m, store_key_hi(old[i].sip, old[i].dip),
+		    store_key_lo(old[i].dport, old[i].proto, old[i].vlan));
+		*d = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+/* ------------------------------------------------------------ sorting */
+
+/*
+ * Sort row handles (key id << 32 | row index) by key id: an LSD radix
+ * sort over 11-bit digits of the id, as many as maxid needs.  Returns the
+ * array holding the result (v or tmp).
+ */
+static uint64_t *
+store_sort_rows(uint64_t *v, uint64_t *tmp, size_t n, uint32_t maxid)
+{
+	uint32_t count[2048];
+	uint64_t *src = v, *dst = tmp, *t;
+	unsigned shift;
+	size_t i, sum, c;
+
+	for (shift = 32; shift < 64 && (maxid >> (shift - 32)) != 0;
+	    shift += 11) {
+		memset(count, 0, sizeof count);
+		for (i = 0; i < n; i++)
+			count[(src[i] >> shift) & 2047]++;
+		for (sum = 0, i = 0; i < 2048; i++) {
+			c = count[i];
+			count[i] = (uint32_t)sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[count[(src[i] >> shift) & 2047]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	return src;
+}
+
+/* Order of addrs.ip (a BLOB): bytes, then length. */
+static int
+store_cmp_addr(const void *a, const void *b, void *arg)
+{
+	const struct store_new_addr *na = arg;
+	const struct store_new_addr *x = &na[*(const uint32_t *)a];
+	const struct store_new_addr *y = &na[*(const uint32_t *)b];
+	size_t lx = x->family == 4 ? 4 : 16, ly = y->family == 4 ? 4 : 16;
+	int c;
+
+	c = memcmp(x->ip, y->ip, lx < ly ? lx : ly);
+	if (c != 0)
+		return c;
+	return (lx > ly) - (lx < ly);
+}
+
+/* Order of flow_keys' UNIQUE index: sip, dip, dport, proto, vlan. */
+static int
+store_cmp_key(const void *a, const void *b, void *arg)
+{
+	const struct store_new_key *nk = arg;
+	const struct store_new_key *x = &nk[*(const uint32_t *)a];
+	const struct store_new_key *y = &nk[*(const uint32_t *)b];
+
+	if (x->hi != y->hi)
+		return x->hi < y->hi ? -1 : 1;
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return 0;
+}
+
+/* ------------------------------------------------------------ errors */
+
+static int
+store_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+/* Set *cause to "path: SQLite's message" and return a negative code. */
+static int
+store_fail(struct store *st, sqlite3 *db, int rc, char **cause)
+{
+	const char *msg = sqlite3_errstr(rc);
+
+	/* SQLite's own message when the failure was SQLite's. */
+	if (db != NULL && (sqlite3_errcode(db) & 0xff) == (rc & 0xff))
+		msg = sqlite3_errmsg(db);
+
+	return util_cause(cause, store_errno(rc), "%s: %s", st->path, msg);
+}
+
+/* Run SQL that returns no rows we need. */
+static int
+store_exec(struct store *st, sqlite3 *db, const char *sql, char **cause)
+{
+	int rc;
+
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(st, db, rc, cause);
+	return 0;
+}
+
+/* One integer from a query (NULL reads as 0); 0 or negative. */
+static int
+store_query_int(struct store *st, sqlite3 *db, const char *sql,
+    int64_t *out, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*out = 0;
+	rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(st, db, rc, cause);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(s, 0);
+		rc = SQLITE_DONE;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = store_fail(st, db, rc, cause);
+		sqlite3_finalize(s);
+		return rc;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/* ------------------------------------------------------------ files */
+
+char *
+store_day_path(const char *db_dir, const char *iface, int64_t ts)
+{
+	char day[16];
+
+	util_utc_day(ts, day, sizeof day);
+	return util_printf("%s/%s/%s-%s.db", db_dir, iface, iface, day);
+}
+
+/* Fill a new, empty file: schema, version, meta rows. */
+static int
+store_create(struct store *st, sqlite3 *db, const struct flowtab_bin *bin,
+    char **cause)
+{
+	static const char *const meta_sql = "INSERT INTO meta (name, value)"
+	    " VALUES ('iface', ?1), ('day', ?2), ('interval', ?3),"
+	    " ('created_by', ?4), ('created', ?5)";
+	sqlite3_stmt *s = NULL;
+	char *sql, created[32];
+	int64_t n;
+	time_t now = time(NULL);
+	struct tm tm;
+	int rc;
+
+	/* Both only take effect before the first page is written. */
+	sql = util_printf("PRAGMA page_size = %d; PRAGMA journal_mode = WAL",
+	    STORE_PAGE_SIZE);
+	rc = store_exec(st, db, sql, cause);
+	free(sql);
+	if (rc != 0)
+		return rc;
+	if ((rc = store_exec(st, db, "BEGIN IMMEDIATE", cause)) != 0)
+		return rc;
+	/* Someone may have created it since we looked. */
+	rc = store_query_int(st, db, "SELECT count(*) FROM sqlite_master",
+	    &n, cause);
+	if (rc != 0)
+		goto fail;
+	if (n != 0) {
+		rc = util_cause(cause, -EAGAIN,
+		    "%s: created by someone else meanwhile", st->path);
+		goto fail;
+	}
+	if ((rc = store_exec(st, db, store_schema_sql, cause)) != 0)
+		goto fail;
+	sql = util_printf("PRAGMA application_id = %d; PRAGMA user_version = %d",
+	    (int)STORE_APPLICATION_ID, store_version);
+	rc = store_exec(st, db, sql, cause);
+	free(sql);
+	if (rc != 0)
+		goto fail;
+
+	gmtime_r(&now, &tm);
+	strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	rc = sqlite3_prepare_v2(db, meta_sql, -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, st->iface, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, st->day, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, bin->interval);
+		sqlite3_bind_text(s, 4, "flowrec " PACKAGE_VERSION, -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, created, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+	}
+	if (rc != SQLITE_DONE) {
+		rc = store_fail(st, db, rc, cause);
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if ((rc = store_exec(st, db, "COMMIT", cause)) != 0)
+		goto fail;
+	return 0;
+
+fail:
+	sqlite3_finalize(s);
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/* Bring a version `from` file to store_version, in one transaction. */
+static int
+store_migrate(struct store *st, sqlite3 *db, int from, char **cause)
+{
+	const char *const *mig = store_migrations ? store_migrations :
+	    store_migrate_sql;
+	int nmig = store_migrations ? store_migrations_count :
+	    store_migrate_count;
+	char *sql;
+	int v, rc;
+
+	for (v = from + 1; v <= store_version; v++) {
+		if (v >= nmig || mig[v] == NULL)
+			return util_cause(cause, -ENOTSUP,
+			    "%s: no migration from schema version %d to %d",
+			    st->path, v - 1, v);
+	}
+	if ((rc = store_exec(st, db, "BEGIN IMMEDIATE", cause)) != 0)
+		return rc;
+	for (v = from + 1; v <= store_version; v++) {
+		rc = store_exec(st, db, mig[v], cause);
+		if (rc != 0) {
+			util_cause(cause, rc,
+			    "%s: migrating to schema version %d: %s", st->path,
+			    v, sqlite3_errmsg(db));
+			goto fail;
+		}
+	}
+	sql = util_printf("PRAGMA user_version = %d", store_version);
+	rc = store_exec(st, db, sql, cause);
+	free(sql);
+	if (rc != 0)
+		goto fail;
+	if ((rc = store_exec(st, db, "COMMIT", cause)) != 0)
+		goto fail;
+	log_info("%s: migrated from schema version %d to %d", st->path, from,
+	    store_version);
+	return 0;
+
+fail:
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/*
+ * Check what the file is: create it when empty, migrate it when older,
+ * refuse it when it is not ours or newer.  Never writes to a file that
+ * is not a flowrec database.
+ */
+static int
+store_check(struct store *st, sqlite3 *db, const struct flowtab_bin *bin,
+    char **cause)
+{
+	int64_t app, version, objects;
+	int rc;
+
+	if ((rc = store_query_int(st, db, "PRAGMA application_id", &app,
+	    cause)) != 0)
+		return rc;
+	if ((rc = store_query_int(st, db, "PRAGMA user_version", &version,
+	    cause)) != 0)
+		return rc;
+	if ((rc = store_query_int(st, db, "SELECT count(*) FROM sqlite_master",
+	    &objects, cause)) != 0)
+		return rc;
+
+	if (app == 0 && version == 0 && objects == 0)
+		return store_create(st, db, bin, cause);
+	if (app != (int64_t)STORE_APPLICATION_ID)
+		return util_cause(cause, -EINVAL, "%s: not a flowrec database "
+		    "(application_id %#llx, not %#x); not touching it",
+		    st->path, (unsigned long long)(uint32_t)app,
+		    STORE_APPLICATION_ID);
+	if (version > store_version)
+		return util_cause(cause, -EPROTONOSUPPORT, "%s: schema version "
+		    "%lld is newer than this flowrec's (%d); use a newer "
+		    "flowrec", st->path, (long long)version, store_version);
+	if (version < 1)
+		return util_cause(cause, -EINVAL, "%s: flowrec database "
+		    "without a schema version; not touching it", st->path);
+	if (version < store_version)
+		return store_migrate(st, db, (int)version, cause);
+	return 0;
+}
+
+/* The per-connection settings; see doc/storage.md for the choices. */
+static int
+store_configure(struct store *st, sqlite3 *db, char **cause)
+{
+	char *sql, mode[16] = "";
+	sqlite3_stmt *s;
+	int rc;
+
+	/* A file someone converted to a rollback journal goes back to WAL. */
+	rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(st, db, rc, cause);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		snprintf(mode, sizeof mode, "%s", sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return store_fail(st, db, rc, cause);
+	if (strcmp(mode, "wal") != 0)
+		return util_cause(cause, -ENOTSUP, "%s: cannot use WAL mode "
+		    "(journal_mode is %s)", st->path, mode);
+
+	sql = util_printf("PRAGMA synchronous = NORMAL;"
+	    " PRAGMA cache_size = -%d;"
+	    " PRAGMA secure_delete = OFF;"
+	    " PRAGMA journal_size_limit = %d",
+	    STORE_CACHE_KIB, STORE_WAL_LIMIT);
+	rc = store_exec(st, db, sql, cause);
+	free(sql);
+	return rc;
+}
+
+static void
+store_forget(struct store *st)
+{
+	st->loaded = 0;
+	store_addr_map_clear(&st->addrs);
+	store_key_map_clear(&st->keys);
+}
+
+/*
+ * Statistics for the planner.  A query on the view finds keys through the
+ * dictionaries' indexes (skip-scanning proto for a dport condition), then
+ * their rows with a skip-scan of flow_rows over ts; the planner only picks
+ * those when sqlite_stat1 says proto and ts have few distinct values.
+ *
+ * ANALYZE with analysis_limit is cheap but guesses a leading column from
+ * its first rows (it takes the proto or ts of those for hundreds of
+ * values), so it only serves the first analysis of a new file; later ones
+ * read the dictionaries in full.  flow_rows, the big table, is never read:
+ * the store knows its rows and bins, and writes that line itself.
+ */
+static void
+store_analyze(struct store *st)
+{
+	char *err = NULL, *sql;
+	int rc;
+
+	sql = util_printf("BEGIN IMMEDIATE; PRAGMA analysis_limit = %d;"
+	    " ANALYZE addrs; ANALYZE flow_keys;"
+	    " DELETE FROM sqlite_stat1 WHERE tbl = 'flow_rows';"
+	    " INSERT INTO sqlite_stat1 (tbl, idx, stat)"
+	    " SELECT 'flow_rows', 'flow_rows', sum(flows) || ' ' ||"
+	    " max(1, sum(flows) / count(*)) || ' 1' FROM bins WHERE flows > 0"
+	    " HAVING count(*) > 0; COMMIT",
+	    st->rows_analyzed == 0 ? STORE_ANALYZE_LIMIT : 0);
+	rc = sqlite3_exec(st->db, sql, NULL, NULL, &err);
+	free(sql);
+	if (rc != SQLITE_OK) {
+		log_warn("%s: ANALYZE: %s", st->path, err ? err : "failed");
+		if (!sqlite3_get_autocommit(st->db))
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	} else
+		st->rows_analyzed = st->rows;
+	sqlite3_free(err);
+}
+
+void
+store_close_day(struct store *st)
+{
+	int i;
+
+	if (st->db == NULL)
+		return;
+	if (st->loaded && st->rows != st->rows_analyzed)
+		store_analyze(st);
+	for (i = 0; i < STMT_COUNT; i++) {
+		sqlite3_finalize(st->stmt[i]);
+		st->stmt[i] = NULL;
+	}
+	if (sqlite3_close(st->db) != SQLITE_OK)
+		log_warn("%s: close: %s", st->path, sqlite3_errmsg(st->db));
+	st->db = NULL;
+	free(st->path);
+	st->path = NULL;
+	st->day[0] = '\0';
+	store_forget(st);
+}
+
+/* Open (creating, checking or migrating) the day file of the bin. */
+static int
+store_open_day(struct store *st, const struct flowtab_bin *bin,
+    char **cause)
+{
+	sqlite3 *db = NULL;
+	char *dir;
+	int i, rc;
+
+	st->path = store_day_path(st->dir, st->iface, bin->ts);
+	util_utc_day(bin->ts, st->day, sizeof st->day);
+	dir = util_printf("%s/%s", st->dir, st->iface);
+	rc = util_mkdir_p(dir);
+	if (rc != 0) {
+		util_cause(cause, rc, "%s: %s", dir, strerror(-rc));
+		free(dir);
+		goto fail;
+	}
+	free(dir);
+
+	/* The store is used by one thread at a time: no mutex per call. */
+	rc = sqlite3_open_v2(st->path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		rc = store_fail(st, db, rc, cause);
+		goto fail;
+	}
+	sqlite3_busy_timeout(db, STORE_BUSY_MS);
+	if ((rc = store_check(st, db, bin, cause)) != 0)
+		goto fail;
+	/* SQLite falls back to reading a file it may not write. */
+	if (sqlite3_db_readonly(db, "main") == 1) {
+		rc = util_cause(cause, -EACCES, "%s: file is read-only",
+		    st->path);
+		goto fail;
+	}
+	if ((rc = store_configure(st, db, cause)) != 0)
+		goto fail;
+	for (i = 0; i < STMT_COUNT; i++) {
+		rc = sqlite3_prepare_v3(db, store_stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL);
+		if (rc != SQLITE_OK) {
+			rc = store_fail(st, db, rc, cause);
+			goto fail;
+		}
+	}
+	st->db = db;
+	st->loaded = 0;
+	return 0;
+
+fail:
+	for (i = 0; i < STMT_COUNT; i++) {
+		sqlite3_finalize(st->stmt[i]);
+		st->stmt[i] = NULL;
+	}
+	sqlite3_close(db);
+	free(st->path);
+	st->path = NULL;
+	st->day[0] = '\0';
+	return rc;
+}
+
+/*
+ * Read the next ids, and the maps when they fit, from the file.  Runs
+ * inside the write transaction so that it sees what the write builds on.
+ */
+static int
+store_load(struct store *st, char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	struct store_addr_slot *as;
+	struct store_key_slot *ks;
+	const void *blob;
+	uint8_t ip[16];
+	int64_t maxa, maxk, rows, stat;
+	uint64_t hi, lo;
+	int rc, len;
+
+	store_forget(st);
+	if ((rc = store_query_int(st, st->db, "SELECT max(id) FROM addrs",
+	    &maxa, cause)) != 0)
+		return rc;
+	if ((rc = store_query_int(st, st->db, "SELECT max(id) FROM flow_keys",
+	    &maxk, cause)) != 0)
+		return rc;
+	if ((rc = store_query_int(st, st->db, "SELECT total(flows) FROM bins",
+	    &rows, cause)) != 0)
+		return rc;
+	if (maxa < 0 || maxa >= STORE_MAX_ID || maxk < 0 ||
+	    maxk >= STORE_MAX_ID)
+		return util_cause(cause, -EINVAL, "%s: ids out of range",
+		    st->path);
+	st->next_addr = (uint32_t)maxa + 1;
+	st->next_key = (uint32_t)maxk + 1;
+	st->rows = (uint64_t)rows;
+
+	/* Rows when statistics were last gathered: "N ..." in sqlite_stat1. */
+	if ((rc = store_query_int(st, st->db, "SELECT count(*) FROM"
+	    " sqlite_master WHERE name = 'sqlite_stat1'", &stat, cause)) != 0)
+		return rc;
+	if (stat != 0 && (rc = store_query_int(st, st->db, "SELECT"
+	    " max(CAST(stat AS INTEGER)) FROM sqlite_stat1"
+	    " WHERE tbl = 'flow_rows'", &stat, cause)) != 0)
+		return rc;
+	st->rows_analyzed = (uint64_t)stat;
+
+	/* The maps count up to max(id) entries; load only what fits. */
+	st->addrs.complete = (uint64_t)maxa <= store_cache_max;
+	if (st->addrs.complete && maxa > 0) {
+		if (store_addr_map_reserve(&st->addrs, (size_t)maxa) != 0)
+			goto nomem;
+		rc = sqlite3_prepare_v2(st->db, "SELECT id, ip FROM addrs", -1,
+		    &s, NULL);
+		while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+			blob = sqlite3_column_blob(s, 1);
+			len = sqlite3_column_bytes(s, 1);
+			if ((len != 4 && len != 16) || sqlite3_column_int64(s,
+			    0) <= 0)
+				continue;	/* not ours: never matches */
+			memset(ip, 0, sizeof ip);
+			memcpy(ip, blob, (size_t)len);
+			as = store_addr_map_find(&st->addrs, ip, len == 4 ? 4 : 6);
+			if (as->id == 0)
+				st->addrs.count++;
+			memcpy(as->ip, ip, 16);
+			as->family = len == 4 ? 4 : 6;
+			as->id = (uint32_t)sqlite3_column_int64(s, 0);
+			rc = SQLITE_OK;
+		}
+		if (rc != SQLITE_DONE)
+			goto fail;
+		sqlite3_finalize(s);
+		s = NULL;
+	}
+	st->keys.complete = (uint64_t)maxk <= store_cache_max;
+	if (st->keys.complete && maxk > 0) {
+		if (store_key_map_reserve(&st->keys, (size_t)maxk) != 0)
+			goto nomem;
+		rc = sqlite3_prepare_v2(st->db, "SELECT id, sip, dip, dport,"
+		    " proto, vlan FROM flow_keys", -1, &s, NULL);
+		while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+			hi = store_key_hi((uint32_t)sqlite3_column_int64(s, 1),
+			    (uint32_t)sqlite3_column_int64(s, 2));
+			lo = store_key_lo((uint16_t)sqlite3_column_int(s, 3),
+			    (uint8_t)sqlite3_column_int(s, 4),
+			    (uint16_t)sqlite3_column_int(s, 5));
+			ks = store_key_map_find(&st->keys, hi, lo);
+			if (ks->id == 0)
+				st->keys.count++;
+			store_key_slot_set(ks, hi, lo,
+			    (uint32_t)sqlite3_column_int64(s, 0));
+			rc = SQLITE_OK;
+		}
+		if (rc != SQLITE_DONE)
+			goto fail;
+		sqlite3_finalize(s);
+		s = NULL;
+	}
+	st->loaded = 1;
+	return 0;
+
+nomem:
+	store_forget(st);
+	return util_cause(cause, -ENOMEM, "%s: out of memory", st->path);
+fail:
+	rc = store_fail(st, st->db, rc, cause);
+	sqlite3_finalize(s);
+	store_forget(st);
+	return rc;
+}
+
+/* ------------------------------------------------------------ writing */
+
+static int
+store_grow(struct store *st, size_t nrows)
+{
+	size_t n = st->work_rows ? st->work_rows : 1024;
+	void *p;
+
+	if (nrows <= st->work_rows)
+		return 0;
+	while (n < nrows)
+		n *= 2;
+#define GROW(field, count) do {						\
+	if ((p = realloc(st->field, (count) * sizeof *st->field)) == NULL) \
+		return -ENOMEM;						\
+	st->field = p;							\
+} while (0)
+	GROW(row_sip, n);
+	GROW(row_dip, n);
+	GROW(row_order, n);
+	GROW(row_tmp, n);
+	GROW(new_addr, 2 * n);
+	GROW(new_key, n);
+	GROW(new_order, 2 * n);
+#undef GROW
+	st->work_rows = n;
+	return 0;
+}
+
+/* Step a statement that returns nothing; SQLITE_DONE or an error. */
+static inline int
+store_step(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	return rc;
+}
+
+/*
+ * The addrs id of an address, or PENDING|n when it is new to the day
+ * (the nth such in this bin, recorded in new_addr).  Negative on error.
+ */
+static int64_t
+store_addr_ref(struct store *st, const uint8_t *ip, uint8_t family,
+    size_t *nnew)
+{
+	struct store_addr_slot *s;
+	struct store_new_addr *na;
+	sqlite3_stmt *q;
+	uint32_t id = 0;
+	int rc;
+
+	s = store_addr_map_find(&st->addrs, ip, family);
+	if (s->id != 0)
+		return s->id;
+	if (!st->addrs.complete) {
+		q = st->stmt[STMT_ADDR_FIND];
+		sqlite3_bind_blob(q, 1, ip, family == 4 ? 4 : 16,
+		    SQLITE_STATIC);
+		rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW)
+			id = (uint32_t)sqlite3_column_int64(q, 0);
+		sqlite3_reset(q);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return -rc;
+	}
+	if (id == 0) {
+		na = &st->new_addr[*nnew];
+		memcpy(na->ip, ip, 16);
+		na->family = family;
+		na->id = 0;
+		id = STORE_PENDING | (uint32_t)(*nnew)++;
+	}
+	memcpy(s->ip, ip, 16);
+	s->family = family;
+	s->id = id;
+	st->addrs.count++;
+	return id;
+}
+
+/* Map every row's addresses to ids, adding the new ones sorted. */
+static int
+store_write_addrs(struct store *st, const struct flowtab_bin *bin,
+    size_t *addrs_new)
+{
+	const struct flowtab_row *r;
+	struct store_new_addr *na;
+	struct store_addr_slot *s;
+	sqlite3_stmt *ins = st->stmt[STMT_ADDR_INSERT];
+	char text[INET6_ADDRSTRLEN];
+	size_t i, nnew = 0;
+	int64_t ref;
+	uint32_t id;
+	int rc;
+
+	if (!st->addrs.complete)
+		store_addr_map_clear(&st->addrs);
+	if (store_addr_map_reserve(&st->addrs, 2 * bin->nrows) != 0)
+		return SQLITE_NOMEM;
+	for (i = 0; i < bin->nrows; i++) {
+		r = &bin->rows[i];
+		if ((ref = store_addr_ref(st, r->key.sip, r->key.family,
+		    &nnew)) < 0)
+			return (int)-ref;
+		st->row_sip[i] = (uint32_t)ref;
+		if ((ref = store_addr_ref(st, r->key.dip, r->key.family,
+		    &nnew)) < 0)
+			return (int)-ref;
+		st->row_dip[i] = (uint32_t)ref;
+	}
+	if (nnew == 0)
+		return SQLITE_DONE;
+	if (nnew > STORE_MAX_ID - st->next_addr)
+		return SQLITE_FULL;
+
+	for (i = 0; i < nnew; i++)
+		st->new_order[i] = (uint32_t)i;
+	qsort_r(st->new_order, nnew, sizeof *st->new_order, store_cmp_addr,
+	    st->new_addr);
+	for (i = 0; i < nnew; i++) {
+		na = &st->new_addr[st->new_order[i]];
+		na->id = st->next_addr + (uint32_t)i;
+		inet_ntop(na->family == 4 ? AF_INET : AF_INET6, na->ip, text,
+		    sizeof text);
+		sqlite3_bind_int64(ins, 1, na->id);
+		sqlite3_bind_blob(ins, 2, na->ip, na->family == 4 ? 4 : 16,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(ins, 3, text, -1, SQLITE_STATIC);
+		if ((rc = store_step(ins)) != SQLITE_DONE) {
+			sqlite3_clear_bindings(ins);
+			return rc;
+		}
+	}
+	sqlite3_clear_bindings(ins);
+	st->next_addr += (uint32_t)nnew;
+	*addrs_new = nnew;
+
+	for (i = 0; i < nnew; i++) {
+		na = &st->new_addr[i];
+		s = store_addr_map_find(&st->addrs, na->ip, na->family);
+		s->id = na->id;
+	}
+	for (i = 0; i < bin->nrows; i++) {
+		if ((id = st->row_sip[i]) & STORE_PENDING)
+			st->row_sip[i] = st->new_addr[id & ~STORE_PENDING].id;
+		if ((id = st->row_dip[i]) & STORE_PENDING)
+			st->row_dip[i] = st->new_addr[id & ~STORE_PENDING].id;
+	}
+	return SQLITE_DONE;
+}
+
+/* Map every row's key to an id (into row_order), adding the new ones. */
+static int
+store_write_keys(struct store *st, const struct flowtab_bin *bin,
+    size_t *keys_new)
+{
+	const struct flowtab_row *r;
+	struct store_key_slot *s;
+	struct store_new_key *nk;
+	sqlite3_stmt *find = st->stmt[STMT_KEY_FIND];
+	sqlite3_stmt *ins = st->stmt[STMT_KEY_INSERT];
+	uint64_t hi, lo;
+	size_t i, nnew = 0;
+	uint32_t id;
+	int rc;
+
+	if (!st->keys.complete)
+		store_key_map_clear(&st->keys);
+	if (store_key_map_reserve(&st->keys, bin->nrows) != 0)
+		return SQLITE_NOMEM;
+	for (i = 0; i < bin->nrows; i++) {
+		r = &bin->rows[i];
+		hi = store_key_hi(st->row_sip[i], st->row_dip[i]);
+		lo = store_key_lo(r->key.dport, r->key.proto, r->key.vlan);
+		s = store_key_map_find(&st->keys, hi, lo);
+		if ((id = s->id) == 0) {
+			if (!st->keys.complete) {
+				sqlite3_bind_int64(find, 1, st->row_sip[i]);
+				sqlite3_bind_int64(find, 2, st->row_dip[i]);
+				sqlite3_bind_int(find, 3, r->key.dport);
+				sqlite3_bind_int(find, 4, r->key.proto);
+				sqlite3_bind_int(find, 5, r->key.vlan);
+				rc = sqlite3_step(find);
+				if (rc == SQLITE_ROW)
+					id = (uint32_t)sqlite3_column_int64(
+					    find, 0);
+				sqlite3_reset(find);
+				if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+					return rc;
+			}
+			if (id == 0) {
+				nk = &st->new_key[nnew];
+				nk->hi = hi;
+				nk->lo = lo;
+				id = STORE_PENDING | (uint32_t)nnew++;
+			}
+			store_key_slot_set(s, hi, lo, id);
+			st->keys.count++;
+		}
+		/* A flowtab bin never repeats a key; the map makes sure. */
+		st->row_order[i] = (uint64_t)id << 32 | i;
+	}
+	if (nnew == 0)
+		return SQLITE_DONE;
+	if (nnew > STORE_MAX_ID - st->next_key)
+		return SQLITE_FULL;
+
+	for (i = 0; i < nnew; i++)
+		st->new_order[i] = (uint32_t)i;
+	qsort_r(st->new_order, nnew, sizeof *st->new_order, store_cmp_key,
+	    st->new_key);
+	for (i = 0; i < nnew; i++) {
+		nk = &st->new_key[st->new_order[i]];
+		nk->id = st->next_key + (uint32_t)i;
+		sqlite3_bind_int64(ins, 1, nk->id);
+		sqlite3_bind_int64(ins, 2, (int64_t)(nk->hi >> 32));
+		sqlite3_bind_int64(ins, 3, (int64_t)(nk->hi & 0xffffffff));
+		sqlite3_bind_int(ins, 4, (int)(nk->lo >> 32));
+		sqlite3_bind_int(ins, 5, (int)(nk->lo >> 16 & 0xff));
+		sqlite3_bind_int(ins, 6, (int)(nk->lo & 0xffff));
+		if ((rc = store_step(ins)) != SQLITE_DONE)
+			return rc;
+	}
+	st->next_key += (uint32_t)nnew;
+	*keys_new = nnew;
+
+	for (i = 0; i < nnew; i++) {
+		nk = &st->new_key[i];
+		s = store_key_map_find(&st->keys, nk->hi, nk->lo);
+		s->id = nk->id;
+	}
+	for (i = 0; i < bin->nrows; i++) {
+		id = (uint32_t)(st->row_order[i] >> 32);
+		if (id & STORE_PENDING)
+			st->row_order[i] = (uint64_t)st->new_key[id &
+			    ~STORE_PENDING].id << 32 | i;
+	}
+	return SQLITE_DONE;
+}
+
+struct store_bin_sums {
+	uint64_t	 flows, flows_v4, flows_v6;
+	uint64_t	 bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent;
+};
+
+/* Insert the rows in key id order, or add to rows already there. */
+static int
+store_write_rows(struct store *st, const struct flowtab_bin *bin,
+    struct store_bin_sums *sum, struct store_write_result *res)
+{
+	sqlite3_stmt *ins = st->stmt[STMT_ROW_INSERT];
+	sqlite3_stmt *add = st->stmt[STMT_ROW_ADD];
+	const struct flowtab_row *r;
+	uint64_t *order;
+	size_t i;
+	int rc;
+
+	order = store_sort_rows(st->row_order, st->row_tmp, bin->nrows,
+	    st->next_key);
+	sqlite3_bind_int64(ins, 1, bin->ts);
+	sqlite3_bind_int64(add, 1, bin->ts);
+	for (i = 0; i < bin->nrows; i++) {
+		r = &bin->rows[(uint32_t)order[i]];
+		sqlite3_bind_int64(ins, 2, (int64_t)(order[i] >> 32));
+		sqlite3_bind_int64(ins, 3, (int64_t)r->bytes_rcvd);
+		sqlite3_bind_int64(ins, 4, (int64_t)r->bytes_sent);
+		sqlite3_bind_int64(ins, 5, (int64_t)r->pkts_rcvd);
+		sqlite3_bind_int64(ins, 6, (int64_t)r->pkts_sent);
+		if ((rc = store_step(ins)) != SQLITE_DONE)
+			return rc;
+		if (sqlite3_changes(st->db) != 0) {
+			res->rows_new++;
+			sum->flows++;
+			if (r->key.family == 4)
+				sum->flows_v4++;
+			else
+				sum->flows_v6++;
+		} else {
+			sqlite3_bind_int64(add, 2, (int64_t)(order[i] >> 32));
+			sqlite3_bind_int64(add, 3, (int64_t)r->bytes_rcvd);
+			sqlite3_bind_int64(add, 4, (int64_t)r->bytes_sent);
+			sqlite3_bind_int64(add, 5, (int64_t)r->pkts_rcvd);
+			sqlite3_bind_int64(add, 6, (int64_t)r->pkts_sent);
+			if ((rc = store_step(add)) != SQLITE_DONE)
+				return rc;
+			res->rows_updated++;
+		}
+		sum->bytes_rcvd += r->bytes_rcvd;
+		sum->bytes_sent += r->bytes_sent;
+		sum->pkts_rcvd += r->pkts_rcvd;
+		sum->pkts_sent += r->pkts_sent;
+	}
+	return SQLITE_DONE;
+}
+
+/* Add the bin's counters to bins and bin_skips. */
+static int
+store_write_counters(struct store *st, const struct flowtab_bin *bin,
+    const struct store_bin_sums *sum)
+{
+	const struct flowtab_stats *ss = &bin->stats;
+	sqlite3_stmt *s = st->stmt[STMT_BIN_ADD];
+	int64_t v[] = {
+		bin->ts, bin->interval, (int64_t)ss->packets,
+		(int64_t)ss->ip, (int64_t)ss->non_ip, (int64_t)ss->malformed,
+		(int64_t)sum->flows, (int64_t)sum->flows_v4,
+		(int64_t)sum->flows_v6, (int64_t)sum->bytes_rcvd,
+		(int64_t)sum->bytes_sent, (int64_t)sum->pkts_rcvd,
+		(int64_t)sum->pkts_sent, (int64_t)ss->conn_overflow,
+		(int64_t)ss->frag_evicted, (int64_t)ss->early_writes,
+		(int64_t)ss->kernel_packets, (int64_t)ss->kernel_drops,
+		(int64_t)ss->kernel_freezes
+	};
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof v / sizeof v[0]; i++)
+		sqlite3_bind_int64(s, (int)i + 1, v[i]);
+	if ((rc = store_step(s)) != SQLITE_DONE)
+		return rc;
+
+	s = st->stmt[STMT_SKIP_ADD];
+	sqlite3_bind_int64(s, 1, bin->ts);
+	for (i = PARSE_OK + 1; i < PARSE_REASON_COUNT; i++) {
+		if (ss->reasons[i] == 0)
+			continue;
+		sqlite3_bind_text(s, 2, parse_reason_name((enum parse_reason)i),
+		    -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, (int64_t)ss->reasons[i]);
+		if ((rc = store_step(s)) != SQLITE_DONE)
+			return rc;
+	}
+	return SQLITE_DONE;
+}
+
+int
+store_write_bin(struct store *st, const struct flowtab_bin *bin,
+    struct store_write_result *res, char **cause)
+{
+	struct store_write_result dummy;
+	struct store_bin_sums sum;
+	char day[16];
+	int rc;
+
+	if (res == NULL)
+		res = &dummy;
+	memset(res, 0, sizeof *res);
+	memset(&sum, 0, sizeof sum);
+
+	util_utc_day(bin->ts, day, sizeof day);
+	if (st->db != NULL && strcmp(day, st->day) != 0)
+		store_close_day(st);
+	if (st->db == NULL && (rc = store_open_day(st, bin, cause)) != 0)
+		return rc;
+	if (store_grow(st, bin->nrows) != 0)
+		return util_cause(cause, -ENOMEM, "%s: out of memory",
+		    st->path);
+
+	if ((rc = store_step(st->stmt[STMT_BEGIN])) != SQLITE_DONE) {
+		rc = store_fail(st, st->db, rc, cause);
+		goto rollback;
+	}
+	if (!st->loaded && (rc = store_load(st, cause)) != 0)
+		goto rollback;
+	rc = store_write_addrs(st, bin, &res->addrs_new);
+	if (rc == SQLITE_DONE)
+		rc = store_write_keys(st, bin, &res->keys_new);
+	if (rc == SQLITE_DONE)
+		rc = store_write_rows(st, bin, &sum, res);
+	if (rc == SQLITE_DONE)
+		rc = store_write_counters(st, bin, &sum);
+	if (rc == SQLITE_DONE)
+		rc = store_step(st->stmt[STMT_COMMIT]);
+	if (rc != SQLITE_DONE) {
+		rc = store_fail(st, st->db, rc, cause);
+		goto rollback;
+	}
+
+	/* Outgrown maps serve one bin at a time from now on. */
+	if (st->addrs.complete && st->addrs.count > store_cache_max) {
+		st->addrs.complete = 0;
+		store_addr_map_clear(&st->addrs);
+	}
+	if (st->keys.complete && st->keys.count > store_cache_max) {
+		st->keys.complete = 0;
+		store_key_map_clear(&st->keys);
+	}
+	st->rows += sum.flows;
+	if (st->rows >= 2 * st->rows_analyzed && st->rows != 0)
+		store_analyze(st);
+	return 0;
+
+rollback:
+	if (!sqlite3_get_autocommit(st->db))
+		store_step(st->stmt[STMT_ROLLBACK]);
+	/* The retry starts from the file: reopened, maps reloaded. */
+	store_forget(st);
+	store_close_day(st);
+	memset(res, 0, sizeof *res);
+	return rc;
+}
+
+struct store *
+store_new(const char *db_dir, const char *iface)
+{
+	struct store *st;
+
+	if ((st = calloc(1, sizeof *st)) == NULL)
+		return NULL;
+	st->dir = util_strdup(db_dir);
+	st->iface = util_strdup(iface);
+	return st;
+}
+
+void
+store_free(struct store *st)
+{
+	if (st == NULL)
+		return;
+	store_close_day(st);
+	store_addr_map_free(&st->addrs);
+	store_key_map_free(&st->keys);
+	free(st->row_sip);
+	free(st->row_dip);
+	free(st->row_order);
+	free(st->row_tmp);
+	free(st->new_addr);
+	free(st->new_key);
+	free(st->new_order);
+	free(st->dir);
+	free(st->iface);
+	free(st);
+}
