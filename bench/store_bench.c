@@ -285,6 +285,9 @@ bench_fill(const char *dir, size_t rows, long bins, long first)
 int
 main(int argc, char **argv)
 {
+	/* FLOWREC_DEBUG=1: the store's timings of each phase. */
+	if (getenv("FLOWREC_DEBUG") != NULL)
+		util_log_open("store_bench", LOG_LEVEL_DEBUG, 0);
 	if (argc >= 3 && strcmp(argv[1], "bench") == 0)
 		return bench_run(argv[2], argc > 3 ? strtoul(argv[3], NULL,
 		    10) : 1000000, argc > 4 ? atoi(argv[4]) : 20);

@@ -45,14 +45,23 @@
 /* A map holding more entries than this is dropped for per-bin lookups. */
 #define STORE_CACHE_MAX		(8u << 20)
 /* Page size of new files, and the page cache of an open file (KiB). */
+#ifndef STORE_PAGE_SIZE
 #define STORE_PAGE_SIZE		4096
+#endif
+#ifndef STORE_CACHE_KIB
 #define STORE_CACHE_KIB		65536
+#endif
 /* How long a statement waits for a lock held by another connection. */
 #define STORE_BUSY_MS		10000
 /* Rows ANALYZE reads per index (PRAGMA analysis_limit). */
 #define STORE_ANALYZE_LIMIT	1000
 /* A WAL larger than this after a checkpoint is truncated (bytes). */
 #define STORE_WAL_LIMIT		(64 << 20)
+
+/* Rows per multi-row INSERT (one statement's overhead for all of them). */
+#ifndef STORE_BATCH
+#define STORE_BATCH		64
+#endif
 
 /* A map slot's id: 0 empty, PENDING|n the nth new entry of this bin. */
 #define STORE_PENDING		0x80000000u
@@ -78,8 +87,13 @@ enum {
 	STMT_ROLLBACK,
 	STMT_ADDR_FIND,
 	STMT_ADDR_INSERT,
+	STMT_ADDR_BATCH,
 	STMT_KEY_FIND,
 	STMT_KEY_INSERT,
+	STMT_KEY_BATCH,
+	STMT_ROW_ANY,
+	STMT_ROW_APPEND,
+	STMT_ROW_BATCH,
 	STMT_ROW_INSERT,
 	STMT_ROW_ADD,
 	STMT_BIN_ADD,
@@ -97,6 +111,9 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
 	    " AND dport = ?3 AND proto = ?4 AND vlan = ?5",
 	[STMT_KEY_INSERT] = "INSERT INTO flow_keys (id, sip, dip, dport, proto,"
 	    " vlan) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[STMT_ROW_ANY] = "SELECT 1 FROM flow_rows WHERE ts = ?1 LIMIT 1",
+	[STMT_ROW_APPEND] = "INSERT INTO flow_rows (ts, key, bytes_rcvd,"
+	    " bytes_sent, pkts_rcvd, pkts_sent) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[STMT_ROW_INSERT] = "INSERT OR IGNORE INTO flow_rows (ts, key,"
 	    " bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -164,18 +181,22 @@ struct store_key_map {
 	int		 complete;
 };
 
-/* An address or key new to the day, in order of first sight in the bin. */
+/*
+ * An address or key new to the day.  Rows refer to the nth new one seen
+ * (PENDING|n); sorting moves them, so each keeps n, and new_id[n] gets
+ * the id it was given.
+ */
 struct store_new_addr {
 	uint8_t		 ip[16];
 	uint8_t		 family;
 	uint8_t		 pad[3];
-	uint32_t	 id;
+	uint32_t	 n;
 };
 
 struct store_new_key {
 	uint64_t	 hi;		/* sip << 32 | dip */
 	uint64_t	 lo;		/* dport << 32 | proto << 16 | vlan */
-	uint32_t	 id;
+	uint32_t	 n;
 	uint32_t	 pad;
 };
 
@@ -204,7 +225,7 @@ struct store {
 	uint64_t	*row_tmp;
 	struct store_new_addr *new_addr;	/* 2 * work_rows */
 	struct store_new_key *new_key;		/* work_rows */
-	uint32_t	*new_order;		/* 2 * work_rows */
+	uint32_t	*new_id;		/* 2 * work_rows */
 };
 
 /* ------------------------------------------------------------ hashing */
@@ -411,11 +432,9 @@ store_sort_rows(uint64_t *v, uint64_t *tmp, size_t n, uint32_t maxid)
 
 /* Order of addrs.ip (a BLOB): bytes, then length. */
 static int
-store_cmp_addr(const void *a, const void *b, void *arg)
+store_cmp_addr(const void *a, const void *b)
 {
-	const struct store_new_addr *na = arg;
-	const struct store_new_addr *x = &na[*(const uint32_t *)a];
-	const struct store_new_addr *y = &na[*(const uint32_t *)b];
+	const struct store_new_addr *x = a, *y = b;
 	size_t lx = x->family == 4 ? 4 : 16, ly = y->family == 4 ? 4 : 16;
 	int c;
 
@@ -427,17 +446,110 @@ store_cmp_addr(const void *a, const void *b, void *arg)
 
 /* Order of flow_keys' UNIQUE index: sip, dip, dport, proto, vlan. */
 static int
-store_cmp_key(const void *a, const void *b, void *arg)
+store_cmp_key(const void *a, const void *b)
 {
-	const struct store_new_key *nk = arg;
-	const struct store_new_key *x = &nk[*(const uint32_t *)a];
-	const struct store_new_key *y = &nk[*(const uint32_t *)b];
+	const struct store_new_key *x = a, *y = b;
 
 	if (x->hi != y->hi)
 		return x->hi < y->hi ? -1 : 1;
 	if (x->lo != y->lo)
 		return x->lo < y->lo ? -1 : 1;
 	return 0;
+}
+
+/* ------------------------------------------------------------ text */
+
+static char *
+store_put_dec(char *p, unsigned v)
+{
+	if (v >= 100)
+		*p++ = (char)('0' + v / 100);
+	if (v >= 10)
+		*p++ = (char)('0' + v / 10 % 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
+static char *
+store_put_v4(char *p, const uint8_t *ip)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (i != 0)
+			*p++ = '.';
+		p = store_put_dec(p, ip[i]);
+	}
+	return p;
+}
+
+/*
+ * The text of an address, exactly as glibc's inet_ntop() writes it (the
+ * unit test compares them) and several times faster: RFC 5952 for IPv6,
+ * lower-case hex without leading zeros, the longest run of two or more
+ * zero groups (the first of equals) as "::", and a dotted quad for the
+ * last 32 bits of ::ffff:0:0/96 and of ::/96 when the seventh group is
+ * not zero.  buf has room for INET6_ADDRSTRLEN.  Returns the length.
+ */
+static size_t
+store_addr_text(const uint8_t *ip, uint8_t family, char *buf)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned w[8], v;
+	int i, best = -1, bestlen = 0, run = -1, len = 0, started;
+	char *p = buf;
+
+	if (family == 4) {
+		p = store_put_v4(p, ip);
+		*p = '\0';
+		return (size_t)(p - buf);
+	}
+	for (i = 0; i < 8; i++)
+		w[i] = (unsigned)ip[2 * i] << 8 | ip[2 * i + 1];
+	for (i = 0; i <= 8; i++) {
+		if (i < 8 && w[i] == 0) {
+			if (run < 0)
+				run = i;
+			len = i - run + 1;
+			continue;
+		}
+		if (run >= 0 && len > bestlen) {
+			best = run;
+			bestlen = len;
+		}
+		run = -1;
+	}
+	if (bestlen < 2)
+		best = -1;
+	for (i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + bestlen) {
+			if (i == best)
+				*p++ = ':';
+			continue;
+		}
+		if (i != 0)
+			*p++ = ':';
+		/* An embedded IPv4 address ends it. */
+		if (i == 6 && best == 0 && (bestlen == 6 ||
+		    (bestlen == 5 && w[5] == 0xffff))) {
+			p = store_put_v4(p, ip + 12);
+			break;
+		}
+		v = w[i];
+		started = 0;
+		for (int sh = 12; sh >= 0; sh -= 4) {
+			unsigned d = v >> sh & 15;
+
+			if (d != 0 || started || sh == 0) {
+				*p++ = hex[d];
+				started = 1;
+			}
+		}
+	}
+	if (best >= 0 && best + bestlen == 8)
+		*p++ = ':';
+	*p = '\0';
+	return (size_t)(p - buf);
 }
 
 /* ------------------------------------------------------------ errors */
@@ -785,13 +897,67 @@ store_close_day(struct store *st)
 	store_forget(st);
 }
 
+/*
+ * The multi-row INSERTs: STORE_BATCH rows in one statement, the first
+ * parameter of each row numbered after the previous row's.  In flow_rows
+ * every row shares ?1, the bin's ts.  NULL for the other statements.
+ *
+ * OR ROLLBACK: a statement writing several rows that may stop half-way
+ * needs a statement journal (a copy of every page it changes, spilled to
+ * a temporary file), which made them three times slower than one row at
+ * a time.  Any failure rolls the whole bin back anyway.
+ */
+static char *
+store_batch_sql(int which)
+{
+	const char *head, *tuple;
+	char *sql, *t, *u;
+	int i, per, first;
+
+	switch (which) {
+	case STMT_ADDR_BATCH:
+		head = "INSERT OR ROLLBACK INTO addrs (id, ip, text) VALUES ";
+		tuple = "(?%d, ?%d, ?%d)";
+		per = 3;
+		first = 1;
+		break;
+	case STMT_KEY_BATCH:
+		head = "INSERT OR ROLLBACK INTO flow_keys (id, sip, dip, dport,"
+		    " proto, vlan) VALUES ";
+		tuple = "(?%d, ?%d, ?%d, ?%d, ?%d, ?%d)";
+		per = 6;
+		first = 1;
+		break;
+	case STMT_ROW_BATCH:
+		head = "INSERT OR ROLLBACK INTO flow_rows (ts, key, bytes_rcvd,"
+		    " bytes_sent, pkts_rcvd, pkts_sent) VALUES ";
+		tuple = "(?1, ?%d, ?%d, ?%d, ?%d, ?%d)";
+		per = 5;
+		first = 2;
+		break;
+	default:
+		return NULL;
+	}
+	sql = util_strdup(head);
+	for (i = 0; i < STORE_BATCH; i++) {
+		int p = first + i * per;
+
+		t = util_printf(tuple, p, p + 1, p + 2, p + 3, p + 4, p + 5);
+		u = util_printf("%s%s%s", sql, i ? ", " : "", t);
+		free(t);
+		free(sql);
+		sql = u;
+	}
+	return sql;
+}
+
 /* Open (creating, checking or migrating) the day file of the bin. */
 static int
 store_open_day(struct store *st, const struct flowtab_bin *bin,
     char **cause)
 {
 	sqlite3 *db = NULL;
-	char *dir;
+	char *dir, *sql;
 	int i, rc;
 
 	st->path = store_day_path(st->dir, st->iface, bin->ts);
@@ -824,8 +990,10 @@ store_open_day(struct store *st, const struct flowtab_bin *bin,
 	if ((rc = store_configure(st, db, cause)) != 0)
 		goto fail;
 	for (i = 0; i < STMT_COUNT; i++) {
-		rc = sqlite3_prepare_v3(db, store_stmt_sql[i], -1,
+		sql = store_batch_sql(i);
+		rc = sqlite3_prepare_v3(db, sql ? sql : store_stmt_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL);
+		free(sql);
 		if (rc != SQLITE_OK) {
 			rc = store_fail(st, db, rc, cause);
 			goto fail;
@@ -979,7 +1147,7 @@ store_grow(struct store *st, size_t nrows)
 	GROW(row_tmp, n);
 	GROW(new_addr, 2 * n);
 	GROW(new_key, n);
-	GROW(new_order, 2 * n);
+	GROW(new_id, 2 * n);
 #undef GROW
 	st->work_rows = n;
 	return 0;
@@ -1027,7 +1195,7 @@ store_addr_ref(struct store *st, const uint8_t *ip, uint8_t family,
 		na = &st->new_addr[*nnew];
 		memcpy(na->ip, ip, 16);
 		na->family = family;
-		na->id = 0;
+		na->n = (uint32_t)*nnew;
 		id = STORE_PENDING | (uint32_t)(*nnew)++;
 	}
 	memcpy(s->ip, ip, 16);
@@ -1046,11 +1214,12 @@ store_write_addrs(struct store *st, const struct flowtab_bin *bin,
 	struct store_new_addr *na;
 	struct store_addr_slot *s;
 	sqlite3_stmt *ins = st->stmt[STMT_ADDR_INSERT];
-	char text[INET6_ADDRSTRLEN];
-	size_t i, nnew = 0;
+	sqlite3_stmt *batch = st->stmt[STMT_ADDR_BATCH], *q;
+	char text[STORE_BATCH][INET6_ADDRSTRLEN];
+	size_t i, k, tlen, nnew = 0;
 	int64_t ref;
 	uint32_t id;
-	int rc;
+	int rc = SQLITE_DONE;
 
 	if (!st->addrs.complete)
 		store_addr_map_clear(&st->addrs);
@@ -1072,38 +1241,42 @@ store_write_addrs(struct store *st, const struct flowtab_bin *bin,
 	if (nnew > STORE_MAX_ID - st->next_addr)
 		return SQLITE_FULL;
 
-	for (i = 0; i < nnew; i++)
-		st->new_order[i] = (uint32_t)i;
-	qsort_r(st->new_order, nnew, sizeof *st->new_order, store_cmp_addr,
-	    st->new_addr);
-	for (i = 0; i < nnew; i++) {
-		na = &st->new_addr[st->new_order[i]];
-		na->id = st->next_addr + (uint32_t)i;
-		inet_ntop(na->family == 4 ? AF_INET : AF_INET6, na->ip, text,
-		    sizeof text);
-		sqlite3_bind_int64(ins, 1, na->id);
-		sqlite3_bind_blob(ins, 2, na->ip, na->family == 4 ? 4 : 16,
-		    SQLITE_STATIC);
-		sqlite3_bind_text(ins, 3, text, -1, SQLITE_STATIC);
-		if ((rc = store_step(ins)) != SQLITE_DONE) {
-			sqlite3_clear_bindings(ins);
-			return rc;
+	qsort(st->new_addr, nnew, sizeof *st->new_addr, store_cmp_addr);
+	for (i = 0; i < nnew; i += k) {
+		/* STORE_BATCH rows at a time, then the rest one by one. */
+		q = nnew - i >= STORE_BATCH ? batch : ins;
+		for (k = 0; k < (q == batch ? STORE_BATCH : 1); k++) {
+			na = &st->new_addr[i + k];
+			id = st->next_addr + (uint32_t)(i + k);
+			st->new_id[na->n] = id;
+			tlen = store_addr_text(na->ip, na->family, text[k]);
+			sqlite3_bind_int64(q, 3 * k + 1, id);
+			sqlite3_bind_blob(q, 3 * k + 2, na->ip,
+			    na->family == 4 ? 4 : 16, SQLITE_STATIC);
+			sqlite3_bind_text(q, 3 * k + 3, text[k], (int)tlen,
+			    SQLITE_STATIC);
 		}
+		if ((rc = store_step(q)) != SQLITE_DONE)
+			break;
 	}
+	/* Nothing may point into text[] or new_addr[] later. */
 	sqlite3_clear_bindings(ins);
+	sqlite3_clear_bindings(batch);
+	if (rc != SQLITE_DONE)
+		return rc;
 	st->next_addr += (uint32_t)nnew;
 	*addrs_new = nnew;
 
 	for (i = 0; i < nnew; i++) {
 		na = &st->new_addr[i];
 		s = store_addr_map_find(&st->addrs, na->ip, na->family);
-		s->id = na->id;
+		s->id = st->new_id[na->n];
 	}
 	for (i = 0; i < bin->nrows; i++) {
 		if ((id = st->row_sip[i]) & STORE_PENDING)
-			st->row_sip[i] = st->new_addr[id & ~STORE_PENDING].id;
+			st->row_sip[i] = st->new_id[id & ~STORE_PENDING];
 		if ((id = st->row_dip[i]) & STORE_PENDING)
-			st->row_dip[i] = st->new_addr[id & ~STORE_PENDING].id;
+			st->row_dip[i] = st->new_id[id & ~STORE_PENDING];
 	}
 	return SQLITE_DONE;
 }
@@ -1118,10 +1291,11 @@ store_write_keys(struct store *st, const struct flowtab_bin *bin,
 	struct store_new_key *nk;
 	sqlite3_stmt *find = st->stmt[STMT_KEY_FIND];
 	sqlite3_stmt *ins = st->stmt[STMT_KEY_INSERT];
+	sqlite3_stmt *batch = st->stmt[STMT_KEY_BATCH], *q;
 	uint64_t hi, lo;
-	size_t i, nnew = 0;
+	size_t i, k, nnew = 0;
 	uint32_t id;
-	int rc;
+	int p, rc;
 
 	if (!st->keys.complete)
 		store_key_map_clear(&st->keys);
@@ -1151,6 +1325,7 @@ store_write_keys(struct store *st, const struct flowtab_bin *bin,
 				nk = &st->new_key[nnew];
 				nk->hi = hi;
 				nk->lo = lo;
+				nk->n = (uint32_t)nnew;
 				id = STORE_PENDING | (uint32_t)nnew++;
 			}
 			store_key_slot_set(s, hi, lo, id);
@@ -1164,20 +1339,23 @@ store_write_keys(struct store *st, const struct flowtab_bin *bin,
 	if (nnew > STORE_MAX_ID - st->next_key)
 		return SQLITE_FULL;
 
-	for (i = 0; i < nnew; i++)
-		st->new_order[i] = (uint32_t)i;
-	qsort_r(st->new_order, nnew, sizeof *st->new_order, store_cmp_key,
-	    st->new_key);
-	for (i = 0; i < nnew; i++) {
-		nk = &st->new_key[st->new_order[i]];
-		nk->id = st->next_key + (uint32_t)i;
-		sqlite3_bind_int64(ins, 1, nk->id);
-		sqlite3_bind_int64(ins, 2, (int64_t)(nk->hi >> 32));
-		sqlite3_bind_int64(ins, 3, (int64_t)(nk->hi & 0xffffffff));
-		sqlite3_bind_int(ins, 4, (int)(nk->lo >> 32));
-		sqlite3_bind_int(ins, 5, (int)(nk->lo >> 16 & 0xff));
-		sqlite3_bind_int(ins, 6, (int)(nk->lo & 0xffff));
-		if ((rc = store_step(ins)) != SQLITE_DONE)
+	qsort(st->new_key, nnew, sizeof *st->new_key, store_cmp_key);
+	for (i = 0; i < nnew; i += k) {
+		q = nnew - i >= STORE_BATCH ? batch : ins;
+		for (k = 0; k < (q == batch ? STORE_BATCH : 1); k++) {
+			nk = &st->new_key[i + k];
+			id = st->next_key + (uint32_t)(i + k);
+			st->new_id[nk->n] = id;
+			p = 6 * (int)k;
+			sqlite3_bind_int64(q, p + 1, id);
+			sqlite3_bind_int64(q, p + 2, (int64_t)(nk->hi >> 32));
+			sqlite3_bind_int64(q, p + 3,
+			    (int64_t)(nk->hi & 0xffffffff));
+			sqlite3_bind_int(q, p + 4, (int)(nk->lo >> 32));
+			sqlite3_bind_int(q, p + 5, (int)(nk->lo >> 16 & 0xff));
+			sqlite3_bind_int(q, p + 6, (int)(nk->lo & 0xffff));
+		}
+		if ((rc = store_step(q)) != SQLITE_DONE)
 			return rc;
 	}
 	st->next_key += (uint32_t)nnew;
@@ -1186,13 +1364,13 @@ store_write_keys(struct store *st, const struct flowtab_bin *bin,
 	for (i = 0; i < nnew; i++) {
 		nk = &st->new_key[i];
 		s = store_key_map_find(&st->keys, nk->hi, nk->lo);
-		s->id = nk->id;
+		s->id = st->new_id[nk->n];
 	}
 	for (i = 0; i < bin->nrows; i++) {
 		id = (uint32_t)(st->row_order[i] >> 32);
 		if (id & STORE_PENDING)
-			st->row_order[i] = (uint64_t)st->new_key[id &
-			    ~STORE_PENDING].id << 32 | i;
+			st->row_order[i] = (uint64_t)st->new_id[id &
+			    ~STORE_PENDING] << 32 | i;
 	}
 	return SQLITE_DONE;
 }
@@ -1202,52 +1380,105 @@ struct store_bin_sums {
 	uint64_t	 bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent;
 };
 
-/* Insert the rows in key id order, or add to rows already there. */
+static inline void
+store_sum_row(struct store_bin_sums *sum, const struct flowtab_row *r)
+{
+	sum->bytes_rcvd += r->bytes_rcvd;
+	sum->bytes_sent += r->bytes_sent;
+	sum->pkts_rcvd += r->pkts_rcvd;
+	sum->pkts_sent += r->pkts_sent;
+}
+
+static inline void
+store_count_row(struct store_bin_sums *sum, const struct flowtab_row *r)
+{
+	sum->flows++;
+	if (r->key.family == 4)
+		sum->flows_v4++;
+	else
+		sum->flows_v6++;
+}
+
+static inline void
+store_bind_row(sqlite3_stmt *s, int p, uint32_t key,
+    const struct flowtab_row *r)
+{
+	sqlite3_bind_int64(s, p, key);
+	sqlite3_bind_int64(s, p + 1, (int64_t)r->bytes_rcvd);
+	sqlite3_bind_int64(s, p + 2, (int64_t)r->bytes_sent);
+	sqlite3_bind_int64(s, p + 3, (int64_t)r->pkts_rcvd);
+	sqlite3_bind_int64(s, p + 4, (int64_t)r->pkts_sent);
+}
+
+/*
+ * Insert the rows in key id order.  The usual case, a bin new to the file
+ * with distinct keys, appends with multi-row INSERTs; otherwise (the bin
+ * was written before, or a key repeats) each row is inserted or, when it
+ * is there already, added to.
+ */
 static int
 store_write_rows(struct store *st, const struct flowtab_bin *bin,
     struct store_bin_sums *sum, struct store_write_result *res)
 {
+	sqlite3_stmt *any = st->stmt[STMT_ROW_ANY];
 	sqlite3_stmt *ins = st->stmt[STMT_ROW_INSERT];
 	sqlite3_stmt *add = st->stmt[STMT_ROW_ADD];
+	sqlite3_stmt *batch = st->stmt[STMT_ROW_BATCH], *q;
 	const struct flowtab_row *r;
 	uint64_t *order;
-	size_t i;
-	int rc;
+	size_t i, k, n = bin->nrows;
+	int append, rc;
 
-	order = store_sort_rows(st->row_order, st->row_tmp, bin->nrows,
-	    st->next_key);
+	order = store_sort_rows(st->row_order, st->row_tmp, n, st->next_key);
+
+	sqlite3_bind_int64(any, 1, bin->ts);
+	rc = sqlite3_step(any);
+	sqlite3_reset(any);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return rc;
+	append = rc == SQLITE_DONE;
+	for (i = 1; append && i < n; i++) {
+		if (order[i] >> 32 == order[i - 1] >> 32)
+			append = 0;
+	}
+
+	if (append) {
+		ins = st->stmt[STMT_ROW_APPEND];
+		sqlite3_bind_int64(ins, 1, bin->ts);
+		sqlite3_bind_int64(batch, 1, bin->ts);
+		for (i = 0; i < n; i += k) {
+			q = n - i >= STORE_BATCH ? batch : ins;
+			for (k = 0; k < (q == batch ? STORE_BATCH : 1); k++) {
+				r = &bin->rows[(uint32_t)order[i + k]];
+				store_bind_row(q, 5 * (int)k + 2,
+				    (uint32_t)(order[i + k] >> 32), r);
+				store_count_row(sum, r);
+				store_sum_row(sum, r);
+			}
+			if ((rc = store_step(q)) != SQLITE_DONE)
+				return rc;
+		}
+		res->rows_new = n;
+		return SQLITE_DONE;
+	}
+
 	sqlite3_bind_int64(ins, 1, bin->ts);
 	sqlite3_bind_int64(add, 1, bin->ts);
-	for (i = 0; i < bin->nrows; i++) {
+	for (i = 0; i < n; i++) {
 		r = &bin->rows[(uint32_t)order[i]];
-		sqlite3_bind_int64(ins, 2, (int64_t)(order[i] >> 32));
-		sqlite3_bind_int64(ins, 3, (int64_t)r->bytes_rcvd);
-		sqlite3_bind_int64(ins, 4, (int64_t)r->bytes_sent);
-		sqlite3_bind_int64(ins, 5, (int64_t)r->pkts_rcvd);
-		sqlite3_bind_int64(ins, 6, (int64_t)r->pkts_sent);
+		store_bind_row(ins, 2, (uint32_t)(order[i] >> 32), r);
 		if ((rc = store_step(ins)) != SQLITE_DONE)
 			return rc;
 		if (sqlite3_changes(st->db) != 0) {
 			res->rows_new++;
-			sum->flows++;
-			if (r->key.family == 4)
-				sum->flows_v4++;
-			else
-				sum->flows_v6++;
+			store_count_row(sum, r);
 		} else {
-			sqlite3_bind_int64(add, 2, (int64_t)(order[i] >> 32));
-			sqlite3_bind_int64(add, 3, (int64_t)r->bytes_rcvd);
-			sqlite3_bind_int64(add, 4, (int64_t)r->bytes_sent);
-			sqlite3_bind_int64(add, 5, (int64_t)r->pkts_rcvd);
-			sqlite3_bind_int64(add, 6, (int64_t)r->pkts_sent);
+			store_bind_row(add, 2, (uint32_t)(order[i] >> 32), r);
 			if ((rc = store_step(add)) != SQLITE_DONE)
 				return rc;
 			res->rows_updated++;
 		}
-		sum->bytes_rcvd += r->bytes_rcvd;
-		sum->bytes_sent += r->bytes_sent;
-		sum->pkts_rcvd += r->pkts_rcvd;
-		sum->pkts_sent += r->pkts_sent;
+		store_sum_row(sum, r);
 	}
 	return SQLITE_DONE;
 }
@@ -1298,6 +1529,7 @@ store_write_bin(struct store *st, const struct flowtab_bin *bin,
 {
 	struct store_write_result dummy;
 	struct store_bin_sums sum;
+	uint64_t t[6];
 	char day[16];
 	int rc;
 
@@ -1315,21 +1547,27 @@ store_write_bin(struct store *st, const struct flowtab_bin *bin,
 		return util_cause(cause, -ENOMEM, "%s: out of memory",
 		    st->path);
 
+	t[0] = util_now_ns();
 	if ((rc = store_step(st->stmt[STMT_BEGIN])) != SQLITE_DONE) {
 		rc = store_fail(st, st->db, rc, cause);
 		goto rollback;
 	}
 	if (!st->loaded && (rc = store_load(st, cause)) != 0)
 		goto rollback;
+	t[1] = util_now_ns();
 	rc = store_write_addrs(st, bin, &res->addrs_new);
+	t[2] = util_now_ns();
 	if (rc == SQLITE_DONE)
 		rc = store_write_keys(st, bin, &res->keys_new);
+	t[3] = util_now_ns();
 	if (rc == SQLITE_DONE)
 		rc = store_write_rows(st, bin, &sum, res);
+	t[4] = util_now_ns();
 	if (rc == SQLITE_DONE)
 		rc = store_write_counters(st, bin, &sum);
 	if (rc == SQLITE_DONE)
 		rc = store_step(st->stmt[STMT_COMMIT]);
+	t[5] = util_now_ns();
 	if (rc != SQLITE_DONE) {
 		rc = store_fail(st, st->db, rc, cause);
 		goto rollback;
@@ -1345,8 +1583,19 @@ store_write_bin(struct store *st, const struct flowtab_bin *bin,
 		store_key_map_clear(&st->keys);
 	}
 	st->rows += sum.flows;
-	if (st->rows >= 2 * st->rows_analyzed && st->rows != 0)
+	log_debug("%s: bin %lld: %zu rows (%zu new), %zu keys new, %zu addrs"
+	    " new; seconds: load %.3f, addrs %.3f, keys %.3f, rows %.3f,"
+	    " commit %.3f", st->path, (long long)bin->ts, bin->nrows,
+	    res->rows_new, res->keys_new, res->addrs_new,
+	    (double)(t[1] - t[0]) / 1e9, (double)(t[2] - t[1]) / 1e9,
+	    (double)(t[3] - t[2]) / 1e9, (double)(t[4] - t[3]) / 1e9,
+	    (double)(t[5] - t[4]) / 1e9);
+	if (st->rows >= 2 * st->rows_analyzed && st->rows != 0) {
+		t[0] = util_now_ns();
 		store_analyze(st);
+		log_debug("%s: ANALYZE %.3f s", st->path,
+		    (double)(util_now_ns() - t[0]) / 1e9);
+	}
 	return 0;
 
 rollback:
@@ -1385,7 +1634,7 @@ store_free(struct store *st)
 	free(st->row_tmp);
 	free(st->new_addr);
 	free(st->new_key);
-	free(st->new_order);
+	free(st->new_id);
 	free(st->dir);
 	free(st->iface);
 	free(st);

@@ -195,6 +195,52 @@ test_day_path(void)
 	free(p);
 }
 
+/* store_addr_text() writes what inet_ntop() writes, for every shape. */
+static void
+test_addr_text(void)
+{
+	static const unsigned words[] = { 0, 1, 0xffff, 0xabc };
+	char want[INET6_ADDRSTRLEN], got[INET6_ADDRSTRLEN];
+	uint8_t ip[16];
+	unsigned pat, i, w;
+	uint32_t x = 12345;
+	int bad = 0, n = 0;
+	size_t len;
+
+	/* Every pattern of zero, one-digit and four-digit groups ... */
+	for (pat = 0; pat < 65536; pat++) {
+		for (i = 0; i < 8; i++) {
+			w = words[pat >> (2 * i) & 3];
+			ip[2 * i] = (uint8_t)(w >> 8);
+			ip[2 * i + 1] = (uint8_t)w;
+		}
+		inet_ntop(AF_INET6, ip, want, sizeof want);
+		len = store_addr_text(ip, 6, got);
+		if (strcmp(got, want) != 0 || len != strlen(want)) {
+			if (bad++ < 5)
+				printf("# %s != %s\n", got, want);
+		}
+		n++;
+	}
+	/* ... then random ones, with zero bytes and IPv4 too. */
+	for (i = 0; i < 200000; i++) {
+		for (w = 0; w < 16; w++) {
+			x = x * 1103515245u + 12345u;
+			ip[w] = (x >> 16) % 3 == 0 ? 0 : (uint8_t)(x >> 20);
+		}
+		if (i % 7 == 0)
+			memset(ip, 0, 10 + (i / 7) % 3 * 2);
+		inet_ntop(AF_INET6, ip, want, sizeof want);
+		store_addr_text(ip, 6, got);
+		bad += strcmp(got, want) != 0;
+		inet_ntop(AF_INET, ip, want, sizeof want);
+		store_addr_text(ip, 4, got);
+		bad += strcmp(got, want) != 0;
+		n += 2;
+	}
+	is_int(bad, 0, "address text is inet_ntop's for %d addresses", n);
+}
+
 static void
 test_basic(void)
 {
@@ -1282,6 +1328,7 @@ static const struct {
 	void		(*fn)(void);
 } tests[] = {
 	{ "day_path", test_day_path },
+	{ "addr_text", test_addr_text },
 	{ "basic", test_basic },
 	{ "twice", test_twice },
 	{ "day_split", test_day_split },
