@@ -10,7 +10,8 @@
  *	prints CPU, wall time, rows/s and bytes/row for each.
  *   store_bench fill DIR ROWS [BINS [FIRST]]
  *	write BINS bins (0: without end) of ROWS rows from bin number FIRST,
- *	printing "wrote TS" after each commit (the kill -9 test reads it).
+ *	printing "writing TS" before and "wrote TS" after each write (the
+ *	kill -9 test reads them).
  *
  * Keys: key number j has a client c = j mod 400000 and a server
  * s = (j div 400000 + 7919 c) mod 50000, so distinct j give distinct
@@ -270,6 +271,8 @@ bench_fill(const char *dir, size_t rows, long bins, long first)
 		return 1;
 	for (b = first; bins == 0 || b < first + bins; b++) {
 		bench_bin(&bin, r, rows, (uint64_t)b * SHIFT, T0 + 300 * b);
+		printf("writing %lld\n", (long long)bin.ts);
+		fflush(stdout);
 		if (store_write_bin(st, &bin, NULL, &cause) != 0) {
 			fprintf(stderr, "store_bench: %s\n", cause);
 			return 1;

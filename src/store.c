@@ -1091,14 +1091,13 @@ store_load(struct store *st, char **cause)
 	if (st->keys.complete && maxk > 0) {
 		if (store_key_map_reserve(&st->keys, (size_t)maxk) != 0)
 			goto nomem;
-		rc = sqlite3_prepare_v2(st->db, "SELECT id, sip, dip, dport,"
-		    " proto, vlan FROM flow_keys", -1, &s, NULL);
+		/* Packed as the map packs them: half the column calls. */
+		rc = sqlite3_prepare_v2(st->db, "SELECT id, (sip << 32) | dip,"
+		    " (dport << 32) | (proto << 16) | vlan FROM flow_keys", -1,
+		    &s, NULL);
 		while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-			hi = store_key_hi((uint32_t)sqlite3_column_int64(s, 1),
-			    (uint32_t)sqlite3_column_int64(s, 2));
-			lo = store_key_lo((uint16_t)sqlite3_column_int(s, 3),
-			    (uint8_t)sqlite3_column_int(s, 4),
-			    (uint16_t)sqlite3_column_int(s, 5));
+			hi = (uint64_t)sqlite3_column_int64(s, 1);
+			lo = (uint64_t)sqlite3_column_int64(s, 2);
 			ks = store_key_map_find(&st->keys, hi, lo);
 			if (ks->id == 0)
 				st->keys.count++;
@@ -1177,6 +1176,10 @@ store_addr_ref(struct store *st, const uint8_t *ip, uint8_t family,
 	uint32_t id = 0;
 	int rc;
 
+	/* Grow before looking: a slot found stays valid until it is filled. */
+	if ((st->addrs.count + 1) * 10 > (st->addrs.mask + 1) * 7 &&
+	    store_addr_map_reserve(&st->addrs, 1) != 0)
+		return -SQLITE_NOMEM;
 	s = store_addr_map_find(&st->addrs, ip, family);
 	if (s->id != 0)
 		return s->id;
@@ -1223,8 +1226,6 @@ store_write_addrs(struct store *st, const struct flowtab_bin *bin,
 
 	if (!st->addrs.complete)
 		store_addr_map_clear(&st->addrs);
-	if (store_addr_map_reserve(&st->addrs, 2 * bin->nrows) != 0)
-		return SQLITE_NOMEM;
 	for (i = 0; i < bin->nrows; i++) {
 		r = &bin->rows[i];
 		if ((ref = store_addr_ref(st, r->key.sip, r->key.family,
@@ -1299,12 +1300,13 @@ store_write_keys(struct store *st, const struct flowtab_bin *bin,
 
 	if (!st->keys.complete)
 		store_key_map_clear(&st->keys);
-	if (store_key_map_reserve(&st->keys, bin->nrows) != 0)
-		return SQLITE_NOMEM;
 	for (i = 0; i < bin->nrows; i++) {
 		r = &bin->rows[i];
 		hi = store_key_hi(st->row_sip[i], st->row_dip[i]);
 		lo = store_key_lo(r->key.dport, r->key.proto, r->key.vlan);
+		if ((st->keys.count + 1) * 10 > (st->keys.mask + 1) * 7 &&
+		    store_key_map_reserve(&st->keys, 1) != 0)
+			return SQLITE_NOMEM;
 		s = store_key_map_find(&st->keys, hi, lo);
 		if ((id = s->id) == 0) {
 			if (!st->keys.complete) {

@@ -1307,6 +1307,8 @@ make_db(const char *dir)
 	bin.stats.ip = 11;
 	bin.stats.non_ip = 1;
 	bin.stats.reasons[PARSE_NOTIP_ETHERTYPE] = 1;
+	bin.stats.kernel_packets = 14;
+	bin.stats.kernel_drops = 2;
 	rc = store_write_bin(st, &bin, NULL, &cause);
 	if (rc == 0) {
 		bin_init(&bin, T0 + DAY, rows, 3);
