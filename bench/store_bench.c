@@ -16,7 +16,8 @@
  * Keys: key number j has a client c = j mod 400000 and a server
  * s = (j div 400000 + 7919 c) mod 50000, so distinct j give distinct
  * keys; family, port, protocol, VLAN and counters come from a hash of j.
- * Bin b of a day uses keys [b * 50000, b * 50000 + ROWS): 95 % recur.
+ * Bin b of a day uses keys [b * ROWS / 20, b * ROWS / 20 + ROWS): 95 %
+ * of them recur from the bin before.
  */
 #include "config.h"
 
@@ -33,8 +34,10 @@
 
 #define NCLIENTS	400000u
 #define NSERVERS	50000u
-#define SHIFT		50000u		/* new keys per bin in a day */
 #define T0		1742774400	/* 2025-03-24T00:00:00Z */
+
+/* New keys per bin in a day: a twentieth. */
+#define SHIFT(rows)	((uint64_t)((rows) / 20 ? (rows) / 20 : 1))
 
 static uint64_t
 bench_hash(uint64_t x)
@@ -228,12 +231,12 @@ bench_run(const char *dir, size_t rows, int bins)
 	/* A day of bins whose keys mostly recur. */
 	st = store_new(dir, "day0");
 	for (b = 0; b < bins; b++) {
-		bench_bin(&bin, r, rows, (uint64_t)b * SHIFT, T0 + 300 * b);
+		bench_bin(&bin, r, rows, (uint64_t)b * SHIFT(rows), T0 + 300 * b);
 		snprintf(label, sizeof label, "day bin %d", b + 1);
 		if (bench_write(st, &bin, label) != 0)
 			return 1;
 	}
-	bench_bin(&bin, r, rows, (uint64_t)bins * SHIFT, T0 + 300 * bins);
+	bench_bin(&bin, r, rows, (uint64_t)bins * SHIFT(rows), T0 + 300 * bins);
 	if (bench_write(st, &bin, "(a) recurring keys") != 0)
 		return 1;
 	bench_bin(&bin, r, rows, 100000000, T0 + 300 * (bins + 1));
@@ -243,7 +246,7 @@ bench_run(const char *dir, size_t rows, int bins)
 	store_free(st);
 	printf("%-28s cpu %.2f s\n", "close (ANALYZE)", bench_cpu() - cpu);
 	st = store_new(dir, "day0");
-	bench_bin(&bin, r, rows, (uint64_t)(bins + 1) * SHIFT,
+	bench_bin(&bin, r, rows, (uint64_t)(bins + 1) * SHIFT(rows),
 	    T0 + 300 * (bins + 2));
 	if (bench_write(st, &bin, "(c) recurring, reopened") != 0)
 		return 1;
@@ -270,7 +273,7 @@ bench_fill(const char *dir, size_t rows, long bins, long first)
 	if (r == NULL)
 		return 1;
 	for (b = first; bins == 0 || b < first + bins; b++) {
-		bench_bin(&bin, r, rows, (uint64_t)b * SHIFT, T0 + 300 * b);
+		bench_bin(&bin, r, rows, (uint64_t)b * SHIFT(rows), T0 + 300 * b);
 		printf("writing %lld\n", (long long)bin.ts);
 		fflush(stdout);
 		if (store_write_bin(st, &bin, NULL, &cause) != 0) {

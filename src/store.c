@@ -10,9 +10,10 @@
  *      order and are inserted with their inet_ntop() text;
  *   2. flow keys: likewise (sip_id, dip_id, dport, proto, vlan) in a map
  *      of the day's flow_keys, new keys getting ids in sorted key order;
- *   3. rows, sorted by key id, go to flow_rows with INSERT OR IGNORE, and
- *      when that changed nothing (the bin was written before) an UPDATE
- *      adds the counters;
+ *   3. rows, sorted by key id, go to flow_rows: appended by multi-row
+ *      INSERTs when the bin is new to the file, else each with INSERT OR
+ *      IGNORE and, when that changed nothing (the bin was written
+ *      before), an UPDATE that adds the counters;
  *   4. the bin's counters are added to its rows in bins and bin_skips.
  *
  * Ids are handed out in sorted order so that every b-tree receives its
@@ -1067,6 +1068,7 @@ store_load(struct store *st, char **cause)
 		rc = sqlite3_prepare_v2(st->db, "SELECT id, ip FROM addrs", -1,
 		    &s, NULL);
 		while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+			rc = SQLITE_OK;
 			blob = sqlite3_column_blob(s, 1);
 			len = sqlite3_column_bytes(s, 1);
 			if ((len != 4 && len != 16) || sqlite3_column_int64(s,
@@ -1080,7 +1082,6 @@ store_load(struct store *st, char **cause)
 			memcpy(as->ip, ip, 16);
 			as->family = len == 4 ? 4 : 6;
 			as->id = (uint32_t)sqlite3_column_int64(s, 0);
-			rc = SQLITE_OK;
 		}
 		if (rc != SQLITE_DONE)
 			goto fail;

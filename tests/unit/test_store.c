@@ -377,6 +377,44 @@ test_basic(void)
 	free(cause);
 }
 
+/* Loading the maps skips an addrs row the store would never write. */
+static void
+test_load_skips_foreign_address(void)
+{
+	char *dir = test_dir("foreign"), *path, *s, *cause = NULL;
+	struct flowtab_row rows[2];
+	struct flowtab_bin bin;
+	struct store_write_result res;
+	struct store *st = store_new(dir, "eth0");
+	int rc;
+
+	path = util_printf("%s/eth0/eth0-2025-03-24.db", dir);
+	row_set(&rows[0], "10.0.0.1", "10.0.0.2", 80, 6, 0, 1, 2, 3, 4);
+	bin_init(&bin, T0, rows, 1);
+	rc = store_write_bin(st, &bin, NULL, &cause);
+	is_int(rc, 0, "a first bin");
+	store_free(st);
+	db_exec(path, "INSERT INTO addrs (id, ip, text) VALUES"
+	    " (7, x'0102030405', 'five bytes')");
+
+	st = store_new(dir, "eth0");
+	row_set(&rows[1], "10.0.0.1", "10.0.0.3", 80, 6, 0, 1, 2, 3, 4);
+	bin_init(&bin, T0 + 300, rows, 2);
+	rc = store_write_bin(st, &bin, &res, &cause);
+	is_int(rc, 0, "reopened with a foreign address row");
+	if (rc != 0)
+		printf("# %s\n", cause);
+	is_int(res.addrs_new, 1, "only the new address is new");
+	store_free(st);
+	s = db_str(path, "SELECT id, text FROM addrs ORDER BY id");
+	is_str(s, "1|10.0.0.1\n2|10.0.0.2\n7|five bytes\n8|10.0.0.3\n",
+	    "the next id follows the largest");
+	free(s);
+	free(path);
+	free(dir);
+	free(cause);
+}
+
 static void
 test_twice(void)
 {
@@ -1332,6 +1370,7 @@ static const struct {
 	{ "day_path", test_day_path },
 	{ "addr_text", test_addr_text },
 	{ "basic", test_basic },
+	{ "load_skips_foreign_address", test_load_skips_foreign_address },
 	{ "twice", test_twice },
 	{ "day_split", test_day_split },
 	{ "counters", test_counters },
