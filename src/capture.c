@@ -52,6 +52,7 @@ enum capture_state {
 	CAPTURE_WAITING,
 	CAPTURE_RUNNING,
 	CAPTURE_DRAINING,
+	CAPTURE_VANISHING,	/* interface gone: walking what its ring holds */
 	CAPTURE_CLOSING
 };
 
@@ -439,6 +440,30 @@ capture_linktype(int fd, const char *name, int *linktype, const char **what)
 	return -EPROTONOSUPPORT;
 }
 
+static void capture_tick(uv_timer_t *);
+
+/*
+ * The interface went away.  Its ring may still hold packets, the last
+ * ones in the block the kernel was filling: that block's retire timer
+ * hands it over, so walk the ring until every delivered packet was seen
+ * (or a deadline passes) before the socket is closed and the interface
+ * waited for.
+ */
+static void
+capture_gone(struct capture *c, int err)
+{
+	log_warn("%s: interface is gone (%s); waiting for it to return",
+	    c->cfg.name, strerror(err ? err : ENXIO));
+	c->missing_logged = 1;
+	uv_poll_stop(&c->sock->poll);
+	capture_drain_ring(c);
+	capture_read_kstats(c);
+	c->state = CAPTURE_VANISHING;
+	c->drain_deadline_ns = util_now_ns() +
+	    ((uint64_t)c->cfg.retire_ms * 2 + 500) * 1000000;
+	uv_timer_start(&c->timer, capture_tick, DRAIN_TICK_MS, DRAIN_TICK_MS);
+}
+
 static void
 capture_poll_cb(uv_poll_t *h, int status, int events)
 {
@@ -456,12 +481,7 @@ capture_poll_cb(uv_poll_t *h, int status, int events)
 	len = sizeof err;
 	getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
 	if ((int)if_nametoindex(c->cfg.name) != s->ifindex) {
-		log_warn("%s: interface is gone (%s); waiting for it to return",
-		    c->cfg.name, strerror(err ? err : ENXIO));
-		capture_read_kstats(c);
-		capture_sock_close(c);
-		c->state = CAPTURE_WAITING;
-		c->missing_logged = 1;
+		capture_gone(c, err);
 		return;
 	}
 	log_warn("%s: %s; capture resumes when it is up again", c->cfg.name,
@@ -690,13 +710,25 @@ capture_tick(uv_timer_t *t)
 		capture_drain_ring(c);
 		capture_read_kstats(c);
 		if ((int)if_nametoindex(c->cfg.name) != c->sock->ifindex) {
-			log_warn("%s: interface is gone; waiting for it to "
-			    "return", c->cfg.name);
-			capture_sock_close(c);
-			c->state = CAPTURE_WAITING;
-			c->missing_logged = 1;
+			capture_gone(c, ENXIO);
+			return;
 		}
 		break;
+	case CAPTURE_VANISHING:
+		capture_drain_ring(c);
+		capture_read_kstats(c);
+		if (c->sock->walked < c->sock->delivered &&
+		    util_now_ns() < c->drain_deadline_ns)
+			return;
+		if (c->sock->walked < c->sock->delivered)
+			log_warn("%s: %llu packets were left in the ring of the "
+			    "vanished interface", c->cfg.name,
+			    (unsigned long long)(c->sock->delivered -
+			    c->sock->walked));
+		capture_sock_close(c);
+		c->state = CAPTURE_WAITING;
+		uv_timer_start(&c->timer, capture_tick, TICK_MS, TICK_MS);
+		return;
 	case CAPTURE_DRAINING:
 		capture_drain_ring(c);
 		capture_read_kstats(c);
