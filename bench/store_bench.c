@@ -8,6 +8,9 @@
  *	bins whose keys mostly recur; then into that day (a) a bin of mostly
  *	recurring keys, (b) a bin of new keys, (c) like (a) after reopening;
  *	prints CPU, wall time, rows/s and bytes/row for each.
+ *   store_bench write DIR IFACE ROWS FIRSTKEY BIN
+ *	write one bin of ROWS rows, keys from FIRSTKEY on, as bin number BIN
+ *	of the day into IFACE's file under DIR; prints its CPU time.
  *   store_bench fill DIR ROWS [BINS [FIRST]]
  *	write BINS bins (0: without end) of ROWS rows from bin number FIRST,
  *	printing "writing TS" before and "wrote TS" after each write (the
@@ -297,6 +300,20 @@ main(int argc, char **argv)
 	if (argc >= 3 && strcmp(argv[1], "bench") == 0)
 		return bench_run(argv[2], argc > 3 ? strtoul(argv[3], NULL,
 		    10) : 1000000, argc > 4 ? atoi(argv[4]) : 20);
+	if (argc == 7 && strcmp(argv[1], "write") == 0) {
+		size_t rows = strtoul(argv[4], NULL, 10);
+		struct flowtab_row *r = calloc(rows, sizeof *r);
+		struct flowtab_bin bin;
+		struct store *st = store_new(argv[2], argv[3]);
+		int rc;
+
+		bench_bin(&bin, r, rows, strtoull(argv[5], NULL, 10),
+		    T0 + 300 * atol(argv[6]));
+		rc = bench_write(st, &bin, "one bin");
+		store_free(st);
+		free(r);
+		return rc != 0;
+	}
 	if (argc >= 4 && strcmp(argv[1], "fill") == 0)
 		return bench_fill(argv[2], strtoul(argv[3], NULL, 10),
 		    argc > 4 ? atol(argv[4]) : 0, argc > 5 ? atol(argv[5]) : 0);
