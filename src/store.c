@@ -59,6 +59,9 @@
 /* A WAL larger than this after a checkpoint is truncated (bytes). */
 #define STORE_WAL_LIMIT		(64 << 20)
 
+/* Map lookups started this far ahead of their use. */
+#define STORE_PREFETCH		16
+
 /* Rows per multi-row INSERT (one statement's overhead for all of them). */
 #ifndef STORE_BATCH
 #define STORE_BATCH		64
@@ -369,6 +372,13 @@ store_key_slot_set(struct store_key_slot *s, uint64_t hi, uint64_t lo,
 	s->proto = (uint8_t)(lo >> 16);
 	s->vlan = (uint16_t)lo;
 	s->id = id;
+}
+
+/* Start fetching the slot where a key's probe begins (a cache miss). */
+static inline void
+store_key_map_prefetch(const struct store_key_map *m, uint64_t hi, uint64_t lo)
+{
+	__builtin_prefetch(&m->slot[store_key_hash(hi, lo) & m->mask], 1);
 }
 
 static int
@@ -1029,8 +1039,9 @@ store_load(struct store *st, char **cause)
 	const void *blob;
 	uint8_t ip[16];
 	int64_t maxa, maxk, rows, stat;
-	uint64_t hi, lo;
-	int rc, len;
+	uint64_t hi[STORE_PREFETCH], lo[STORE_PREFETCH];
+	uint32_t id[STORE_PREFETCH];
+	int rc, len, i, n;
 
 	store_forget(st);
 	if ((rc = store_query_int(st, st->db, "SELECT max(id) FROM addrs",
@@ -1096,15 +1107,29 @@ store_load(struct store *st, char **cause)
 		rc = sqlite3_prepare_v2(st->db, "SELECT id, (sip << 32) | dip,"
 		    " (dport << 32) | (proto << 16) | vlan FROM flow_keys", -1,
 		    &s, NULL);
-		while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-			hi = (uint64_t)sqlite3_column_int64(s, 1);
-			lo = (uint64_t)sqlite3_column_int64(s, 2);
-			ks = store_key_map_find(&st->keys, hi, lo);
-			if (ks->id == 0)
-				st->keys.count++;
-			store_key_slot_set(ks, hi, lo,
-			    (uint32_t)sqlite3_column_int64(s, 0));
-			rc = SQLITE_OK;
+		/* A few rows at a time, their slots fetched ahead. */
+		n = 0;
+		while (rc == SQLITE_OK) {
+			rc = sqlite3_step(s);
+			if (rc == SQLITE_ROW) {
+				hi[n] = (uint64_t)sqlite3_column_int64(s, 1);
+				lo[n] = (uint64_t)sqlite3_column_int64(s, 2);
+				id[n] = (uint32_t)sqlite3_column_int64(s, 0);
+				store_key_map_prefetch(&st->keys, hi[n], lo[n]);
+				if (++n < STORE_PREFETCH) {
+					rc = SQLITE_OK;
+					continue;
+				}
+			}
+			for (i = 0; i < n; i++) {
+				ks = store_key_map_find(&st->keys, hi[i], lo[i]);
+				if (ks->id == 0)
+					st->keys.count++;
+				store_key_slot_set(ks, hi[i], lo[i], id[i]);
+			}
+			n = 0;
+			if (rc == SQLITE_ROW)
+				rc = SQLITE_OK;
 		}
 		if (rc != SQLITE_DONE)
 			goto fail;
@@ -1302,6 +1327,14 @@ store_write_keys(struct store *st, const struct flowtab_bin *bin,
 	if (!st->keys.complete)
 		store_key_map_clear(&st->keys);
 	for (i = 0; i < bin->nrows; i++) {
+		if (i + STORE_PREFETCH < bin->nrows) {
+			r = &bin->rows[i + STORE_PREFETCH];
+			store_key_map_prefetch(&st->keys,
+			    store_key_hi(st->row_sip[i + STORE_PREFETCH],
+			    st->row_dip[i + STORE_PREFETCH]),
+			    store_key_lo(r->key.dport, r->key.proto,
+			    r->key.vlan));
+		}
 		r = &bin->rows[i];
 		hi = store_key_hi(st->row_sip[i], st->row_dip[i]);
 		lo = store_key_lo(r->key.dport, r->key.proto, r->key.vlan);
