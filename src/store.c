@@ -1579,6 +1579,10 @@ store_write_bin(struct store *st, const struct flowtab_bin *bin,
 		store_close_day(st);
 	if (st->db == NULL && (rc = store_open_day(st, bin, cause)) != 0)
 		return rc;
+	/* Two new addresses a row must fit beside STORE_PENDING. */
+	if (bin->nrows > STORE_MAX_ID / 2)
+		return util_cause(cause, -E2BIG, "%s: a bin of %zu rows is too"
+		    " large", st->path, bin->nrows);
 	if (store_grow(st, bin->nrows) != 0)
 		return util_cause(cause, -ENOMEM, "%s: out of memory",
 		    st->path);
