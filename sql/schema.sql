@@ -1,7 +1,7 @@
 -- schema.sql - one flowrec day file: <db_path>/<iface>/<iface>-YYYY-MM-DD.db
 --
 -- Created by flowrecd's store (src/store.c) when it first writes a bin of a
--- UTC day; read by flowq and by anyone with sqlite3.  Schema version 1
+-- UTC day; read by flowq and by anyone with sqlite3.  Schema version 2
 -- (PRAGMA user_version); later versions add numbered files in sql/ that
 -- migrate a version N-1 file to N.  man/flowrec-schema.5 documents it.
 --
@@ -78,6 +78,36 @@ CREATE TABLE bins (
 	kernel_drops	INTEGER NOT NULL DEFAULT 0,
 	kernel_freezes	INTEGER NOT NULL DEFAULT 0
 );
+
+-- Rollups (version 2): the sums of flow_rows per key over each hour and
+-- over the day, built by the store when the hour or the day is over.  A
+-- (span, ts) row in rollups says that rollup is complete: it then equals
+-- the sums of the rows it covers.  Anything not listed is read from
+-- flow_rows.
+CREATE TABLE flow_rows_1h (
+	ts		INTEGER NOT NULL,	-- the hour's first second
+	key		INTEGER NOT NULL,
+	bytes_rcvd	INTEGER NOT NULL,
+	bytes_sent	INTEGER NOT NULL,
+	pkts_rcvd	INTEGER NOT NULL,
+	pkts_sent	INTEGER NOT NULL,
+	PRIMARY KEY (ts, key)
+) WITHOUT ROWID;
+CREATE TABLE flow_rows_1d (
+	ts		INTEGER NOT NULL,	-- the day's first second
+	key		INTEGER NOT NULL,
+	bytes_rcvd	INTEGER NOT NULL,
+	bytes_sent	INTEGER NOT NULL,
+	pkts_rcvd	INTEGER NOT NULL,
+	pkts_sent	INTEGER NOT NULL,
+	PRIMARY KEY (ts, key)
+) WITHOUT ROWID;
+CREATE TABLE rollups (
+	span	INTEGER NOT NULL,	-- 3600 or 86400
+	ts	INTEGER NOT NULL,
+	rows	INTEGER NOT NULL,
+	PRIMARY KEY (span, ts)
+) WITHOUT ROWID;
 
 -- Frames skipped in a bin, by reason (parse_reason_name()).
 CREATE TABLE bin_skips (

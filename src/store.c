@@ -39,7 +39,9 @@
 
 #include <sqlite3.h>
 
+#include "catalog.h"
 #include "parse.h"
+#include "rollup.h"
 #include "store.h"
 #include "util.h"
 
@@ -212,6 +214,7 @@ struct store {
 	sqlite3		*db;
 	char		*path;
 	char		 day[16];
+	int64_t		 day_ts;	/* the day's first second */
 	sqlite3_stmt	*stmt[STMT_COUNT];
 	int		 loaded;	/* maps and next ids are valid */
 	uint32_t	 next_addr;
@@ -908,6 +911,45 @@ store_close_day(struct store *st)
 	store_forget(st);
 }
 
+/* Record the open day file's totals in the catalog (a cache: only logged). */
+static void
+store_catalog(struct store *st, const char *path, const char *day,
+    const struct catalog_day *d)
+{
+	char *cause = NULL;
+
+	if (catalog_update(st->dir, st->iface, day, path, d, &cause) != 0)
+		log_warn("%s", cause);
+	free(cause);
+}
+
+/*
+ * Close the day file when its day is over (or the store is done with it):
+ * roll up what is not rolled up yet, close it, and record its totals in
+ * the catalog once the close has folded the WAL into the file.
+ */
+static void
+store_finish_day(struct store *st)
+{
+	struct catalog_day d;
+	char *cause = NULL, *path, day[16];
+	int have;
+
+	if (st->db == NULL)
+		return;
+	if (st->loaded && rollup_build(st->db, st->path, st->day_ts,
+	    st->day_ts + ROLLUP_DAY, 1, &cause) != 0)
+		log_warn("%s", cause);
+	free(cause);
+	have = catalog_day_read(st->db, &d) == SQLITE_OK;
+	path = util_strdup(st->path);
+	memcpy(day, st->day, sizeof day);
+	store_close_day(st);
+	if (have)
+		store_catalog(st, path, day, &d);
+	free(path);
+}
+
 /*
  * The multi-row INSERTs: STORE_BATCH rows in one statement, the first
  * parameter of each row numbered after the previous row's.  In flow_rows
@@ -973,6 +1015,7 @@ store_open_day(struct store *st, const struct flowtab_bin *bin,
 
 	st->path = store_day_path(st->dir, st->iface, bin->ts);
 	util_utc_day(bin->ts, st->day, sizeof st->day);
+	st->day_ts = bin->ts - bin->ts % ROLLUP_DAY;
 	dir = util_printf("%s/%s", st->dir, st->iface);
 	rc = util_mkdir_p(dir);
 	if (rc != 0) {
@@ -1565,6 +1608,8 @@ store_write_bin(struct store *st, const struct flowtab_bin *bin,
 {
 	struct store_write_result dummy;
 	struct store_bin_sums sum;
+	struct catalog_day cday;
+	char *rcause = NULL;
 	uint64_t t[6];
 	char day[16];
 	int rc;
@@ -1576,7 +1621,7 @@ store_write_bin(struct store *st, const struct flowtab_bin *bin,
 
 	util_utc_day(bin->ts, day, sizeof day);
 	if (st->db != NULL && strcmp(day, st->day) != 0)
-		store_close_day(st);
+		store_finish_day(st);
 	if (st->db == NULL && (rc = store_open_day(st, bin, cause)) != 0)
 		return rc;
 	/* Two new addresses a row must fit beside STORE_PENDING. */
@@ -1595,7 +1640,10 @@ store_write_bin(struct store *st, const struct flowtab_bin *bin,
 	if (!st->loaded && (rc = store_load(st, cause)) != 0)
 		goto rollback;
 	t[1] = util_now_ns();
-	rc = store_write_addrs(st, bin, &res->addrs_new);
+	/* A bin of a rolled-up hour makes its rollups stale: drop them. */
+	rc = rollup_forget(st->db, bin->ts);
+	if (rc == SQLITE_DONE)
+		rc = store_write_addrs(st, bin, &res->addrs_new);
 	t[2] = util_now_ns();
 	if (rc == SQLITE_DONE)
 		rc = store_write_keys(st, bin, &res->keys_new);
@@ -1636,6 +1684,13 @@ store_write_bin(struct store *st, const struct flowtab_bin *bin,
 		log_debug("%s: ANALYZE %.3f s", st->path,
 		    (double)(util_now_ns() - t[0]) / 1e9);
 	}
+	/* Hours that are over get their rollups; the catalog its totals. */
+	if (rollup_build(st->db, st->path, st->day_ts,
+	    bin->ts - bin->ts % ROLLUP_HOUR, 0, &rcause) != 0)
+		log_warn("%s", rcause);
+	free(rcause);
+	if (catalog_day_read(st->db, &cday) == SQLITE_OK)
+		store_catalog(st, st->path, st->day, &cday);
 	return 0;
 
 rollback:
@@ -1665,7 +1720,7 @@ store_free(struct store *st)
 {
 	if (st == NULL)
 		return;
-	store_close_day(st);
+	store_finish_day(st);
 	store_addr_map_free(&st->addrs);
 	store_key_map_free(&st->keys);
 	free(st->row_sip);

@@ -22,7 +22,7 @@
 
 #include "flowtab.h"
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 #define STORE_APPLICATION_ID	0x666c6f77	/* "flow" */
 
 struct store;

@@ -250,11 +250,51 @@ scenario_notcap(void)
 	expect_close("packets=0 ip=0 non_ip=0 malformed=0 flows=0", 2);
 }
 
+/*
+ * A day and a half of traffic (no expected rows: tests/integ/rollup.sh
+ * checks the store's rollups against its own rows): a few hundred flows
+ * every few minutes from 18:00 one day to 06:00 two days later, with a
+ * quiet hour in between.
+ */
+static int
+long_capture(const char *path, int shift)
+{
+	struct pcapw *w = pcapw_open_pcap(path, 1, 0, 0);
+	struct pcapw_pkt p = { .linktype = 1, .family = 4, .proto = 17,
+	    .sport = 40000, .dport = 53, .payload = 20 };
+	char src[32], dst[32];
+	int64_t t, start = T0 - T0 % 86400 + 18 * 3600;
+	unsigned x = 1;
+	int i;
+
+	for (t = start + shift; t < start + 36 * 3600; t += 170) {
+		if (t >= start + 10 * 3600 && t < start + 11 * 3600)
+			continue;
+		for (i = 0; i < 40; i++) {
+			x = x * 1103515245u + 12345u;
+			snprintf(src, sizeof src, "10.1.%u.%u", (x >> 8) % 4,
+			    (x >> 12) % 50);
+			snprintf(dst, sizeof dst, "10.2.0.%u", (x >> 20) % 8);
+			p.src = src;
+			p.dst = dst;
+			p.dport = (uint16_t)(53 + (x >> 24) % 3);
+			put(w, &p, (double)t + i * 0.001);
+		}
+	}
+	pcapw_close(w);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "--long") == 0)
+		return long_capture(argv[2], 0);
+	if (argc == 3 && strcmp(argv[1], "--long-shifted") == 0)
+		return long_capture(argv[2], 37);
 	if (argc != 2) {
-		fprintf(stderr, "usage: mkpcap DIR\n");
+		fprintf(stderr, "usage: mkpcap DIR | --long FILE | "
+		    "--long-shifted FILE\n");
 		return 2;
 	}
 	dir = argv[1];

@@ -28,7 +28,7 @@ expect() {
 contract() {
 	expect "$1: PRAGMA application_id" "$(q "$2" 'PRAGMA application_id')" \
 	    1718382455
-	expect "$1: PRAGMA user_version" "$(q "$2" 'PRAGMA user_version')" 1
+	expect "$1: PRAGMA user_version" "$(q "$2" 'PRAGMA user_version')" 2
 	expect "$1: WAL mode" "$(q "$2" 'PRAGMA journal_mode')" wal
 	expect "$1: PRAGMA integrity_check" "$(q "$2" 'PRAGMA integrity_check')" ok
 	expect "$1: tables and view" "$(q "$2" "SELECT type, name FROM
@@ -38,8 +38,11 @@ table|bin_skips
 table|bins
 table|flow_keys
 table|flow_rows
+table|flow_rows_1d
+table|flow_rows_1h
 view|flows
-table|meta"
+table|meta
+table|rollups"
 	expect "$1: columns of SELECT * FROM flows" \
 	    "$(q -header -csv "$2" 'SELECT * FROM flows LIMIT 1' | head -n 1)" \
 	    "ts,sip,dip,dport,proto,vlan,bytes_rcvd,bytes_sent,pkts_rcvd,pkts_sent"

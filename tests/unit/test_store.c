@@ -314,7 +314,7 @@ test_basic(void)
 	is_str(s, "1718382455\n", "application_id is \"flow\"");
 	free(s);
 	s = db_str(path, "PRAGMA user_version");
-	is_str(s, "1\n", "user_version 1");
+	is_str(s, "2\n", "user_version 2");
 	free(s);
 	s = db_str(path, "PRAGMA journal_mode");
 	is_str(s, "wal\n", "WAL mode");
@@ -681,13 +681,13 @@ test_newer(void)
 	row_set(&rows[0], "10.0.0.1", "10.0.0.2", 80, 6, 0, 1, 2, 3, 4);
 	bin_init(&bin, T0, rows, 1);
 	rc = store_write_bin(st, &bin, NULL, &cause);
-	is_int(rc, 0, "write a version 1 file");
+	is_int(rc, 0, "write a version 2 file");
 	store_free(st);
 	path = util_printf("%s/eth0/eth0-2025-03-24.db", dir);
-	db_exec(path, "PRAGMA user_version = 2");
-	refuse(dir, "a newer schema version", "schema version 2 is newer");
+	db_exec(path, "PRAGMA user_version = 3");
+	refuse(dir, "a newer schema version", "schema version 3 is newer");
 	s = db_str(path, "PRAGMA user_version");
-	is_str(s, "2\n", "newer file keeps its version");
+	is_str(s, "3\n", "newer file keeps its version");
 	free(s);
 	free(path);
 	free(dir);
@@ -697,62 +697,69 @@ test_newer(void)
 static void
 test_migrate(void)
 {
+	/* Steps past this build's version: V+1 and V+2. */
 	static const char *const fake[] = {
-		NULL,
-		NULL,
-		"CREATE TABLE v2_note (x); INSERT INTO v2_note VALUES (42);",
-		"ALTER TABLE v2_note ADD COLUMN y DEFAULT 'three';",
+		[STORE_SCHEMA_VERSION + 1] = "CREATE TABLE next_note (x);"
+		    " INSERT INTO next_note VALUES (42);",
+		[STORE_SCHEMA_VERSION + 2] = "ALTER TABLE next_note ADD COLUMN y"
+		    " DEFAULT 'three';",
 	};
 	static const char *const broken[] = {
-		NULL, NULL, "CREATE TABLE v2_note (x); SELECT no_such_function();",
+		[STORE_SCHEMA_VERSION + 1] = "CREATE TABLE next_note (x);"
+		    " SELECT no_such_function();",
 	};
-	char *dir = test_dir("migrate"), *path, *s, *cause = NULL;
+	char *dir = test_dir("migrate"), *path, *s, *cause = NULL, *want;
 	struct flowtab_row rows[1];
 	struct flowtab_bin bin;
 	struct store *st = store_new(dir, "eth0");
-	int rc;
+	int rc, v = STORE_SCHEMA_VERSION;
 
 	path = util_printf("%s/eth0/eth0-2025-03-24.db", dir);
 	row_set(&rows[0], "10.0.0.1", "10.0.0.2", 80, 6, 0, 1, 2, 3, 4);
 	bin_init(&bin, T0, rows, 1);
 	rc = store_write_bin(st, &bin, NULL, &cause);
-	is_int(rc, 0, "write a version 1 file");
+	is_int(rc, 0, "write a file of this version");
 	store_close_day(st);
 
-	/* This build poses as version 3 with a broken step to 2. */
-	store_version = 3;
+	/* This build poses as version V+2 with a broken step to V+1. */
+	store_version = v + 2;
 	store_migrations = broken;
-	store_migrations_count = 3;
+	store_migrations_count = v + 2;
 	bin.ts = T0 + 300;
 	rc = store_write_bin(st, &bin, NULL, &cause);
-	ok(rc < 0 && cause != NULL && strstr(cause, "no migration from schema "
-	    "version 2 to 3") != NULL, "a missing migration is refused");
+	want = util_printf("no migration from schema version %d to %d", v + 1,
+	    v + 2);
+	ok(rc < 0 && cause != NULL && strstr(cause, want) != NULL,
+	    "a missing migration is refused");
+	free(want);
 	printf("# cause: %s\n", cause ? cause : "(null)");
-	store_version = 2;
+	store_version = v + 1;
 	rc = store_write_bin(st, &bin, NULL, &cause);
-	ok(rc < 0 && cause != NULL && strstr(cause, "migrating to schema "
-	    "version 2") != NULL && strstr(cause, "no_such_function") != NULL,
+	want = util_printf("migrating to schema version %d", v + 1);
+	ok(rc < 0 && cause != NULL && strstr(cause, want) != NULL &&
+	    strstr(cause, "no_such_function") != NULL,
 	    "a failing migration is refused with its cause");
+	free(want);
 	printf("# cause: %s\n", cause ? cause : "(null)");
 	s = db_str(path, "SELECT count(*) FROM sqlite_master"
-	    " WHERE name = 'v2_note'");
+	    " WHERE name = 'next_note'");
 	is_str(s, "0\n", "a failed migration leaves nothing behind");
 	free(s);
 	s = db_str(path, "PRAGMA user_version");
-	is_str(s, "1\n", "... and the version as it was");
+	is_str(s, "2\n", "... and the version as it was");
 	free(s);
 
-	/* Now a good path from 1 through 2 to 3. */
-	store_version = 3;
+	/* Now a good path through V+1 to V+2. */
+	store_version = v + 2;
 	store_migrations = fake;
-	store_migrations_count = 4;
+	store_migrations_count = v + 3;
 	rc = store_write_bin(st, &bin, NULL, &cause);
-	is_int(rc, 0, "a version 1 file is migrated to 3 and written");
+	is_int(rc, 0, "a file is migrated two versions up and written");
 	store_close_day(st);
 	s = db_str(path, "PRAGMA user_version");
-	is_str(s, "3\n", "user_version 3 after migration");
+	is_str(s, "4\n", "user_version 4 after migration");
 	free(s);
-	s = db_str(path, "SELECT x, y FROM v2_note");
+	s = db_str(path, "SELECT x, y FROM next_note");
 	is_str(s, "42|three\n", "both migration steps ran, in order");
 	free(s);
 	s = db_str(path, "SELECT ts, sip FROM flows ORDER BY ts");
@@ -764,7 +771,7 @@ test_migrate(void)
 	rc = store_write_bin(st, &bin, NULL, &cause);
 	is_int(rc, 0, "reopen at the current version");
 	store_close_day(st);
-	s = db_str(path, "SELECT count(*) FROM v2_note");
+	s = db_str(path, "SELECT count(*) FROM next_note");
 	is_str(s, "1\n", "no migration step ran twice");
 	free(s);
 
@@ -774,6 +781,45 @@ test_migrate(void)
 	/* The real build refuses what it just made. */
 	refuse(dir, "the migrated file to this build", "is newer");
 	store_free(st);
+	free(path);
+	free(dir);
+	free(cause);
+}
+
+/* The real migration: a version 1 file gains the rollup tables. */
+static void
+test_migrate_v1(void)
+{
+	char *dir = test_dir("migrate-v1"), *path, *s, *cause = NULL;
+	struct flowtab_row rows[1];
+	struct flowtab_bin bin;
+	struct store *st = store_new(dir, "eth0");
+	int rc;
+
+	path = util_printf("%s/eth0/eth0-2025-03-24.db", dir);
+	row_set(&rows[0], "10.0.0.1", "10.0.0.2", 80, 6, 0, 1, 2, 3, 4);
+	bin_init(&bin, T0, rows, 1);
+	rc = store_write_bin(st, &bin, NULL, &cause);
+	is_int(rc, 0, "write a file");
+	store_close_day(st);
+	/* Make it what version 1 wrote. */
+	db_exec(path, "DROP TABLE flow_rows_1h; DROP TABLE flow_rows_1d;"
+	    " DROP TABLE rollups; PRAGMA user_version = 1");
+	bin.ts = T0 + 3600;
+	rc = store_write_bin(st, &bin, NULL, &cause);
+	is_int(rc, 0, "a version 1 file is migrated and written");
+	store_free(st);
+	s = db_str(path, "PRAGMA user_version");
+	is_str(s, "2\n", "user_version 2 after migration");
+	free(s);
+	s = db_str(path, "SELECT span, ts, rows FROM rollups ORDER BY span, ts");
+	is_str(s, "3600|1742774400|1\n3600|1742778000|1\n86400|1742774400|1\n",
+	    "its hours and its day rolled up once the store is done with it");
+	free(s);
+	s = db_str(path, "SELECT ts, key, bytes_rcvd, bytes_sent, pkts_rcvd,"
+	    " pkts_sent FROM flow_rows_1d");
+	is_str(s, "1742774400|1|2|4|6|8\n", "the day's sums");
+	free(s);
 	free(path);
 	free(dir);
 	free(cause);
@@ -1377,6 +1423,7 @@ static const struct {
 	{ "refuse", test_refuse },
 	{ "newer", test_newer },
 	{ "migrate", test_migrate },
+	{ "migrate_v1", test_migrate_v1 },
 	{ "cache_fallback", test_cache_fallback },
 	{ "many_rows", test_many_rows },
 	{ "failures", test_failures },

@@ -1,0 +1,68 @@
+#!/bin/sh
+# rollup.sh - the store's hourly and daily rollups and its catalog.
+#
+# A day and a half of traffic is read into a store, then a second capture
+# of the same hours is read into it too (so rolled-up hours are written
+# again and their rollups must be dropped and rebuilt).  After each read,
+# every listed rollup must equal, key by key, the sums of the rows it
+# covers (in both directions), every hour and day that is over must be
+# rolled up, and the catalog's rows must equal each day file's bins.
+. "$(dirname "$0")/lib.sh"
+
+"$MKPCAP" --long "$TEST_TMP/a.pcap" || exit 99
+"$MKPCAP" --long-shifted "$TEST_TMP/b.pcap" || exit 99
+db="$TEST_TMP/db"
+
+check() {	# check LABEL
+	for f in "$db"/t0/t0-*.db; do
+		d=$(basename "$f" .db)
+		bad=$(sqlite3 "$f" "
+		    WITH r(h, key, a, b, c, d) AS (
+		      SELECT ts - ts % 3600, key, sum(bytes_rcvd), sum(bytes_sent),
+		             sum(pkts_rcvd), sum(pkts_sent) FROM flow_rows
+		      WHERE ts - ts % 3600 IN (SELECT ts FROM rollups WHERE span = 3600)
+		      GROUP BY 1, 2)
+		    SELECT (SELECT count(*) FROM (SELECT * FROM r EXCEPT
+		            SELECT ts, key, bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent
+		            FROM flow_rows_1h))
+		         + (SELECT count(*) FROM (SELECT ts, key, bytes_rcvd, bytes_sent,
+		            pkts_rcvd, pkts_sent FROM flow_rows_1h EXCEPT SELECT * FROM r))")
+		[ "$bad" = 0 ] && pass "$1: $d: hourly rollups equal their rows" ||
+		    fail "$1: $d: $bad hourly rollup rows differ from flow_rows"
+		bad=$(sqlite3 "$f" "
+		    WITH r(d, key, a, b, c, e) AS (
+		      SELECT ts - ts % 86400, key, sum(bytes_rcvd), sum(bytes_sent),
+		             sum(pkts_rcvd), sum(pkts_sent) FROM flow_rows
+		      WHERE ts - ts % 86400 IN (SELECT ts FROM rollups WHERE span = 86400)
+		      GROUP BY 1, 2)
+		    SELECT (SELECT count(*) FROM (SELECT * FROM r EXCEPT
+		            SELECT ts, key, bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent
+		            FROM flow_rows_1d))
+		         + (SELECT count(*) FROM (SELECT ts, key, bytes_rcvd, bytes_sent,
+		            pkts_rcvd, pkts_sent FROM flow_rows_1d EXCEPT SELECT * FROM r))")
+		[ "$bad" = 0 ] && pass "$1: $d: daily rollup equals its rows" ||
+		    fail "$1: $d: $bad daily rollup rows differ from flow_rows"
+		# The store is done with the file: every hour with bins, and
+		# the day, are rolled up.
+		missing=$(sqlite3 "$f" "SELECT count(DISTINCT ts - ts % 3600) FROM bins
+		    WHERE ts - ts % 3600 NOT IN (SELECT ts FROM rollups WHERE span = 3600)")
+		days=$(sqlite3 "$f" "SELECT count(*) FROM rollups WHERE span = 86400")
+		[ "$missing/$days" = 0/1 ] && pass "$1: $d: every hour and the day rolled up" ||
+		    fail "$1: $d: $missing hours not rolled up, $days day rollups"
+		day=${d#t0-}
+		want=$(sqlite3 "$f" "SELECT min(ts), max(ts), count(*), sum(packets),
+		    sum(flows), sum(bytes_rcvd) FROM bins")
+		got=$(sqlite3 "$db/catalog.db" "SELECT first, last, bins, packets, flows,
+		    bytes_rcvd FROM days WHERE iface = 't0' AND day = '$day'")
+		[ "$got" = "$want" ] && pass "$1: $d: catalog row equals the file's bins" ||
+		    fail "$1: $d: catalog '$got', bins '$want'"
+	done
+}
+
+"$FLOWRECD" --read "$TEST_TMP/a.pcap" --iface t0 --db "$db" >/dev/null || fail "read a"
+[ "$(ls "$db"/t0/t0-*.db | wc -l)" = 3 ] && pass "the capture spans three days" ||
+    fail "day files: $(ls "$db"/t0)"
+check "first read"
+"$FLOWRECD" --read "$TEST_TMP/b.pcap" --iface t0 --db "$db" >/dev/null || fail "read b"
+check "second read into rolled-up hours"
+done_testing
