@@ -1,11 +1,18 @@
 /*
  * query_gen.c - write synthetic flowrec day files for bench/query.sh.
  *
- *   query_gen DBDIR IFACE DAY BINS_PER_DAY FLOWS_PER_BIN POPULATION [SEED]
+ *   query_gen [-r] DBDIR IFACE DAY BINS_PER_DAY FLOWS_PER_BIN POPULATION [SEED]
+ *   query_gen -u FILE...
  *
  * writes DBDIR/IFACE/IFACE-DAY.db (DAY as YYYY-MM-DD) straight through
  * SQLite with the embedded schema (sql/schema.sql), as flowrecd's store
- * would after a day of capture, then ANALYZE and WAL mode.
+ * would after a day of capture, then ANALYZE and WAL mode: a schema
+ * version 1 file.  With -r, or for each FILE of an existing store with -u,
+ * it makes the file a version 2 one: the rollups flow_rows_1h and
+ * flow_rows_1d summed from the file's own flow_rows (read back, so they are
+ * exact), every hour and the day marked complete in `rollups`,
+ * user_version 2; and once the file is closed (its WAL folded), its row in
+ * DBDIR/catalog.db, the bins' sums and the files' stat() values.
  *
  * The traffic model: a population of POPULATION flow keys recurs all day,
  * as on a real link where the same clients talk to the same services.
@@ -118,6 +125,332 @@ addr_of(uint32_t id, uint8_t *ip, char *text, size_t len)
 	return v6 ? 16 : 4;
 }
 
+/* ------------------------------------------------------------ version 2 */
+
+/* The rollup tables and the catalog, as schema version 2 defines them. */
+static const char rollup_sql[] =
+    "CREATE TABLE IF NOT EXISTS flow_rows_1h (ts INTEGER NOT NULL, "
+    "key INTEGER NOT NULL, bytes_rcvd INTEGER NOT NULL, "
+    "bytes_sent INTEGER NOT NULL, pkts_rcvd INTEGER NOT NULL, "
+    "pkts_sent INTEGER NOT NULL, PRIMARY KEY (ts, key)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS flow_rows_1d (ts INTEGER NOT NULL, "
+    "key INTEGER NOT NULL, bytes_rcvd INTEGER NOT NULL, "
+    "bytes_sent INTEGER NOT NULL, pkts_rcvd INTEGER NOT NULL, "
+    "pkts_sent INTEGER NOT NULL, PRIMARY KEY (ts, key)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS rollups (span INTEGER NOT NULL, "
+    "ts INTEGER NOT NULL, rows INTEGER NOT NULL, "
+    "PRIMARY KEY (span, ts)) WITHOUT ROWID;"
+    "DELETE FROM flow_rows_1h; DELETE FROM flow_rows_1d; DELETE FROM rollups";
+
+static const char catalog_sql[] =
+    "PRAGMA journal_mode = WAL;"
+    "CREATE TABLE IF NOT EXISTS days (iface TEXT NOT NULL, "
+    "day TEXT NOT NULL, first INTEGER, last INTEGER, bins INTEGER, "
+    "packets INTEGER, ip INTEGER, non_ip INTEGER, malformed INTEGER, "
+    "flows INTEGER, flows_v4 INTEGER, flows_v6 INTEGER, "
+    "bytes_rcvd INTEGER, bytes_sent INTEGER, pkts_rcvd INTEGER, "
+    "pkts_sent INTEGER, kernel_packets INTEGER, kernel_drops INTEGER, "
+    "db_size INTEGER, db_mtime_ns INTEGER, wal_size INTEGER, "
+    "wal_mtime_ns INTEGER, PRIMARY KEY (iface, day)) WITHOUT ROWID";
+
+/* The sums over `bins` that a catalog row holds, in catalog order. */
+#define CAT_SUMS	16
+static const char bins_sums_sql[] = "SELECT min(ts), max(ts), count(*), "
+    "sum(packets), sum(ip), sum(non_ip), sum(malformed), sum(flows), "
+    "sum(flows_v4), sum(flows_v6), sum(bytes_rcvd), sum(bytes_sent), "
+    "sum(pkts_rcvd), sum(pkts_sent), sum(kernel_packets), "
+    "sum(kernel_drops) FROM bins";
+
+struct racc {
+	uint64_t	 br, bs, pr, ps;
+};
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Write the touched sums of acc at ts into ins, in key order; clear them. */
+static int64_t
+rollup_flush(sqlite3 *db, sqlite3_stmt *ins, int64_t ts, struct racc *acc,
+    uint32_t *touched, size_t *ntouched)
+{
+	size_t	 i;
+	int64_t	 n = (int64_t)*ntouched;
+
+	if (*ntouched > 1)
+		qsort(touched, *ntouched, sizeof *touched, id_cmp);
+	for (i = 0; i < *ntouched; i++) {
+		struct racc *a = &acc[touched[i]];
+
+		sqlite3_bind_int64(ins, 1, ts);
+		sqlite3_bind_int64(ins, 2, touched[i]);
+		sqlite3_bind_int64(ins, 3, (int64_t)a->br);
+		sqlite3_bind_int64(ins, 4, (int64_t)a->bs);
+		sqlite3_bind_int64(ins, 5, (int64_t)a->pr);
+		sqlite3_bind_int64(ins, 6, (int64_t)a->ps);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			die(db, "insert rollup row");
+		sqlite3_reset(ins);
+		memset(a, 0, sizeof *a);
+	}
+	*ntouched = 0;
+	return n;
+}
+
+static void
+rollup_mark(sqlite3 *db, int64_t span, int64_t ts, int64_t rows)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db, "INSERT INTO rollups VALUES (?, ?, ?)", -1,
+	    &st, NULL) != SQLITE_OK)
+		die(db, "rollups");
+	sqlite3_bind_int64(st, 1, span);
+	sqlite3_bind_int64(st, 2, ts);
+	sqlite3_bind_int64(st, 3, rows);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		die(db, "insert rollup");
+	sqlite3_finalize(st);
+}
+
+/*
+ * Sum flow_rows of the day starting at day into flow_rows_1h (per hour)
+ * and flow_rows_1d, mark every hour and the day complete, and set
+ * user_version 2; one transaction.  The rows are read back from the file,
+ * in (ts, key) order, so the sums are those of what was written.
+ */
+static void
+rollup_write(sqlite3 *db, int64_t day)
+{
+	sqlite3_stmt	*st, *ins_h, *ins_d;
+	struct racc	*hacc, *dacc;
+	uint32_t	*htouch, *dtouch;
+	size_t		 nh = 0, nd = 0;
+	int64_t		 maxkey, hour = INT64_MIN, ts, key, h, rows[24];
+	uint64_t	 v[4];
+	int		 i, rc;
+
+	exec(db, "BEGIN");
+	exec(db, rollup_sql);
+	if (sqlite3_prepare_v2(db, "SELECT max(id) FROM flow_keys", -1, &st,
+	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+		die(db, "max key");
+	maxkey = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (maxkey < 0 || maxkey > 0x7fffffff)
+		die(db, "implausible key ids");
+	if ((hacc = calloc((size_t)maxkey + 1, sizeof *hacc)) == NULL ||
+	    (dacc = calloc((size_t)maxkey + 1, sizeof *dacc)) == NULL ||
+	    (htouch = calloc((size_t)maxkey + 1, sizeof *htouch)) == NULL ||
+	    (dtouch = calloc((size_t)maxkey + 1, sizeof *dtouch)) == NULL)
+		die(NULL, "memory");
+	if (sqlite3_prepare_v2(db, "INSERT INTO flow_rows_1h VALUES (?, ?, ?, "
+	    "?, ?, ?)", -1, &ins_h, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO flow_rows_1d VALUES (?, ?, ?, "
+	    "?, ?, ?)", -1, &ins_d, NULL) != SQLITE_OK)
+		die(db, "rollup insert");
+	if (sqlite3_prepare_v2(db, "SELECT ts, key, bytes_rcvd, bytes_sent, "
+	    "pkts_rcvd, pkts_sent FROM flow_rows WHERE ts >= ? AND ts < ? "
+	    "ORDER BY ts, key", -1, &st, NULL) != SQLITE_OK)
+		die(db, "flow_rows");
+	sqlite3_bind_int64(st, 1, day);
+	sqlite3_bind_int64(st, 2, day + 86400);
+	memset(rows, 0, sizeof rows);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ts = sqlite3_column_int64(st, 0);
+		key = sqlite3_column_int64(st, 1);
+		if (key < 0 || key > maxkey)
+			die(NULL, "a row with a key not in flow_keys");
+		for (i = 0; i < 4; i++)
+			v[i] = (uint64_t)sqlite3_column_int64(st, 2 + i);
+		h = ts - ts % 3600;
+		if (h != hour) {
+			if (hour != INT64_MIN)
+				rows[(hour - day) / 3600] = rollup_flush(db,
+				    ins_h, hour, hacc, htouch, &nh);
+			hour = h;
+		}
+		if ((hacc[key].br | hacc[key].bs | hacc[key].pr |
+		    hacc[key].ps) == 0)
+			htouch[nh++] = (uint32_t)key;
+		if ((dacc[key].br | dacc[key].bs | dacc[key].pr |
+		    dacc[key].ps) == 0)
+			dtouch[nd++] = (uint32_t)key;
+		hacc[key].br += v[0]; dacc[key].br += v[0];
+		hacc[key].bs += v[1]; dacc[key].bs += v[1];
+		hacc[key].pr += v[2]; dacc[key].pr += v[2];
+		hacc[key].ps += v[3]; dacc[key].ps += v[3];
+	}
+	if (rc != SQLITE_DONE)
+		die(db, "reading flow_rows");
+	sqlite3_finalize(st);
+	if (hour != INT64_MIN)
+		rows[(hour - day) / 3600] = rollup_flush(db, ins_h, hour, hacc,
+		    htouch, &nh);
+	for (i = 0; i < 24; i++)
+		rollup_mark(db, 3600, day + i * 3600, rows[i]);
+	rollup_mark(db, 86400, day, rollup_flush(db, ins_d, day, dacc, dtouch,
+	    &nd));
+	sqlite3_finalize(ins_h);
+	sqlite3_finalize(ins_d);
+	exec(db, "PRAGMA user_version = 2");
+	exec(db, "COMMIT");
+	free(hacc);
+	free(dacc);
+	free(htouch);
+	free(dtouch);
+}
+
+/* The bins' sums of an open day file, in catalog order. */
+static void
+catalog_sums(sqlite3 *db, int64_t sums[CAT_SUMS])
+{
+	sqlite3_stmt	*st;
+	int		 i;
+
+	if (sqlite3_prepare_v2(db, bins_sums_sql, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		die(db, "bins sums");
+	for (i = 0; i < CAT_SUMS; i++)
+		sums[i] = sqlite3_column_int64(st, i);
+	sqlite3_finalize(st);
+}
+
+static int64_t
+stat_ns(const struct stat *sb)
+{
+	return (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+}
+
+/*
+ * Record the closed day file path (DBDIR/IFACE/IFACE-DAY.db) in
+ * DBDIR/catalog.db, with its sums and its files' stat() values now.
+ */
+static sqlite3	*cat;
+static char	*catdir;
+
+static void
+catalog_close(void)
+{
+	if (cat != NULL && sqlite3_close(cat) != SQLITE_OK)
+		die(cat, "closing the catalog");
+	cat = NULL;
+	free(catdir);
+	catdir = NULL;
+}
+
+static void
+catalog_write(const char *path, const int64_t sums[CAT_SUMS])
+{
+	sqlite3_stmt	*st;
+	struct stat	 sb;
+	char		*copy, *dir, *iface, *name, *wal, *p, day[11];
+	int64_t		 sz, mt, wsz = 0, wmt = 0;
+	int		 i;
+
+	/* DBDIR/IFACE/IFACE-YYYY-MM-DD.db */
+	if ((copy = strdup(path)) == NULL ||
+	    (name = strrchr(copy, '/')) == NULL)
+		die(NULL, "catalog: not DBDIR/IFACE/FILE");
+	*name++ = '\0';
+	if ((iface = strrchr(copy, '/')) != NULL) {
+		*iface++ = '\0';
+		dir = copy;
+	} else {
+		iface = copy;
+		dir = ".";
+	}
+	if (strlen(name) < 14 || strcmp(name + strlen(name) - 3, ".db") != 0)
+		die(NULL, "catalog: not a day file name");
+	memcpy(day, name + strlen(name) - 13, 10);
+	day[10] = '\0';
+	if (stat(path, &sb) != 0)
+		die(NULL, path);
+	sz = (int64_t)sb.st_size;
+	mt = stat_ns(&sb);
+	if (asprintf(&wal, "%s-wal", path) < 0)
+		die(NULL, "memory");
+	if (stat(wal, &sb) == 0) {
+		wsz = (int64_t)sb.st_size;
+		wmt = stat_ns(&sb);
+	}
+	free(wal);
+
+	if (cat == NULL || strcmp(catdir, dir) != 0) {
+		catalog_close();
+		catdir = strdup(dir);
+		if (asprintf(&p, "%s/catalog.db", dir) < 0)
+			die(NULL, "memory");
+		if (sqlite3_open(p, &cat) != SQLITE_OK)
+			die(cat, p);
+		free(p);
+		sqlite3_busy_timeout(cat, 5000);
+		exec(cat, catalog_sql);
+	}
+	if (sqlite3_prepare_v2(cat, "INSERT OR REPLACE INTO days (iface, day, "
+	    "first, last, bins, packets, ip, non_ip, malformed, flows, "
+	    "flows_v4, flows_v6, bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent, "
+	    "kernel_packets, kernel_drops, db_size, db_mtime_ns, wal_size, "
+	    "wal_mtime_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		die(cat, "catalog insert");
+	sqlite3_bind_text(st, 1, iface, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, day, -1, SQLITE_STATIC);
+	for (i = 0; i < CAT_SUMS; i++)
+		sqlite3_bind_int64(st, 3 + i, sums[i]);
+	sqlite3_bind_int64(st, 19, sz);
+	sqlite3_bind_int64(st, 20, mt);
+	sqlite3_bind_int64(st, 21, wsz);
+	sqlite3_bind_int64(st, 22, wmt);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		die(cat, "catalog insert");
+	sqlite3_finalize(st);
+	free(copy);
+}
+
+/* UTC midnight of the day in a day file's name, or die. */
+static int64_t
+name_day(const char *path)
+{
+	struct tm	 tm;
+	size_t		 len = strlen(path);
+
+	memset(&tm, 0, sizeof tm);
+	if (len < 13 || strptime(path + len - 13, "%Y-%m-%d.db", &tm) == NULL) {
+		fprintf(stderr, "query_gen: %s: not a day file\n", path);
+		exit(1);
+	}
+	return (int64_t)timegm(&tm);
+}
+
+/* -u: make existing version 1 day files version 2 ones. */
+static int
+upgrade(int argc, char **argv)
+{
+	sqlite3		*db;
+	int64_t		 sums[CAT_SUMS];
+	int		 i;
+
+	for (i = 0; i < argc; i++) {
+		if (sqlite3_open_v2(argv[i], &db, SQLITE_OPEN_READWRITE, NULL) !=
+		    SQLITE_OK)
+			die(db, argv[i]);
+		exec(db, "PRAGMA cache_size = -262144");
+		rollup_write(db, name_day(argv[i]));
+		catalog_sums(db, sums);
+		/* the last connection folds the WAL into the file */
+		if (sqlite3_close(db) != SQLITE_OK)
+			die(db, "close");
+		catalog_write(argv[i], sums);
+	}
+	catalog_close();
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -137,10 +470,19 @@ main(int argc, char **argv)
 	double		 p_hot, p_tail, u;
 	long		 bins, per_bin, pop, i, b, k, s, c, len, nhot;
 	unsigned	 seed = 1;
+	int		 v2 = 0;
+	int64_t		 sums[CAT_SUMS];
 
+	if (argc > 2 && strcmp(argv[1], "-u") == 0)
+		return upgrade(argc - 2, argv + 2);
+	if (argc > 1 && strcmp(argv[1], "-r") == 0) {
+		v2 = 1;
+		argc--;
+		argv++;
+	}
 	if (argc < 7) {
-		fprintf(stderr, "usage: query_gen DBDIR IFACE DAY BINS FLOWS "
-		    "POPULATION [SEED]\n");
+		fprintf(stderr, "usage: query_gen [-r] DBDIR IFACE DAY BINS FLOWS "
+		    "POPULATION [SEED]\n       query_gen -u FILE...\n");
 		return 2;
 	}
 	bins = atol(argv[4]);
@@ -332,9 +674,18 @@ main(int argc, char **argv)
 	exec(db, "INSERT INTO meta VALUES ('generator', 'bench/query_gen')");
 	exec(db, "COMMIT");
 	exec(db, "PRAGMA user_version = 1; PRAGMA application_id = 1718382455");
+	if (v2)
+		rollup_write(db, day);
 	exec(db, "ANALYZE");
 	exec(db, "PRAGMA journal_mode = WAL");
-	sqlite3_close(db);
+	catalog_sums(db, sums);
+	/* the last connection folds the WAL into the file */
+	if (sqlite3_close(db) != SQLITE_OK)
+		die(db, "close");
+	if (v2) {
+		catalog_write(path, sums);
+		catalog_close();
+	}
 	printf("%s: %ld bins, %llu rows, %ld keys\n", path, bins,
 	    (unsigned long long)nseen, pop);
 	free(keys);

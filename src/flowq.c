@@ -8,8 +8,9 @@
  * This file is the command line: it parses the flags, the attribute list
  * and the condition (cond.c), the times (qtime.c), finds the day files
  * (qstore.c), runs the query (qexec.c) and prints it (qout.c).  `list`
- * reads only the per-bin counters; `sql` attaches the day files read-only
- * under one `flows` relation.  Exit status: 0 (also for no results), 1
+ * reads only the per-bin counters, from the store's catalog.db where its
+ * rows are still valid; `sql` attaches the day files read-only under one
+ * `flows` relation.  Exit status: 0 (also for no results), 1
  * for any error, 130 when interrupted.
  */
 #include "config.h"
@@ -93,6 +94,15 @@ on_sigint(int sig)
 }
 
 /* ------------------------------------------------------------ arguments */
+
+/* A switch from the environment: set, not empty and not "0". */
+static int
+env_flag(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+}
 
 static const struct {
 	const char	*name;
@@ -242,6 +252,7 @@ run_query(const struct opts *o, unsigned attrs, char **all, size_t nall)
 	q.ascending = o->ascending;
 	q.limit = o->limit_set ? (size_t)o->limit : 1000;
 	q.threads = o->threads;
+	q.no_rollups = env_flag("FLOWQ_NO_ROLLUPS");
 	q.print_sql = o->sql;
 	if (o->timeout != NULL) {
 		if ((t = parse_seconds(o->timeout)) <= 0)
@@ -295,14 +306,79 @@ struct list_row {
 	uint64_t	 v[9];	/* pr ps br bs flows v4 v6 drops packets */
 };
 
+/* A catalog row that stands for "no bin in range". */
+static const struct qcat_day list_nothing;
+
 struct list_work {
 	const struct qfiles *files;
+	const struct qcat_day **cat;	/* per file: its valid catalog row */
 	struct list_row	*per_file;
 	int64_t		 lo, hi;
 	size_t		 next;
 	pthread_mutex_t	 lock;
 	char		*err;
 };
+
+/* A file's row from its catalog row (wholly inside the range). */
+static void
+list_from_catalog(struct list_row *r, const struct qcat_day *d)
+{
+	r->data = d->bins > 0;
+	if (!r->data)
+		return;
+	r->first = d->first;
+	r->last = d->last;	/* the start of the last bin: see list_plan() */
+	r->v[0] = (uint64_t)d->pkts_rcvd;
+	r->v[1] = (uint64_t)d->pkts_sent;
+	r->v[2] = (uint64_t)d->bytes_rcvd;
+	r->v[3] = (uint64_t)d->bytes_sent;
+	r->v[4] = (uint64_t)d->flows;
+	r->v[5] = (uint64_t)d->flows_v4;
+	r->v[6] = (uint64_t)d->flows_v6;
+	r->v[7] = (uint64_t)d->kernel_drops;
+	r->v[8] = (uint64_t)d->packets;
+}
+
+/*
+ * Which files the catalog answers: those with a valid row whose bins lie
+ * all inside [lo, hi] or all outside it.  The catalog knows the start of
+ * a day's last bin, not its end, which `list` prints: so each interface's
+ * latest file with data is read as before.  Bins never overlap (one
+ * interval, dividing the day, aligned), so no earlier bin can end later.
+ */
+static void
+list_plan(struct list_work *w, const struct qcatalog *cat)
+{
+	const struct qfiles	*files = w->files;
+	const struct qcat_day	*d, **latest;
+	size_t			 i;
+
+	if ((w->cat = calloc(files->nfiles + 1, sizeof *w->cat)) == NULL ||
+	    (latest = calloc(files->nifaces + 1, sizeof *latest)) == NULL)
+		abort();
+	for (i = 0; cat != NULL && i < files->nfiles; i++) {
+		d = qstore_catalog_find(cat,
+		    files->ifaces[files->files[i].iface], &files->files[i]);
+		if (d == NULL)
+			continue;
+		if (d->bins > 0 && (d->last < w->lo || d->first > w->hi)) {
+			w->cat[i] = &list_nothing;
+			continue;
+		}
+		if (d->bins > 0 && (d->first < w->lo || d->last > w->hi))
+			continue;
+		w->cat[i] = d;
+		if (d->bins > 0 && (latest[files->files[i].iface] == NULL ||
+		    d->last > latest[files->files[i].iface]->last))
+			latest[files->files[i].iface] = d;
+	}
+	for (i = 0; i < files->nfiles; i++) {
+		if (w->cat[i] != NULL &&
+		    w->cat[i] == latest[files->files[i].iface])
+			w->cat[i] = NULL;
+	}
+	free(latest);
+}
 
 static void *
 list_run(void *arg)
@@ -323,6 +399,10 @@ list_run(void *arg)
 			return NULL;
 		r = &w->per_file[i];
 		r->iface = w->files->files[i].iface;
+		if (w->cat[i] != NULL) {
+			list_from_catalog(r, w->cat[i]);
+			continue;
+		}
 		if ((db = qstore_open_day(w->files->files[i].path,
 		    w->files->files[i].day, &cause)) == NULL) {
 			pthread_mutex_lock(&w->lock);
@@ -363,6 +443,7 @@ run_list(const struct opts *o, char **all, size_t nall)
 {
 	struct qfiles		 files;
 	struct list_work	 w;
+	struct qcatalog		*cat = NULL;
 	struct list_row		*rows, tot;
 	struct qout_tw		*tw;
 	pthread_t		 th[4];
@@ -388,6 +469,9 @@ run_list(const struct opts *o, char **all, size_t nall)
 	w.files = &files;
 	w.lo = first;
 	w.hi = last;
+	if (!env_flag("FLOWQ_NO_CATALOG"))
+		cat = qstore_catalog_open(o->dbdir);
+	list_plan(&w, cat);
 	pthread_mutex_init(&w.lock, NULL);
 	if ((w.per_file = calloc(files.nfiles + 1, sizeof *w.per_file)) ==
 	    NULL)
@@ -541,6 +625,8 @@ run_list(const struct opts *o, char **all, size_t nall)
 out:
 	free(rows);
 	free(w.per_file);
+	free(w.cat);
+	qstore_catalog_free(cat);
 	pthread_mutex_destroy(&w.lock);
 	qstore_files_free(&files);
 	return fflush(stdout) == 0 ? 0 : 1;

@@ -10,6 +10,15 @@
  * ids are small and dense: INTEGER PRIMARY KEY of the day's dictionary),
  * and each touched key is mapped once to the selected attributes and
  * merged into the global group table.
+ *
+ * Rollups (schema version 2): a whole UTC day or hour of the query range
+ * that the file lists in `rollups` as complete is read from flow_rows_1d or
+ * flow_rows_1h (one row per key instead of one per key and bin) when the
+ * query does not need finer time.  The range is cut into units, each read
+ * from one table; consecutive units of one table are read by one
+ * statement.  The units partition exactly the ts range that flow_rows
+ * would be read over, and a rollup row is the sum of the flow_rows it
+ * replaces, so the sums, and the answer, are the same.
  */
 #include "config.h"
 
@@ -275,6 +284,25 @@ struct ainfo {
 
 struct job;
 
+/* Where a unit's rows are read from. */
+enum src { SRC_ROWS, SRC_HOUR, SRC_DAY, SRC_N };
+
+static const char *const src_table[SRC_N] = { "flow_rows", "flow_rows_1h",
+    "flow_rows_1d" };
+static const int64_t src_span[SRC_N] = { 0, 3600, 86400 };
+
+/*
+ * A piece [a, b] of the ts range that one table answers: bins of
+ * flow_rows (a bin with the gap before it), or one complete rollup.  The
+ * units of a file are sorted and partition [lo + 1, hi].
+ */
+struct unit {
+	int64_t		 a, b;
+	int64_t		 rows;		/* estimate */
+	size_t		 nbins;		/* bins of flow_rows inside */
+	enum src	 src;
+};
+
 /* What all threads of one file share. */
 struct fctx {
 	const struct qquery *q;
@@ -288,15 +316,17 @@ struct fctx {
 	int		 bulk;		/* the whole dictionary is loaded */
 	int		 key_index;	/* flow_rows has an index on key */
 	sqlite3_stmt	*keyst;		/* one key's attributes */
+	struct unit	*units;
+	size_t		 nunits;
 	struct gtab	*g;
 	pthread_mutex_t	 lock;		/* g and the dictionary */
 	char		*err;
 };
 
-/* One thread's share: a ts range, a counter slot per key id. */
+/* One thread's share: units [u0, u1), a counter slot per key id. */
 struct job {
 	struct fctx	*fc;
-	int64_t		 lo, hi;
+	size_t		 u0, u1;
 	int		 seek;
 	struct kacc {
 		uint64_t br, bs, pr, ps;
@@ -326,20 +356,26 @@ fctx_error(struct fctx *fc, const char *what, sqlite3 *db)
 	pthread_mutex_unlock(&fc->lock);
 }
 
+static pthread_mutex_t show_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* --sql: a statement (once) and its parameters, on stderr. */
 static void
 show_sql(const struct qquery *q, const char *sql, const struct cond_sql *cs,
     int64_t lo, int64_t hi)
 {
-	static char	*shown[8];
+	static char	*shown[16];
 	size_t		 i, j;
 
 	if (!q->print_sql)
 		return;
-	for (i = 0; i < 8 && shown[i] != NULL; i++) {
-		if (strcmp(shown[i], sql) == 0)
+	pthread_mutex_lock(&show_lock);
+	for (i = 0; i < 16 && shown[i] != NULL; i++) {
+		if (strcmp(shown[i], sql) == 0) {
+			pthread_mutex_unlock(&show_lock);
 			return;
+		}
 	}
-	if (i < 8)
+	if (i < 16)
 		shown[i] = util_strdup(sql);
 	fprintf(stderr, "-- %s\n", sql);
 	fprintf(stderr, "--   params:");
@@ -355,6 +391,20 @@ show_sql(const struct qquery *q, const char *sql, const struct cond_sql *cs,
 			fprintf(stderr, " %lld", (long long)cs->params[i].i);
 	}
 	fprintf(stderr, "\n");
+	pthread_mutex_unlock(&show_lock);
+}
+
+/* --sql: the ts range a statement reads (the last two parameters). */
+static void
+show_range(const struct qquery *q, const char *path, const char *table,
+    int64_t lo, int64_t hi)
+{
+	if (!q->print_sql)
+		return;
+	pthread_mutex_lock(&show_lock);
+	fprintf(stderr, "--   %s: %s ts > %lld AND ts <= %lld\n", path, table,
+	    (long long)lo, (long long)hi);
+	pthread_mutex_unlock(&show_lock);
 }
 
 static int
@@ -575,13 +625,14 @@ acc_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_int(ctx, 0);
 }
 
-static const char scan_sql[] = "SELECT count(*) FROM flow_rows WHERE "
-    "ts > ? AND ts <= ? AND flowq_acc(ts, key, bytes_rcvd, bytes_sent, "
-    "pkts_rcvd, pkts_sent)";
+/* Sum the rows of a ts range of one table (many keys). */
+static const char scan_sql_fmt[] = "SELECT count(*) FROM %s WHERE ts > ? AND "
+    "ts <= ? AND flowq_acc(ts, key, bytes_rcvd, bytes_sent, pkts_rcvd, "
+    "pkts_sent)";
 
 /* Without `time` the bucket is not needed: one argument less per row. */
-static const char scan_notime_sql[] = "SELECT count(*) FROM flow_rows "
-    "WHERE ts > ? AND ts <= ? AND flowq_acc(key, bytes_rcvd, bytes_sent, "
+static const char scan_notime_sql_fmt[] = "SELECT count(*) FROM %s WHERE "
+    "ts > ? AND ts <= ? AND flowq_acc(key, bytes_rcvd, bytes_sent, "
     "pkts_rcvd, pkts_sent)";
 
 /* Walk the bins, seek each matching key: few keys, no key index. */
@@ -598,16 +649,58 @@ static const char seek_key_sql_fmt[] = "WITH m(id) AS MATERIALIZED (SELECT "
     "flowq_acc(r.ts, r.key, r.bytes_rcvd, r.bytes_sent, r.pkts_rcvd, "
     "r.pkts_sent)";
 
+/* Walk the complete rollups of a span, seek each matching key. */
+static const char seek_rollup_sql_fmt[] = "WITH m(id) AS MATERIALIZED "
+    "(SELECT k.id FROM flow_keys AS k WHERE %s) SELECT count(*) FROM "
+    "rollups AS b CROSS JOIN m CROSS JOIN %s AS r WHERE b.span = %lld AND "
+    "b.ts > ? AND b.ts <= ? AND r.ts = b.ts AND r.key = m.id AND "
+    "flowq_acc(r.ts, r.key, r.bytes_rcvd, r.bytes_sent, r.pkts_rcvd, "
+    "r.pkts_sent)";
+
+/* The statement that reads units of src; ranges bind after *first - 1. */
+static int
+job_prepare(struct job *j, sqlite3 *db, enum src s, const struct cond_sql *cs,
+    sqlite3_stmt **st, int *first)
+{
+	const struct qquery	*q = j->fc->q;
+	char			*sql;
+	int			 rc;
+
+	if (!j->seek) {
+		sql = util_printf(q->attrs & QA_TIME ? scan_sql_fmt :
+		    scan_notime_sql_fmt, src_table[s]);
+		*first = 1;
+	} else {
+		if (s != SRC_ROWS)
+			sql = util_printf(seek_rollup_sql_fmt, cs->where,
+			    src_table[s], (long long)src_span[s]);
+		else
+			sql = util_printf(j->fc->key_index ? seek_key_sql_fmt :
+			    seek_sql_fmt, cs->where);
+		*first = (int)cs->nparams + 1;
+	}
+	rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+	if (rc == SQLITE_OK && j->seek)
+		rc = bind_cond(*st, 1, cs);
+	show_sql(q, sql, j->seek ? cs : NULL, INT64_MIN, 0);
+	free(sql);
+	return rc;
+}
+
 static void *
 job_run(void *arg)
 {
 	struct job	*j = arg;
 	struct fctx	*fc = j->fc;
 	sqlite3		*db = fc->db;
-	sqlite3_stmt	*st = NULL;
+	sqlite3_stmt	*st[SRC_N] = { NULL, NULL, NULL };
+	int		 first[SRC_N] = { 1, 1, 1 };
 	struct cond_sql	 cs;
-	char		*cause = NULL, *sql = NULL;
-	int		 rc, own = 0;
+	char		*cause = NULL;
+	size_t		 u, v, ua, ub;
+	int64_t		 lo, hi;
+	int		 rc, own = 0, mapped = 0;
+	enum src	 s;
 
 	memset(&cs, 0, sizeof cs);
 	/* every job but the first reads on its own connection */
@@ -631,48 +724,56 @@ job_run(void *arg)
 		rc = sqlite3_create_function_v2(db, "flowq_acc", 5,
 		    SQLITE_UTF8 | SQLITE_DIRECTONLY, j, acc_func, NULL, NULL,
 		    NULL);
-	if (rc == SQLITE_OK && j->seek) {
+	if (j->seek)
 		cond_sql(fc->q->cond, &cs);
-		sql = util_printf(fc->key_index ? seek_key_sql_fmt :
-		    seek_sql_fmt, cs.where);
-		rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-		if (rc == SQLITE_OK)
-			rc = bind_cond(st, 1, &cs);
-		if (rc == SQLITE_OK) {
-			sqlite3_bind_int64(st, (int)cs.nparams + 1, j->lo);
-			sqlite3_bind_int64(st, (int)cs.nparams + 2, j->hi);
+	for (u = j->u0; rc == SQLITE_OK && u < j->u1; u = v) {
+		/* one statement for consecutive units of one table */
+		s = fc->units[u].src;
+		for (v = u + 1; v < j->u1 && fc->units[v].src == s; v++)
+			;
+		ua = u;
+		ub = v;
+		/* a seek walks the bins: a range without bins has no rows */
+		if (j->seek && s == SRC_ROWS && !fc->key_index) {
+			while (ua < ub && fc->units[ua].nbins == 0)
+				ua++;
+			while (ub > ua && fc->units[ub - 1].nbins == 0)
+				ub--;
+			if (ua == ub)
+				continue;
 		}
-		show_sql(fc->q, sql, &cs, INT64_MIN, 0);
-	} else if (rc == SQLITE_OK) {
+		lo = fc->units[ua].a - 1;
+		hi = fc->units[ub - 1].b;
 		/*
 		 * A scan reads through a mapping of the file (no copy per
 		 * page); seeks do not, a fresh page fault costs more than a
 		 * read of the page.
 		 */
-		sqlite3_exec(db, "PRAGMA mmap_size = 4294967296", NULL, NULL,
-		    NULL);
-		sql = util_strdup(fc->q->attrs & QA_TIME ? scan_sql :
-		    scan_notime_sql);
-		rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-		if (rc == SQLITE_OK) {
-			sqlite3_bind_int64(st, 1, j->lo);
-			sqlite3_bind_int64(st, 2, j->hi);
+		if (!j->seek && !mapped) {
+			sqlite3_exec(db, "PRAGMA mmap_size = 4294967296", NULL,
+			    NULL, NULL);
+			mapped = 1;
 		}
-		show_sql(fc->q, sql, NULL, j->lo, j->hi);
+		if (st[s] == NULL && (rc = job_prepare(j, db, s, &cs, &st[s],
+		    &first[s])) != SQLITE_OK)
+			break;
+		show_range(fc->q, fc->f->path, src_table[s], lo, hi);
+		sqlite3_bind_int64(st[s], first[s], lo);
+		sqlite3_bind_int64(st[s], first[s] + 1, hi);
+		while ((rc = sqlite3_step(st[s])) == SQLITE_ROW)
+			;
+		if (rc != SQLITE_DONE) {
+			fctx_error(fc, "reading flow rows", db);
+			break;
+		}
+		rc = sqlite3_reset(st[s]);
 	}
-	if (rc != SQLITE_OK) {
+	if (rc != SQLITE_OK && rc != SQLITE_DONE)
 		fctx_error(fc, "preparing the row query", db);
-		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		;
-	if (rc != SQLITE_DONE)
-		fctx_error(fc, "reading flow rows", db);
 	else if (fc->q->attrs & QA_TIME)
 		job_flush(j);
-out:
-	sqlite3_finalize(st);
-	free(sql);
+	for (s = 0; s < SRC_N; s++)
+		sqlite3_finalize(st[s]);
 	cond_sql_clear(&cs);
 	if (own)
 		sqlite3_close(db);
@@ -682,6 +783,12 @@ out:
 struct binfo {
 	int64_t		 ts;
 	int64_t		 flows;
+};
+
+/* A complete rollup the query may use. */
+struct rinfo {
+	int64_t		 ts, rows;
+	enum src	 src;
 };
 
 /* The matching key ids as a bitmap; *nkeys their count. */
@@ -735,6 +842,188 @@ query_int(sqlite3 *db, const char *sql, int64_t dflt)
 	return v;
 }
 
+/*
+ * May the query read a rollup of src?  Not when it asks for finer time
+ * than the rollup's span: `time` keeps the bins unless its buckets
+ * (--resolution) are whole multiples of the span.
+ */
+static int
+rollup_allowed(const struct qquery *q, enum src s)
+{
+	if (q->no_rollups || s == SRC_ROWS)
+		return 0;
+	if (!(q->attrs & QA_TIME))
+		return 1;
+	return q->resolution > 0 && q->resolution % src_span[s] == 0;
+}
+
+/*
+ * The complete rollups (schema version 2) that lie wholly inside
+ * [lo + 1, hi] and that the query may use, sorted, without overlaps: days
+ * first, then the hours outside them.  Returns their number (0 for a
+ * version 1 file, or when none fits).  Caller frees *out.
+ */
+static size_t
+file_rollups(struct fctx *fc, struct rinfo **out)
+{
+	const struct qquery	*q = fc->q;
+	sqlite3_stmt		*st;
+	struct rinfo		*r = NULL, *days = NULL;
+	size_t			 n = 0, nd = 0, i, d;
+	int64_t			 span, ts, end = INT64_MIN;
+	enum src		 s;
+
+	*out = NULL;
+	if (!rollup_allowed(q, SRC_HOUR) && !rollup_allowed(q, SRC_DAY))
+		return 0;
+	if (query_int(fc->db, "PRAGMA user_version", 0) < 2)
+		return 0;
+	if (sqlite3_prepare_v2(fc->db, "SELECT span, ts, rows FROM rollups "
+	    "WHERE ts > ? AND ts <= ? ORDER BY ts, span", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(st, 1, fc->lo);
+	sqlite3_bind_int64(st, 2, fc->hi);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		span = sqlite3_column_int64(st, 0);
+		ts = sqlite3_column_int64(st, 1);
+		if (span == src_span[SRC_DAY])
+			s = SRC_DAY;
+		else if (span == src_span[SRC_HOUR])
+			s = SRC_HOUR;
+		else
+			continue;
+		/* whole inside the range (no overflow: hi is a time) */
+		if (!rollup_allowed(q, s) || ts > fc->hi - span + 1)
+			continue;
+		if (s == SRC_DAY) {
+			if (ts <= end)
+				continue;	/* overlaps the previous day */
+			end = ts + span - 1;
+			if ((days = realloc(days, (nd + 1) * sizeof *days)) ==
+			    NULL)
+				abort();
+			days[nd].ts = ts;
+			days[nd].rows = sqlite3_column_int64(st, 2);
+			days[nd++].src = s;
+			continue;
+		}
+		if ((r = realloc(r, (n + 1) * sizeof *r)) == NULL)
+			abort();
+		r[n].ts = ts;
+		r[n].rows = sqlite3_column_int64(st, 2);
+		r[n++].src = s;
+	}
+	sqlite3_finalize(st);
+	if (nd == 0) {
+		*out = r;
+		r = NULL;
+		nd = n;
+		n = 0;
+	} else {
+		/* hours outside the days, merged in ts order */
+		end = INT64_MIN;
+		for (i = 0, d = 0; i < n; i++) {
+			while (d < nd && days[d].ts + src_span[SRC_DAY] - 1 <
+			    r[i].ts)
+				d++;
+			if (d < nd && r[i].ts + src_span[SRC_HOUR] - 1 >=
+			    days[d].ts)
+				continue;	/* overlaps a day */
+			if ((days = realloc(days, (nd + 1) * sizeof *days)) ==
+			    NULL)
+				abort();
+			days[nd++] = r[i];
+		}
+		*out = days;
+		days = NULL;
+	}
+	free(r);
+	free(days);
+	/* sorted by ts, and no unit may overlap another */
+	r = *out;
+	for (i = 1; i < nd; i++) {
+		struct rinfo x = r[i];
+
+		for (d = i; d > 0 && r[d - 1].ts > x.ts; d--)
+			r[d] = r[d - 1];
+		r[d] = x;
+	}
+	for (i = 0, d = 0, end = INT64_MIN; i < nd; i++) {
+		if (r[i].ts <= end)
+			continue;
+		end = r[i].ts + src_span[r[i].src] - 1;
+		r[d++] = r[i];
+	}
+	return d;
+}
+
+static void
+unit_add(struct fctx *fc, enum src s, int64_t a, int64_t b, int64_t rows,
+    size_t nbins)
+{
+	struct unit *u;
+
+	if ((fc->units = realloc(fc->units, (fc->nunits + 1) *
+	    sizeof *fc->units)) == NULL)
+		abort();
+	u = &fc->units[fc->nunits++];
+	u->a = a;
+	u->b = b;
+	u->rows = rows;
+	u->nbins = nbins;
+	u->src = s;
+}
+
+/* [a, b] holds no bin: it joins the flow_rows unit before it. */
+static void
+unit_gap(struct fctx *fc, int64_t a, int64_t b)
+{
+	if (a > b)
+		return;
+	if (fc->nunits > 0 && fc->units[fc->nunits - 1].src == SRC_ROWS)
+		fc->units[fc->nunits - 1].b = b;
+	else
+		unit_add(fc, SRC_ROWS, a, b, 0, 0);
+}
+
+/*
+ * Cut [lo + 1, hi] into units: the rollups, and around them the bins of
+ * flow_rows, each with the gap before it (as flow_rows would be read
+ * without rollups: every row in the range counts, bin or not).
+ */
+static void
+file_units(struct fctx *fc, const struct binfo *bins, size_t nbins,
+    const struct rinfo *roll, size_t nroll)
+{
+	size_t		 i = 0, r = 0, nb;
+	int64_t		 cur = fc->lo + 1, b, sum, est;
+
+	while (i < nbins || r < nroll) {
+		if (r < nroll && (i == nbins || bins[i].ts >= roll[r].ts)) {
+			unit_gap(fc, cur, roll[r].ts - 1);
+			b = roll[r].ts + src_span[roll[r].src] - 1;
+			for (sum = 0, nb = 0; i < nbins && bins[i].ts <= b; i++,
+			    nb++)
+				sum += bins[i].flows;
+			/* at most one row per key, at most the bins' rows */
+			est = roll[r].rows;
+			if (est < 0 || est > sum)
+				est = sum;
+			if (est > fc->maxkey)
+				est = fc->maxkey;
+			unit_add(fc, roll[r].src, roll[r].ts, b, est, 0);
+			cur = b + 1;
+			r++;
+			continue;
+		}
+		unit_add(fc, SRC_ROWS, cur, bins[i].ts, bins[i].flows, 1);
+		cur = bins[i].ts + 1;
+		i++;
+	}
+	unit_gap(fc, cur, fc->hi);
+}
+
 static int
 run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
     struct qresult *res, int nthreads, char **cause)
@@ -742,10 +1031,12 @@ run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
 	struct fctx	 fc;
 	struct job	*jobs = NULL;
 	struct binfo	*bins = NULL;
+	struct rinfo	*roll = NULL;
 	sqlite3_stmt	*st = NULL;
-	size_t		 nbins = 0, nkeys = 0, i, t, njobs = 1, b0;
+	size_t		 nbins = 0, nroll = 0, nkeys = 0, i, t, njobs = 1, u0;
+	size_t		 nfull = 0, nseek = 0, nrawbins = 0;
 	int64_t		 interval, rows = 0, share, acc;
-	int		 rc = 0, seek = 0;
+	int		 rc = 0, seek = 0, data = 0;
 
 	memset(&fc, 0, sizeof fc);
 	fc.q = q;
@@ -758,7 +1049,10 @@ run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
 	}
 	qexec_watch(fc.db, q->timeout);
 
-	/* bins overlapping [first, last] */
+	/*
+	 * The rows read are those with lo < ts <= hi; the bins among them
+	 * that overlap [first, last] make the time span.
+	 */
 	interval = query_int(fc.db, "SELECT max(interval) FROM bins", 300);
 	if (interval <= 0)
 		interval = 300;
@@ -775,23 +1069,23 @@ run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
 		int64_t ts = sqlite3_column_int64(st, 0);
 		int64_t iv = sqlite3_column_int64(st, 1);
 
-		if (ts + iv <= q->first)
-			continue;
 		if ((bins = realloc(bins, (nbins + 1) * sizeof *bins)) == NULL)
 			abort();
 		bins[nbins].ts = ts;
 		bins[nbins].flows = sqlite3_column_int64(st, 2);
-		rows += bins[nbins].flows;
 		nbins++;
+		if (ts + iv <= q->first)
+			continue;
 		if (!res->data || ts < res->span_first)
 			res->span_first = ts;
 		if (!res->data || ts + iv > res->span_last)
 			res->span_last = ts + iv;
 		res->data = 1;
 		res->iface_data[f->iface] = 1;
+		data = 1;
 	}
 	sqlite3_finalize(st);
-	if (nbins == 0)
+	if (!data)
 		goto out;
 
 	fc.maxkey = query_int(fc.db, "SELECT max(id) FROM flow_keys", 0);
@@ -800,6 +1094,13 @@ run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
 	    fc.maxaddr > 0x7fffffff) {
 		fc.err = util_printf("%s: implausible dictionary ids", f->path);
 		goto out;
+	}
+	nroll = file_rollups(&fc, &roll);
+	file_units(&fc, bins, nbins, roll, nroll);
+	for (i = 0; i < fc.nunits; i++) {
+		rows += fc.units[i].rows;
+		nfull += fc.units[i].rows > 0;
+		nrawbins += fc.units[i].nbins;
 	}
 	if (q->cond != NULL && q->cond->root != NULL) {
 		if (file_keys(&fc, &nkeys) != 0) {
@@ -813,10 +1114,10 @@ run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
 		    "sqlite_master AS m, pragma_index_info(m.name) AS i WHERE "
 		    "m.type = 'index' AND m.tbl_name = 'flow_rows' AND "
 		    "i.seqno = 0 AND i.name = 'key'", 0) > 0;
-		if (fc.key_index)
-			seek = (int64_t)nkeys * 64 < rows;
-		else
-			seek = (int64_t)nkeys * (int64_t)nbins * 32 < rows;
+		/* seeks per key: one per bin (or per range), one per rollup */
+		nseek = nroll + (fc.key_index ? nrawbins > 0 : nrawbins);
+		seek = (int64_t)nkeys * (int64_t)nseek * (fc.key_index ? 64 :
+		    32) < rows;
 	}
 	if ((fc.kinfo = calloc((size_t)fc.maxkey + 1, sizeof *fc.kinfo)) ==
 	    NULL || (fc.ainfo = calloc((size_t)fc.maxaddr + 1,
@@ -824,24 +1125,25 @@ run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
 		abort();
 
 	if (!seek && rows > 200000 && nthreads > 1)
-		njobs = (size_t)nthreads < nbins ? (size_t)nthreads : nbins;
+		njobs = (size_t)nthreads < nfull ? (size_t)nthreads : nfull;
+	if (njobs == 0)
+		njobs = 1;
 	if ((jobs = calloc(njobs, sizeof *jobs)) == NULL)
 		abort();
-	/* contiguous bin ranges of about equal rows */
+	/* contiguous units of about equal rows */
 	share = rows / (int64_t)njobs + 1;
-	b0 = 0;
+	u0 = 0;
 	for (t = 0; t < njobs; t++) {
 		jobs[t].fc = &fc;
 		jobs[t].seek = seek;
-		jobs[t].lo = t == 0 ? fc.lo : bins[b0 - 1].ts;
+		jobs[t].u0 = u0;
 		acc = 0;
-		i = b0;
-		while (i < nbins && (t + 1 == njobs || acc < share ||
-		    i == b0))
-			acc += bins[i++].flows;
-		jobs[t].hi = (i >= nbins || t + 1 == njobs) ? fc.hi :
-		    bins[i - 1].ts;
-		b0 = i;
+		i = u0;
+		while (i < fc.nunits && (t + 1 == njobs || acc < share ||
+		    i == u0))
+			acc += fc.units[i++].rows;
+		jobs[t].u1 = i;
+		u0 = i;
 		if ((jobs[t].acc = calloc((size_t)fc.maxkey + 1,
 		    sizeof *jobs[t].acc)) == NULL ||
 		    (jobs[t].touched = calloc((size_t)fc.maxkey + 1,
@@ -887,6 +1189,8 @@ out:
 	}
 	free(jobs);
 	free(bins);
+	free(roll);
+	free(fc.units);
 	free(fc.bitmap);
 	free(fc.kinfo);
 	free(fc.ainfo);

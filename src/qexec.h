@@ -46,6 +46,7 @@ struct qquery {
 	int		 ascending;
 	size_t		 limit;		/* 0: every row */
 	int		 threads;	/* 0: one per core */
+	int		 no_rollups;	/* read flow_rows only */
 	int		 print_sql;	/* show statements on stderr */
 	double		 timeout;	/* seconds; 0: none */
 };
