@@ -134,20 +134,31 @@ out:
 	return rc == SQLITE_OK ? SQLITE_DONE : rc;
 }
 
-/* Sum the rows of table in [from, to) by key into sums (zeroed first). */
+/*
+ * Add the rows of [from, to) by key into sums: for an hour, its bins;
+ * for the day, its rolled-up hours plus the bins of the hours that are
+ * not (those with a single bin).
+ */
 static int
-rollup_sum(sqlite3 *db, const char *table, int64_t from, int64_t to,
+rollup_sum(sqlite3 *db, int span, int64_t from, int64_t to,
     struct rollup_sum *sums, int64_t maxkey)
 {
-	char *sql = util_printf("SELECT key, bytes_rcvd, bytes_sent,"
-	    " pkts_rcvd, pkts_sent FROM %s WHERE ts >= ?1 AND ts < ?2", table);
+	static const char *const hour_sql = "SELECT key, bytes_rcvd,"
+	    " bytes_sent, pkts_rcvd, pkts_sent FROM flow_rows"
+	    " WHERE ts >= ?1 AND ts < ?2";
+	static const char *const day_sql = "SELECT key, bytes_rcvd,"
+	    " bytes_sent, pkts_rcvd, pkts_sent FROM flow_rows_1h"
+	    " WHERE ts >= ?1 AND ts < ?2 UNION ALL"
+	    " SELECT key, bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent"
+	    " FROM flow_rows WHERE ts >= ?1 AND ts < ?2 AND ts - ts % 3600"
+	    " NOT IN (SELECT ts FROM rollups WHERE span = 3600)";
 	sqlite3_stmt *s;
 	int64_t key;
 	int rc, j;
 
 	memset(sums, 0, (size_t)(maxkey + 1) * sizeof *sums);
-	rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
-	free(sql);
+	rc = sqlite3_prepare_v2(db, span == ROLLUP_HOUR ? hour_sql : day_sql,
+	    -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_bind_int64(s, 1, from);
@@ -164,10 +175,10 @@ rollup_sum(sqlite3 *db, const char *table, int64_t from, int64_t to,
 	return rc;
 }
 
-/* Build one rollup of span at ts from table (flow_rows or flow_rows_1h). */
+/* Build one rollup of span at ts. */
 static int
-rollup_one(sqlite3 *db, int span, int64_t ts, const char *from_table,
-    struct rollup_sum *sums, int64_t maxkey)
+rollup_one(sqlite3 *db, int span, int64_t ts, struct rollup_sum *sums,
+    int64_t maxkey)
 {
 	const char *to_table = span == ROLLUP_HOUR ? "flow_rows_1h" :
 	    "flow_rows_1d";
@@ -179,7 +190,7 @@ rollup_one(sqlite3 *db, int span, int64_t ts, const char *from_table,
 	if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) !=
 	    SQLITE_OK)
 		return rc;
-	rc = rollup_sum(db, from_table, ts, ts + span, sums, maxkey);
+	rc = rollup_sum(db, span, ts, ts + span, sums, maxkey);
 	if (rc == SQLITE_DONE) {
 		sql = util_printf("DELETE FROM %s WHERE ts = %lld", to_table,
 		    (long long)ts);
@@ -234,20 +245,32 @@ int
 rollup_build(sqlite3 *db, const char *path, int64_t day, int64_t until,
     int with_day, char **cause)
 {
-	/* Hours with bins, over by until, not rolled up yet. */
+	/*
+	 * Hours over by until, not rolled up yet, with two bins or more (the
+	 * rollup of a single bin would only repeat its rows).
+	 */
 	static const char *const hours_sql =
-	    "SELECT DISTINCT ts - ts % 3600 AS h FROM bins"
+	    "SELECT ts - ts % 3600 AS h FROM bins"
 	    " WHERE ts >= ?1 AND ts < ?1 + 86400 AND ts - ts % 3600 + 3600 <= ?2"
+	    " GROUP BY h HAVING count(*) >= 2"
 	    " AND h NOT IN (SELECT ts FROM rollups WHERE span = 3600)"
 	    " ORDER BY h";
+	/*
+	 * For the day: hours of two bins or more still without a rollup,
+	 * hours with bins (the day is rolled up only when it spans two or
+	 * more: else its one hour says it all), and day rollups there are.
+	 */
 	static const char *const missing_sql =
-	    "SELECT count(*) FROM (SELECT DISTINCT ts - ts % 3600 AS h"
-	    " FROM bins WHERE ts >= ?1 AND ts < ?1 + 86400)"
+	    "SELECT count(*) FROM (SELECT ts - ts % 3600 AS h FROM bins"
+	    " WHERE ts >= ?1 AND ts < ?1 + 86400 GROUP BY h"
+	    " HAVING count(*) >= 2)"
 	    " WHERE h NOT IN (SELECT ts FROM rollups WHERE span = 3600)"
+	    " UNION ALL SELECT count(DISTINCT ts - ts % 3600) FROM bins"
+	    " WHERE ts >= ?1 AND ts < ?1 + 86400"
 	    " UNION ALL SELECT count(*) FROM rollups"
 	    " WHERE span = 86400 AND ts = ?1";
 	struct rollup_sum *sums = NULL;
-	int64_t hours[24], maxkey = 0, counts[2];
+	int64_t hours[24], maxkey = 0, counts[3];
 	uint64_t t0 = util_now_ns();
 	sqlite3_stmt *s;
 	int nhours, n, i, rc;
@@ -256,11 +279,12 @@ rollup_build(sqlite3 *db, const char *path, int64_t day, int64_t until,
 	if (rc != SQLITE_DONE)
 		return rollup_error(db, path, cause);
 	if (with_day) {
-		rc = rollup_list(db, missing_sql, day, until, counts, 2, &n);
-		if (rc != SQLITE_DONE || n != 2)
+		rc = rollup_list(db, missing_sql, day, until, counts, 3, &n);
+		if (rc != SQLITE_DONE || n != 3)
 			return rollup_error(db, path, cause);
 		/* Build the day only if the hours will all be there. */
-		with_day = counts[0] == nhours && counts[1] == 0;
+		with_day = counts[0] == nhours && counts[1] >= 2 &&
+		    counts[2] == 0;
 	}
 	if (nhours == 0 && !with_day)
 		return 0;
@@ -276,14 +300,12 @@ rollup_build(sqlite3 *db, const char *path, int64_t day, int64_t until,
 		return util_cause(cause, -ENOMEM, "%s: rollup: out of memory",
 		    path);
 	for (i = 0; i < nhours; i++) {
-		rc = rollup_one(db, ROLLUP_HOUR, hours[i], "flow_rows", sums,
-		    maxkey);
+		rc = rollup_one(db, ROLLUP_HOUR, hours[i], sums, maxkey);
 		if (rc != SQLITE_OK)
 			goto fail;
 	}
 	if (with_day) {
-		rc = rollup_one(db, ROLLUP_DAY, day, "flow_rows_1h", sums,
-		    maxkey);
+		rc = rollup_one(db, ROLLUP_DAY, day, sums, maxkey);
 		if (rc != SQLITE_OK)
 			goto fail;
 	}
