@@ -18,6 +18,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -312,6 +313,7 @@ static const struct qcat_day list_nothing;
 struct list_work {
 	const struct qfiles *files;
 	const struct qcat_day **cat;	/* per file: its valid catalog row */
+	uint8_t		*end;		/* per file: read the last bin's end */
 	struct list_row	*per_file;
 	int64_t		 lo, hi;
 	size_t		 next;
@@ -343,8 +345,9 @@ list_from_catalog(struct list_row *r, const struct qcat_day *d)
  * Which files the catalog answers: those with a valid row whose bins lie
  * all inside [lo, hi] or all outside it.  The catalog knows the start of
  * a day's last bin, not its end, which `list` prints: so each interface's
- * latest file with data is read as before.  Bins never overlap (one
- * interval, dividing the day, aligned), so no earlier bin can end later.
+ * latest file with data is opened to read that bin's interval.  Bins never
+ * overlap (one interval, dividing the day, aligned), so no earlier bin can
+ * end later.
  */
 static void
 list_plan(struct list_work *w, const struct qcatalog *cat)
@@ -354,6 +357,7 @@ list_plan(struct list_work *w, const struct qcatalog *cat)
 	size_t			 i;
 
 	if ((w->cat = calloc(files->nfiles + 1, sizeof *w->cat)) == NULL ||
+	    (w->end = calloc(files->nfiles + 1, 1)) == NULL ||
 	    (latest = calloc(files->nifaces + 1, sizeof *latest)) == NULL)
 		abort();
 	for (i = 0; cat != NULL && i < files->nfiles; i++) {
@@ -375,7 +379,7 @@ list_plan(struct list_work *w, const struct qcatalog *cat)
 	for (i = 0; i < files->nfiles; i++) {
 		if (w->cat[i] != NULL &&
 		    w->cat[i] == latest[files->files[i].iface])
-			w->cat[i] = NULL;
+			w->end[i] = 1;
 	}
 	free(latest);
 }
@@ -399,7 +403,7 @@ list_run(void *arg)
 			return NULL;
 		r = &w->per_file[i];
 		r->iface = w->files->files[i].iface;
-		if (w->cat[i] != NULL) {
+		if (w->cat[i] != NULL && !w->end[i]) {
 			list_from_catalog(r, w->cat[i]);
 			continue;
 		}
@@ -415,6 +419,22 @@ list_run(void *arg)
 			continue;
 		}
 		qexec_watch(db, 0);
+		/* the catalog's sums, and the end of the last bin */
+		if (w->cat[i] != NULL) {
+			if (sqlite3_prepare_v2(db, "SELECT interval FROM bins "
+			    "WHERE ts = ?", -1, &st, NULL) == SQLITE_OK) {
+				sqlite3_bind_int64(st, 1, w->cat[i]->last);
+				if (sqlite3_step(st) == SQLITE_ROW) {
+					list_from_catalog(r, w->cat[i]);
+					r->last += sqlite3_column_int64(st, 0);
+				}
+			}
+			sqlite3_finalize(st);
+			if (r->data) {
+				sqlite3_close(db);
+				continue;
+			}
+		}
 		if (sqlite3_prepare_v2(db, "SELECT count(*), min(ts), "
 		    "max(ts + interval), total(pkts_rcvd), total(pkts_sent), "
 		    "total(bytes_rcvd), total(bytes_sent), total(flows), "
@@ -626,6 +646,7 @@ out:
 	free(rows);
 	free(w.per_file);
 	free(w.cat);
+	free(w.end);
 	qstore_catalog_free(cat);
 	pthread_mutex_destroy(&w.lock);
 	qstore_files_free(&files);
@@ -1007,6 +1028,13 @@ main(int argc, char **argv)
 
 	/* no global malloc statistics: threads would contend for them */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	/*
+	 * Each day file's connection frees its page cache when it closes;
+	 * keep that memory for the next file instead of handing it back to
+	 * the kernel and faulting it in again (brk is slow on VMs).
+	 */
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	mallopt(M_TOP_PAD, 16 << 20);
 	memset(&o, 0, sizeof o);
 	while ((ch = getopt_long(argc, argv, "i:c:f:l:s:an:e:d:rvh", longopts,
 	    NULL)) != -1) {

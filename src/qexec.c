@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,6 +79,47 @@ static int
 watch_stopped(void)
 {
 	return watch_progress(NULL);
+}
+
+/* ------------------------------------------------------------ memory */
+
+#define ZHDR	64	/* keeps the arrays cache-line aligned */
+
+/*
+ * Zeroed arrays indexed by dictionary ids (up to millions of slots per
+ * file) come straight from the kernel: its fresh pages are zero, and a
+ * page costs only when touched, so a seek that touches a few keys does
+ * not pay for clearing megabytes (malloc would, once its mmap threshold
+ * has grown past the array's size).  Free with zfree().
+ */
+static void *
+zalloc(size_t n, size_t size)
+{
+	size_t	 len;
+	char	*p;
+
+	if (size != 0 && n > (SIZE_MAX - ZHDR) / size)
+		abort();
+	len = n * size + ZHDR;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		abort();
+	memcpy(p, &len, sizeof len);
+	return p + ZHDR;
+}
+
+static void
+zfree(void *v)
+{
+	char	*p = v;
+	size_t	 len;
+
+	if (p == NULL)
+		return;
+	p -= ZHDR;
+	memcpy(&len, p, sizeof len);
+	munmap(p, len);
 }
 
 /* ------------------------------------------------------------ groups */
@@ -282,6 +324,85 @@ struct ainfo {
 	uint8_t		 len;
 };
 
+struct kacc {
+	uint64_t	 br, bs, pr, ps;
+};
+
+/*
+ * The arrays indexed by key or address id, reused by every file of a run
+ * (allocating and freeing megabytes per file costs more than a seek):
+ * each file leaves them zero again, clearing only what it touched.
+ */
+struct arena {
+	size_t		  keys, addrs;	/* slots */
+	size_t		  njobs;
+	struct kacc	**acc;		/* per job */
+	uint32_t	**touched;	/* per job */
+	struct kinfo	 *kinfo;
+	struct ainfo	 *ainfo;
+	uint8_t		 *bitmap;
+};
+
+/* Room for key ids 0..maxkey, address ids 0..maxaddr and njobs jobs. */
+static void
+arena_fit(struct arena *a, int64_t maxkey, int64_t maxaddr, size_t njobs)
+{
+	size_t	i, keys = (size_t)maxkey + 1, addrs = (size_t)maxaddr + 1;
+
+	if (keys > a->keys) {
+		for (i = 0; i < a->njobs; i++) {
+			zfree(a->acc[i]);
+			zfree(a->touched[i]);
+			a->acc[i] = NULL;
+			a->touched[i] = NULL;
+		}
+		zfree(a->kinfo);
+		zfree(a->bitmap);
+		a->keys = keys + keys / 4;
+		a->kinfo = zalloc(a->keys, sizeof *a->kinfo);
+		a->bitmap = zalloc(a->keys / 8 + 1, 1);
+	}
+	if (addrs > a->addrs) {
+		zfree(a->ainfo);
+		a->addrs = addrs + addrs / 4;
+		a->ainfo = zalloc(a->addrs, sizeof *a->ainfo);
+	}
+	if (njobs > a->njobs) {
+		if ((a->acc = realloc(a->acc, njobs * sizeof *a->acc)) == NULL ||
+		    (a->touched = realloc(a->touched, njobs *
+		    sizeof *a->touched)) == NULL)
+			abort();
+		for (i = a->njobs; i < njobs; i++) {
+			a->acc[i] = NULL;
+			a->touched[i] = NULL;
+		}
+		a->njobs = njobs;
+	}
+	for (i = 0; i < njobs; i++) {
+		if (a->acc[i] == NULL) {
+			a->acc[i] = zalloc(a->keys, sizeof *a->acc[i]);
+			a->touched[i] = zalloc(a->keys, sizeof *a->touched[i]);
+		}
+	}
+}
+
+static void
+arena_free(struct arena *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->njobs; i++) {
+		zfree(a->acc[i]);
+		zfree(a->touched[i]);
+	}
+	free(a->acc);
+	free(a->touched);
+	zfree(a->kinfo);
+	zfree(a->ainfo);
+	zfree(a->bitmap);
+	memset(a, 0, sizeof *a);
+}
+
 struct job;
 
 /* Where a unit's rows are read from. */
@@ -314,10 +435,14 @@ struct fctx {
 	struct kinfo	*kinfo;		/* by key id, loaded on demand */
 	struct ainfo	*ainfo;		/* by address id */
 	int		 bulk;		/* the whole dictionary is loaded */
+	uint32_t	*loaded;	/* key ids loaded one by one */
+	size_t		 nloaded, loaded_cap;
 	int		 key_index;	/* flow_rows has an index on key */
+	int64_t		 version;	/* PRAGMA user_version */
 	sqlite3_stmt	*keyst;		/* one key's attributes */
 	struct unit	*units;
 	size_t		 nunits;
+	struct arena	*ar;
 	struct gtab	*g;
 	pthread_mutex_t	 lock;		/* g and the dictionary */
 	char		*err;
@@ -328,9 +453,7 @@ struct job {
 	struct fctx	*fc;
 	size_t		 u0, u1;
 	int		 seek;
-	struct kacc {
-		uint64_t br, bs, pr, ps;
-	}		*acc;
+	struct kacc	*acc;
 	uint32_t	*touched;
 	size_t		 ntouched;
 	int64_t		 bucket;
@@ -463,6 +586,8 @@ dict_load_all(struct fctx *fc)
 		id = sqlite3_column_int64(st, 0);
 		if (id < 0 || id > fc->maxaddr || (len != 4 && len != 16))
 			continue;
+		/* the key compares all 16 bytes: no stale tail */
+		memset(fc->ainfo[id].ip, 0, sizeof fc->ainfo[id].ip);
 		memcpy(fc->ainfo[id].ip, sqlite3_column_blob(st, 1),
 		    (size_t)len);
 		fc->ainfo[id].len = (uint8_t)len;
@@ -501,11 +626,20 @@ dict_load_key(struct fctx *fc, int64_t id)
 			if (aid < 0 || aid > fc->maxaddr ||
 			    (len != 4 && len != 16))
 				continue;
+			memset(fc->ainfo[aid].ip, 0, sizeof fc->ainfo[aid].ip);
 			memcpy(fc->ainfo[aid].ip,
 			    sqlite3_column_blob(fc->keyst, 5 + i), (size_t)len);
 			fc->ainfo[aid].len = (uint8_t)len;
 		}
 		k->loaded = 1;
+		if (fc->nloaded == fc->loaded_cap) {
+			fc->loaded_cap = fc->loaded_cap ? fc->loaded_cap * 2 :
+			    64;
+			if ((fc->loaded = realloc(fc->loaded, fc->loaded_cap *
+			    sizeof *fc->loaded)) == NULL)
+				abort();
+		}
+		fc->loaded[fc->nloaded++] = (uint32_t)id;
 	}
 	sqlite3_reset(fc->keyst);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
@@ -814,8 +948,7 @@ file_keys(struct fctx *fc, size_t *nkeys)
 		sqlite3_finalize(st);
 		return -1;
 	}
-	if ((fc->bitmap = calloc((size_t)fc->maxkey / 8 + 1, 1)) == NULL)
-		abort();
+	fc->bitmap = fc->ar->bitmap;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		id = sqlite3_column_int64(st, 0);
 		if (id < 0 || id > fc->maxkey)
@@ -876,7 +1009,7 @@ file_rollups(struct fctx *fc, struct rinfo **out)
 	*out = NULL;
 	if (!rollup_allowed(q, SRC_HOUR) && !rollup_allowed(q, SRC_DAY))
 		return 0;
-	if (query_int(fc->db, "PRAGMA user_version", 0) < 2)
+	if (fc->version < 2)
 		return 0;
 	if (sqlite3_prepare_v2(fc->db, "SELECT span, ts, rows FROM rollups "
 	    "WHERE ts > ? AND ts <= ? ORDER BY ts, span", -1, &st, NULL) !=
@@ -1024,9 +1157,67 @@ file_units(struct fctx *fc, const struct binfo *bins, size_t nbins,
 	unit_gap(fc, cur, fc->hi);
 }
 
+/*
+ * What a file is, in one statement: the bin length, the largest key and
+ * address ids, the schema version and whether flow_rows has indexes of
+ * its own (someone may have added one on key).
+ */
+static int
+file_info(struct fctx *fc, int64_t *interval, int64_t *nindex)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(fc->db, "SELECT (SELECT max(interval) FROM "
+	    "bins), (SELECT max(id) FROM flow_keys), (SELECT max(id) FROM "
+	    "addrs), (SELECT user_version FROM pragma_user_version), "
+	    "(SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+	    "tbl_name = 'flow_rows' AND sql IS NOT NULL)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*interval = sqlite3_column_type(st, 0) == SQLITE_NULL ? 300 :
+		    sqlite3_column_int64(st, 0);
+		fc->maxkey = sqlite3_column_int64(st, 1);
+		fc->maxaddr = sqlite3_column_int64(st, 2);
+		fc->version = sqlite3_column_int64(st, 3);
+		*nindex = sqlite3_column_int64(st, 4);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Leave the arena zero again: clear what the file touched. */
+static void
+file_clear(struct fctx *fc)
+{
+	struct kinfo	*k;
+	size_t		 i;
+
+	if (fc->bitmap != NULL)
+		memset(fc->bitmap, 0, (size_t)fc->maxkey / 8 + 1);
+	if (fc->kinfo == NULL)
+		return;
+	if (fc->bulk) {
+		memset(fc->kinfo, 0, ((size_t)fc->maxkey + 1) *
+		    sizeof *fc->kinfo);
+		memset(fc->ainfo, 0, ((size_t)fc->maxaddr + 1) *
+		    sizeof *fc->ainfo);
+		return;
+	}
+	for (i = 0; i < fc->nloaded; i++) {
+		k = &fc->kinfo[fc->loaded[i]];
+		if (k->sip >= 0 && k->sip <= fc->maxaddr)
+			memset(&fc->ainfo[k->sip], 0, sizeof *fc->ainfo);
+		if (k->dip >= 0 && k->dip <= fc->maxaddr)
+			memset(&fc->ainfo[k->dip], 0, sizeof *fc->ainfo);
+		memset(k, 0, sizeof *k);
+	}
+}
+
 static int
 run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
-    struct qresult *res, int nthreads, char **cause)
+    struct arena *ar, struct qresult *res, int nthreads, char **cause)
 {
 	struct fctx	 fc;
 	struct job	*jobs = NULL;
@@ -1035,13 +1226,14 @@ run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
 	sqlite3_stmt	*st = NULL;
 	size_t		 nbins = 0, nroll = 0, nkeys = 0, i, t, njobs = 1, u0;
 	size_t		 nfull = 0, nseek = 0, nrawbins = 0;
-	int64_t		 interval, rows = 0, share, acc;
+	int64_t		 interval, rows = 0, share, acc, nindex;
 	int		 rc = 0, seek = 0, data = 0;
 
 	memset(&fc, 0, sizeof fc);
 	fc.q = q;
 	fc.f = f;
 	fc.g = g;
+	fc.ar = ar;
 	pthread_mutex_init(&fc.lock, NULL);
 	if ((fc.db = qstore_open_day(f->path, f->day, cause)) == NULL) {
 		pthread_mutex_destroy(&fc.lock);
@@ -1053,7 +1245,10 @@ run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
 	 * The rows read are those with lo < ts <= hi; the bins among them
 	 * that overlap [first, last] make the time span.
 	 */
-	interval = query_int(fc.db, "SELECT max(interval) FROM bins", 300);
+	if (file_info(&fc, &interval, &nindex) != 0) {
+		fc.err = util_printf("%s: %s", f->path, sqlite3_errmsg(fc.db));
+		goto out;
+	}
 	if (interval <= 0)
 		interval = 300;
 	fc.lo = q->first - interval;
@@ -1088,13 +1283,12 @@ run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
 	if (!data)
 		goto out;
 
-	fc.maxkey = query_int(fc.db, "SELECT max(id) FROM flow_keys", 0);
-	fc.maxaddr = query_int(fc.db, "SELECT max(id) FROM addrs", 0);
 	if (fc.maxkey < 0 || fc.maxkey > 0x7fffffff || fc.maxaddr < 0 ||
 	    fc.maxaddr > 0x7fffffff) {
 		fc.err = util_printf("%s: implausible dictionary ids", f->path);
 		goto out;
 	}
+	arena_fit(ar, fc.maxkey, fc.maxaddr, 0);
 	nroll = file_rollups(&fc, &roll);
 	file_units(&fc, bins, nbins, roll, nroll);
 	for (i = 0; i < fc.nunits; i++) {
@@ -1110,7 +1304,7 @@ run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
 		if (nkeys == 0)
 			goto out;
 		/* a seek costs about as much as scanning a few dozen rows */
-		fc.key_index = query_int(fc.db, "SELECT count(*) FROM "
+		fc.key_index = nindex > 0 && query_int(fc.db, "SELECT count(*) FROM "
 		    "sqlite_master AS m, pragma_index_info(m.name) AS i WHERE "
 		    "m.type = 'index' AND m.tbl_name = 'flow_rows' AND "
 		    "i.seqno = 0 AND i.name = 'key'", 0) > 0;
@@ -1119,10 +1313,8 @@ run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
 		seek = (int64_t)nkeys * (int64_t)nseek * (fc.key_index ? 64 :
 		    32) < rows;
 	}
-	if ((fc.kinfo = calloc((size_t)fc.maxkey + 1, sizeof *fc.kinfo)) ==
-	    NULL || (fc.ainfo = calloc((size_t)fc.maxaddr + 1,
-	    sizeof *fc.ainfo)) == NULL)
-		abort();
+	fc.kinfo = ar->kinfo;
+	fc.ainfo = ar->ainfo;
 
 	if (!seek && rows > 200000 && nthreads > 1)
 		njobs = (size_t)nthreads < nfull ? (size_t)nthreads : nfull;
@@ -1130,6 +1322,7 @@ run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
 		njobs = 1;
 	if ((jobs = calloc(njobs, sizeof *jobs)) == NULL)
 		abort();
+	arena_fit(ar, fc.maxkey, fc.maxaddr, njobs);
 	/* contiguous units of about equal rows */
 	share = rows / (int64_t)njobs + 1;
 	u0 = 0;
@@ -1144,11 +1337,8 @@ run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
 			acc += fc.units[i++].rows;
 		jobs[t].u1 = i;
 		u0 = i;
-		if ((jobs[t].acc = calloc((size_t)fc.maxkey + 1,
-		    sizeof *jobs[t].acc)) == NULL ||
-		    (jobs[t].touched = calloc((size_t)fc.maxkey + 1,
-		    sizeof *jobs[t].touched)) == NULL)
-			abort();
+		jobs[t].acc = ar->acc[t];
+		jobs[t].touched = ar->touched[t];
 		jobs[t].bucket = INT64_MIN;
 	}
 	for (t = 1; t < njobs; t++) {
@@ -1178,22 +1368,18 @@ run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
 				a->bs += b->bs;
 				a->pr += b->pr;
 				a->ps += b->ps;
+				memset(b, 0, sizeof *b);
 			}
 		}
 		job_flush(&jobs[0]);
 	}
 out:
-	for (t = 0; jobs != NULL && t < njobs; t++) {
-		free(jobs[t].acc);
-		free(jobs[t].touched);
-	}
+	file_clear(&fc);
+	free(fc.loaded);
 	free(jobs);
 	free(bins);
 	free(roll);
 	free(fc.units);
-	free(fc.bitmap);
-	free(fc.kinfo);
-	free(fc.ainfo);
 	sqlite3_finalize(fc.keyst);
 	sqlite3_close(fc.db);
 	pthread_mutex_destroy(&fc.lock);
@@ -1253,6 +1439,7 @@ qexec_run(const struct qquery *q, const struct qfiles *files,
 {
 	struct gtab	 g;
 	struct final	 fin;
+	struct arena	 ar;
 	uint64_t	 start = util_now_ns();
 	size_t		 i;
 	int		 nthreads = q->threads, rc = 0;
@@ -1261,6 +1448,7 @@ qexec_run(const struct qquery *q, const struct qfiles *files,
 	memset(res, 0, sizeof *res);
 	memset(&g, 0, sizeof g);
 	memset(&fin, 0, sizeof fin);
+	memset(&ar, 0, sizeof ar);
 	if ((res->iface_data = calloc(files->nifaces + 1, sizeof(int))) ==
 	    NULL)
 		abort();
@@ -1279,10 +1467,11 @@ qexec_run(const struct qquery *q, const struct qfiles *files,
 		if ((q->attrs & QA_TIME) && i > 0 &&
 		    files->files[i].day != files->files[i - 1].day)
 			finalize(q, &g, &fin, res);
-		if ((rc = run_file(q, &files->files[i], &g, res, nthreads,
+		if ((rc = run_file(q, &files->files[i], &g, &ar, res, nthreads,
 		    cause)) != 0)
 			break;
 	}
+	arena_free(&ar);
 	if (rc != 0) {
 		gtab_clear(&g);
 		free(fin.rows);
