@@ -36,6 +36,9 @@ struct offline {
 	int		 linktypes[MAX_LINKTYPES];
 	uint64_t	 linktype_packets[MAX_LINKTYPES];
 	uint64_t	 progress_next_ns;
+	int64_t		 next_bin_ns;	/* records from here rotate */
+	int64_t		 interval_ns;
+	struct flowtab_stats *stats;	/* the open bin's; changes at rotation */
 	struct parse_packet batch[BATCH];	/* parsed, not yet counted */
 	int64_t		 batch_times[BATCH];
 	size_t		 nbatch;
@@ -110,6 +113,15 @@ show_progress(struct offline *r, struct capfile *cf, int last)
 		fputc('\n', stderr);
 }
 
+/* Freeze the open bin (write it) and open bin next. */
+static void
+rotate(struct offline *r, int64_t next)
+{
+	write_bin(r, flowtab_rotate(r->ft, next));
+	r->stats = flowtab_stats(r->ft);
+	r->next_bin_ns = (flowtab_open_bin(r->ft) + 1) * r->interval_ns;
+}
+
 /* Count the parsed packets waiting in the batch (all of the open bin). */
 static void
 flush_batch(struct offline *r)
@@ -120,8 +132,7 @@ flush_batch(struct offline *r)
 		done += flowtab_add_batch(r->ft, r->batch + done,
 		    r->batch_times + done, r->nbatch - done);
 		if (done < r->nbatch)	/* full: an early write of the bin */
-			write_bin(r, flowtab_rotate(r->ft,
-			    flowtab_open_bin(r->ft)));
+			rotate(r, flowtab_open_bin(r->ft));
 	}
 	r->nbatch = 0;
 }
@@ -136,16 +147,17 @@ count_record(struct offline *r, const struct capfile_record *rec)
 	enum parse_reason reason;
 	int64_t bin;
 
-	if (rec->has_time) {
+	/* Only a record past the open bin (or the first) moves the clock. */
+	if (rec->has_time && rec->time_ns >= r->next_bin_ns) {
 		bin = flowtab_bin_of(r->ft, rec->time_ns);
 		if (flowtab_open_bin(r->ft) == INT64_MIN ||
 		    bin > flowtab_open_bin(r->ft)) {
 			flush_batch(r);
-			write_bin(r, flowtab_rotate(r->ft, bin));
+			rotate(r, bin);
 		}
 	}
 	pkt = &r->batch[r->nbatch];	/* after the flush a rotation does */
-	st = flowtab_stats(r->ft);
+	st = r->stats;
 	st->packets++;
 	r->s->packets++;
 	if (rec->bad || rec->linktype < 0)
@@ -161,8 +173,8 @@ count_record(struct offline *r, const struct capfile_record *rec)
 		reason = parse_frame(&in, pkt);
 	}
 	if (reason == PARSE_OK) {
-		if (flowtab_open_bin(r->ft) == INT64_MIN)
-			write_bin(r, flowtab_rotate(r->ft, 0));
+		if (r->next_bin_ns == INT64_MIN)	/* no time yet */
+			rotate(r, 0);
 		r->batch_times[r->nbatch++] = rec->time_ns;
 		if (r->nbatch == BATCH)
 			flush_batch(r);
@@ -202,6 +214,8 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 	cfg.interval = o->interval;
 	cfg.max_flows = o->max_flows;
 	r.ft = flowtab_new(&cfg);
+	r.next_bin_ns = INT64_MIN;
+	r.interval_ns = (int64_t)(o->interval ? o->interval : 300) * 1000000000;
 	r.store = store_new(o->db_dir, o->iface);
 	if (r.ft == NULL || r.store == NULL) {
 		capfile_close(cf);
@@ -209,6 +223,7 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 		store_free(r.store);
 		return util_cause(cause, OFFLINE_STORE_FAILED, "out of memory");
 	}
+	r.stats = flowtab_stats(r.ft);
 	while (!r.failed && (st = capfile_next(cf, &rec)) == CAPFILE_RECORD) {
 		count_record(&r, &rec);
 		if (o->progress && ++n % PROGRESS_EVERY == 0)
