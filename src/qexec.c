@@ -791,6 +791,25 @@ static const char seek_rollup_sql_fmt[] = "WITH m(id) AS MATERIALIZED "
     "flowq_acc(r.ts, r.key, r.bytes_rcvd, r.bytes_sent, r.pkts_rcvd, "
     "r.pkts_sent)";
 
+/* How many complete rollups of src start in (lo, hi]. */
+static int64_t
+rollups_listed(sqlite3 *db, enum src s, int64_t lo, int64_t hi)
+{
+	sqlite3_stmt	*st;
+	int64_t		 n = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM rollups WHERE "
+	    "span = ? AND ts > ? AND ts <= ?", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, src_span[s]);
+	sqlite3_bind_int64(st, 2, lo);
+	sqlite3_bind_int64(st, 3, hi);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 /* The statement that reads units of src; ranges bind after *first - 1. */
 static int
 job_prepare(struct job *j, sqlite3 *db, enum src s, const struct cond_sql *cs,
@@ -851,6 +870,8 @@ job_run(void *arg)
 		}
 		qexec_watch(db, fc->q->timeout);
 		own = 1;
+		/* one snapshot for everything this job reads */
+		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	}
 	rc = sqlite3_create_function_v2(db, "flowq_acc", 6, SQLITE_UTF8 |
 	    SQLITE_DIRECTONLY, j, acc_func, NULL, NULL, NULL);
@@ -878,6 +899,14 @@ job_run(void *arg)
 		}
 		lo = fc->units[ua].a - 1;
 		hi = fc->units[ub - 1].b;
+		/*
+		 * This connection's snapshot may be later than the one the
+		 * units were planned in: a rollup dropped since (its hour was
+		 * written again) is read from flow_rows instead.
+		 */
+		if (own && s != SRC_ROWS && rollups_listed(db, s, lo, hi) !=
+		    (int64_t)(ub - ua))
+			s = SRC_ROWS;
 		/*
 		 * A scan reads through a mapping of the file (no copy per
 		 * page); seeks do not, a fresh page fault costs more than a
@@ -909,8 +938,10 @@ job_run(void *arg)
 	for (s = 0; s < SRC_N; s++)
 		sqlite3_finalize(st[s]);
 	cond_sql_clear(&cs);
-	if (own)
+	if (own) {
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 		sqlite3_close(db);
+	}
 	return NULL;
 }
 
@@ -1240,6 +1271,11 @@ run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
 		return -1;
 	}
 	qexec_watch(fc.db, q->timeout);
+	/*
+	 * One snapshot for the plan and for what this connection reads: a
+	 * live file's rollups may be built or dropped meanwhile.
+	 */
+	sqlite3_exec(fc.db, "BEGIN", NULL, NULL, NULL);
 
 	/*
 	 * The rows read are those with lo < ts <= hi; the bins among them
@@ -1381,6 +1417,7 @@ out:
 	free(roll);
 	free(fc.units);
 	sqlite3_finalize(fc.keyst);
+	sqlite3_exec(fc.db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_close(fc.db);
 	pthread_mutex_destroy(&fc.lock);
 	if (fc.err != NULL) {

@@ -353,7 +353,7 @@ qstore_catalog_open(const char *dbdir)
 	sqlite3			*db;
 	sqlite3_stmt		*st = NULL;
 	const char		*iface, *day;
-	char			*path;
+	char			*path, *wal, *uri;
 	size_t			 cap = 0;
 	int			 rc, i;
 
@@ -363,12 +363,25 @@ qstore_catalog_open(const char *dbdir)
 		return NULL;
 	}
 	/*
-	 * Opened like a day file (qstore_open()): read-only, as immutable
+	 * Without a -wal there is nothing but the file to read: open it as
+	 * immutable, which creates no -wal or -shm beside it.  Otherwise
+	 * (the store is writing) like a day file: read-only, as immutable
 	 * when its WAL index cannot be had.  An immutable read may miss the
 	 * latest rows, and those it sees instead are stale ones that fail
 	 * the stat() check: never a wrong answer.
 	 */
-	db = qstore_open(path, NULL);
+	wal = util_printf("%s-wal", path);
+	if (stat(wal, &sb) != 0 || sb.st_size == 0) {
+		uri = file_uri(path, "mode=ro&immutable=1");
+		if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY |
+		    SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+			sqlite3_close(db);
+			db = NULL;
+		}
+		free(uri);
+	} else
+		db = qstore_open(path, NULL);
+	free(wal);
 	free(path);
 	if (db == NULL)
 		return NULL;
