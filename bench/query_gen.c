@@ -3,6 +3,7 @@
  *
  *   query_gen [-r] DBDIR IFACE DAY BINS_PER_DAY FLOWS_PER_BIN POPULATION [SEED]
  *   query_gen -u FILE...
+ *   query_gen -t N COMMAND [ARG...]
  *
  * writes DBDIR/IFACE/IFACE-DAY.db (DAY as YYYY-MM-DD) straight through
  * SQLite with the embedded schema (sql/schema.sql), as flowrecd's store
@@ -13,6 +14,10 @@
  * exact), every hour and the day marked complete in `rollups`,
  * user_version 2; and once the file is closed (its WAL folded), its row in
  * DBDIR/catalog.db, the bins' sums and the files' stat() values.
+ *
+ * -t is the benchmark's stopwatch: it runs COMMAND N times (output to
+ * /dev/null) and prints the median wall time in milliseconds, without
+ * the cost of a date(1) process per reading.
  *
  * The traffic model: a population of POPULATION flow keys recurs all day,
  * as on a real link where the same clients talk to the same services.
@@ -30,13 +35,16 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -451,6 +459,48 @@ upgrade(int argc, char **argv)
 	return 0;
 }
 
+static int
+dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* -t: the median wall time of n runs of argv, in ms; -1 when one failed. */
+static int
+timeit(int n, char **argv)
+{
+	struct timespec	 a, b;
+	double		*t;
+	pid_t		 pid;
+	int		 i, status, fd, failed = 0;
+
+	if (n < 1 || (t = calloc((size_t)n, sizeof *t)) == NULL)
+		return 2;
+	for (i = 0; i < n; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		if ((pid = fork()) == 0) {
+			if ((fd = open("/dev/null", O_WRONLY)) >= 0) {
+				dup2(fd, 1);
+				dup2(fd, 2);
+			}
+			execvp(argv[0], argv);
+			_exit(127);
+		}
+		if (pid < 0 || waitpid(pid, &status, 0) != pid ||
+		    !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			failed = 1;
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		t[i] = (double)(b.tv_sec - a.tv_sec) * 1e3 +
+		    (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+	}
+	qsort(t, (size_t)n, sizeof *t, dbl_cmp);
+	printf("%.1f\n", failed ? -1 : t[n / 2]);
+	free(t);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -475,6 +525,8 @@ main(int argc, char **argv)
 
 	if (argc > 2 && strcmp(argv[1], "-u") == 0)
 		return upgrade(argc - 2, argv + 2);
+	if (argc > 3 && strcmp(argv[1], "-t") == 0)
+		return timeit(atoi(argv[2]), argv + 3);
 	if (argc > 1 && strcmp(argv[1], "-r") == 0) {
 		v2 = 1;
 		argc--;

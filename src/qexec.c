@@ -463,19 +463,26 @@ struct job {
 	int		 started;
 };
 
+/* Record the file's first error; the caller holds fc->lock. */
+static void
+fctx_error_locked(struct fctx *fc, const char *what, sqlite3 *db)
+{
+	if (fc->err != NULL)
+		return;
+	if (interrupted || (db != NULL &&
+	    sqlite3_errcode(db) == SQLITE_INTERRUPT))
+		fc->err = util_strdup(interrupted ? "interrupted" :
+		    "the query timed out");
+	else
+		fc->err = util_printf("%s: %s: %s", fc->f->path, what,
+		    db != NULL ? sqlite3_errmsg(db) : "error");
+}
+
 static void
 fctx_error(struct fctx *fc, const char *what, sqlite3 *db)
 {
 	pthread_mutex_lock(&fc->lock);
-	if (fc->err == NULL) {
-		if (interrupted || (db != NULL &&
-		    sqlite3_errcode(db) == SQLITE_INTERRUPT))
-			fc->err = util_strdup(interrupted ? "interrupted" :
-			    "the query timed out");
-		else
-			fc->err = util_printf("%s: %s: %s", fc->f->path, what,
-			    db != NULL ? sqlite3_errmsg(db) : "error");
-	}
+	fctx_error_locked(fc, what, db);
 	pthread_mutex_unlock(&fc->lock);
 }
 
@@ -668,7 +675,8 @@ job_flush(struct job *j)
 		/* bulk when it is a good share of the dictionary */
 		if (missing > 2000 && (int64_t)missing * 16 > fc->maxkey &&
 		    dict_load_all(fc) != 0)
-			fctx_error(fc, "reading the key dictionary", fc->db);
+			fctx_error_locked(fc, "reading the key dictionary",
+			    fc->db);
 	}
 	for (i = 0; i < j->ntouched; i++) {
 		id = j->touched[i];
@@ -682,7 +690,8 @@ job_flush(struct job *j)
 			ki = &fc->kinfo[id];
 			if (!ki->loaded && !fc->bulk &&
 			    dict_load_key(fc, id) != 0)
-				fctx_error(fc, "reading a flow key", fc->db);
+				fctx_error_locked(fc, "reading a flow key",
+				    fc->db);
 			if (q->attrs & QA_SIP && ki->sip >= 0 &&
 			    ki->sip <= fc->maxaddr) {
 				k.salen = fc->ainfo[ki->sip].len;
@@ -1377,6 +1386,12 @@ run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
 		jobs[t].touched = ar->touched[t];
 		jobs[t].bucket = INT64_MIN;
 	}
+	/*
+	 * With several jobs, each reads on a connection of its own: the
+	 * main one (a connection is for one thread at a time) then serves
+	 * only the dictionary, under fc.lock, to whichever job flushes.
+	 */
+	jobs[0].own_conn = njobs > 1;
 	for (t = 1; t < njobs; t++) {
 		jobs[t].own_conn = 1;
 		if (pthread_create(&jobs[t].th, NULL, job_run, &jobs[t]) == 0)

@@ -178,4 +178,25 @@ genv1="$TEST_TMP/genv1"
     fail "query_gen (v1)"
 sip=$gsip
 queries gen "$gen" "" "$genv1" "" all
+
+# ---- threads: a scan big enough for several jobs, whose flushes load
+# the dictionary while another job reads (once a deadlock: two threads on
+# one connection, then an error reported with the lock held).
+thr="$TEST_TMP/thr"
+"$GEN" -r "$thr" e0 2023-11-15 288 800 15000 5 > /dev/null || fail "query_gen -r (threads)"
+r="1700006400:1700092800"
+for q in "--resolution 1h time,proto,sip" "talk_conv" "--resolution 5m time,dport"; do
+	env FLOWQ_NO_ROLLUPS=1 timeout 120 "$FLOWQ" -d "$thr" -f "${r%:*}" \
+	    -l "${r#*:}" -n 0 -e csv --threads 1 $q > "$TEST_TMP/a" 2>&1
+	echo "exit $?" >> "$TEST_TMP/a"
+	for t in 2 3; do
+		env FLOWQ_NO_ROLLUPS=1 timeout 120 "$FLOWQ" -d "$thr" \
+		    -f "${r%:*}" -l "${r#*:}" -n 0 -e csv --threads $t $q \
+		    > "$TEST_TMP/b" 2>&1
+		echo "exit $?" >> "$TEST_TMP/b"
+		cmp -s "$TEST_TMP/a" "$TEST_TMP/b" &&
+		    pass "threads $t: flowq $q" ||
+		    fail "threads $t: flowq $q: $(tail -1 "$TEST_TMP/b")"
+	done
+done
 done_testing
