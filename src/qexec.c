@@ -83,7 +83,8 @@ watch_stopped(void)
 
 /* ------------------------------------------------------------ memory */
 
-#define ZHDR	64	/* keeps the arrays cache-line aligned */
+#define ZHDR		64	/* keeps the arrays cache-line aligned */
+#define ZPOPULATE	(1 << 20)
 
 /*
  * Zeroed arrays indexed by dictionary ids (up to millions of slots per
@@ -101,8 +102,9 @@ zalloc(size_t n, size_t size)
 	if (size != 0 && n > (SIZE_MAX - ZHDR) / size)
 		abort();
 	len = n * size + ZHDR;
+	/* a small array is faulted in at once: cheaper than page by page */
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE |
-	    MAP_ANONYMOUS, -1, 0);
+	    MAP_ANONYMOUS | (len <= ZPOPULATE ? MAP_POPULATE : 0), -1, 0);
 	if (p == MAP_FAILED)
 		abort();
 	memcpy(p, &len, sizeof len);
@@ -442,6 +444,8 @@ struct fctx {
 	sqlite3_stmt	*keyst;		/* one key's attributes */
 	struct unit	*units;
 	size_t		 nunits;
+	uint32_t	*ids;		/* seeks: the matching key ids, sorted */
+	size_t		 nids;
 	struct arena	*ar;
 	struct gtab	*g;
 	pthread_mutex_t	 lock;		/* g and the dictionary */
@@ -476,6 +480,35 @@ fctx_error_locked(struct fctx *fc, const char *what, sqlite3 *db)
 	else
 		fc->err = util_printf("%s: %s: %s", fc->f->path, what,
 		    db != NULL ? sqlite3_errmsg(db) : "error");
+}
+
+/*
+ * Counters and dictionary entries are indexed by slot: the key id, or for
+ * a seek, the key's rank among the matching keys (ids), so that a few
+ * keys scattered over a big dictionary use a few pages, not one page
+ * each (a first touch of a page costs more than the seek).  -1: no slot.
+ */
+static inline int64_t
+key_slot(const struct fctx *fc, int64_t key)
+{
+	size_t lo = 0, hi = fc->nids, mid;
+
+	if (fc->ids == NULL)
+		return key >= 0 && key <= fc->maxkey ? key : -1;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (fc->ids[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < fc->nids && fc->ids[lo] == key ? (int64_t)lo : -1;
+}
+
+static inline int64_t
+slot_key(const struct fctx *fc, uint32_t slot)
+{
+	return fc->ids != NULL ? (int64_t)fc->ids[slot] : (int64_t)slot;
 }
 
 static void
@@ -560,7 +593,8 @@ static int
 dict_load_all(struct fctx *fc)
 {
 	sqlite3_stmt	*st;
-	int64_t		 id;
+	struct kinfo	*k;
+	int64_t		 id, slot;
 	int		 rc;
 
 	if (sqlite3_prepare_v2(fc->db, "SELECT id, sip, dip, dport, proto, "
@@ -568,14 +602,15 @@ dict_load_all(struct fctx *fc)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		id = sqlite3_column_int64(st, 0);
-		if (id < 0 || id > fc->maxkey)
+		if ((slot = key_slot(fc, id)) < 0)
 			continue;
-		fc->kinfo[id].sip = sqlite3_column_int64(st, 1);
-		fc->kinfo[id].dip = sqlite3_column_int64(st, 2);
-		fc->kinfo[id].dport = (uint16_t)sqlite3_column_int(st, 3);
-		fc->kinfo[id].proto = (uint8_t)sqlite3_column_int(st, 4);
-		fc->kinfo[id].vlan = (uint16_t)sqlite3_column_int(st, 5);
-		fc->kinfo[id].loaded = 1;
+		k = &fc->kinfo[slot];
+		k->sip = sqlite3_column_int64(st, 1);
+		k->dip = sqlite3_column_int64(st, 2);
+		k->dport = (uint16_t)sqlite3_column_int(st, 3);
+		k->proto = (uint8_t)sqlite3_column_int(st, 4);
+		k->vlan = (uint16_t)sqlite3_column_int(st, 5);
+		k->loaded = 1;
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -606,11 +641,11 @@ dict_load_all(struct fctx *fc)
 	return 0;
 }
 
-/* Load one key and its addresses. */
+/* Load the key of a slot and its addresses. */
 static int
-dict_load_key(struct fctx *fc, int64_t id)
+dict_load_key(struct fctx *fc, uint32_t slot)
 {
-	struct kinfo	*k = &fc->kinfo[id];
+	struct kinfo	*k = &fc->kinfo[slot];
 	int		 rc, i, len;
 	int64_t		 aid;
 
@@ -619,7 +654,7 @@ dict_load_key(struct fctx *fc, int64_t id)
 	    "JOIN addrs AS s ON s.id = k.sip JOIN addrs AS d ON d.id = k.dip "
 	    "WHERE k.id = ?", -1, &fc->keyst, NULL) != SQLITE_OK)
 		return -1;
-	sqlite3_bind_int64(fc->keyst, 1, id);
+	sqlite3_bind_int64(fc->keyst, 1, slot_key(fc, slot));
 	rc = sqlite3_step(fc->keyst);
 	if (rc == SQLITE_ROW) {
 		k->sip = sqlite3_column_int64(fc->keyst, 0);
@@ -646,7 +681,7 @@ dict_load_key(struct fctx *fc, int64_t id)
 			    sizeof *fc->loaded)) == NULL)
 				abort();
 		}
-		fc->loaded[fc->nloaded++] = (uint32_t)id;
+		fc->loaded[fc->nloaded++] = slot;
 	}
 	sqlite3_reset(fc->keyst);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
@@ -722,9 +757,9 @@ job_add(struct job *j, int64_t ts, int64_t key, uint64_t br, uint64_t bs,
 {
 	const struct qquery	*q = j->fc->q;
 	struct kacc		*a;
-	int64_t			 b;
+	int64_t			 b, slot;
 
-	if (key < 0 || key > j->fc->maxkey)
+	if ((slot = key_slot(j->fc, key)) < 0)
 		return;
 	if (q->attrs & QA_TIME) {
 		b = q->resolution > 0 ? ts - ((ts % q->resolution) +
@@ -734,9 +769,9 @@ job_add(struct job *j, int64_t ts, int64_t key, uint64_t br, uint64_t bs,
 			j->bucket = b;
 		}
 	}
-	a = &j->acc[key];
+	a = &j->acc[slot];
 	if ((a->br | a->bs | a->pr | a->ps) == 0)
-		j->touched[j->ntouched++] = (uint32_t)key;
+		j->touched[j->ntouched++] = (uint32_t)slot;
 	a->br += br;
 	a->bs += bs;
 	a->pr += pr;
@@ -1239,8 +1274,8 @@ file_clear(struct fctx *fc)
 	if (fc->kinfo == NULL)
 		return;
 	if (fc->bulk) {
-		memset(fc->kinfo, 0, ((size_t)fc->maxkey + 1) *
-		    sizeof *fc->kinfo);
+		memset(fc->kinfo, 0, (fc->ids != NULL ? fc->nids :
+		    (size_t)fc->maxkey + 1) * sizeof *fc->kinfo);
 		memset(fc->ainfo, 0, ((size_t)fc->maxaddr + 1) *
 		    sizeof *fc->ainfo);
 		return;
@@ -1358,6 +1393,19 @@ run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
 		seek = (int64_t)nkeys * (int64_t)nseek * (fc.key_index ? 64 :
 		    32) < rows;
 	}
+	if (seek) {
+		/* number the matching keys: their slots (see key_slot()) */
+		if ((fc.ids = malloc(nkeys * sizeof *fc.ids)) == NULL)
+			abort();
+		for (i = 0; i <= (size_t)fc.maxkey / 8 && fc.nids < nkeys;
+		    i++) {
+			for (t = 0; fc.bitmap[i] != 0 && t < 8; t++) {
+				if (fc.bitmap[i] & (1 << t))
+					fc.ids[fc.nids++] = (uint32_t)(i * 8 +
+					    t);
+			}
+		}
+	}
 	fc.kinfo = ar->kinfo;
 	fc.ainfo = ar->ainfo;
 
@@ -1427,6 +1475,7 @@ run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
 out:
 	file_clear(&fc);
 	free(fc.loaded);
+	free(fc.ids);
 	free(jobs);
 	free(bins);
 	free(roll);

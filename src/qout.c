@@ -34,8 +34,9 @@ struct tw_line {
 struct qout_tw {
 	int		 minwidth, padding, align_right;
 	struct tw_line	*lines;
-	size_t		 nlines;
+	size_t		 nlines, lines_cap;
 	char		*pending;	/* text after the last newline */
+	size_t		 plen, pcap;
 };
 
 struct qout_tw *
@@ -48,7 +49,10 @@ qout_tw_new(int minwidth, int padding, int align_right)
 	t->minwidth = minwidth;
 	t->padding = padding;
 	t->align_right = align_right;
-	t->pending = util_strdup("");
+	t->pcap = 256;
+	if ((t->pending = malloc(t->pcap)) == NULL)
+		abort();
+	t->pending[0] = '\0';
 	return t;
 }
 
@@ -58,19 +62,29 @@ tw_add_line(struct qout_tw *t, const char *s, size_t len)
 	struct tw_line	*l;
 	const char	*p, *e = s + len;
 
-	t->lines = realloc(t->lines, (t->nlines + 1) * sizeof *t->lines);
-	if (t->lines == NULL)
-		abort();
+	size_t		 n = 1;
+	char		*c;
+
+	if (t->nlines == t->lines_cap) {
+		t->lines_cap = t->lines_cap ? t->lines_cap * 2 : 64;
+		t->lines = realloc(t->lines, t->lines_cap * sizeof *t->lines);
+		if (t->lines == NULL)
+			abort();
+	}
 	l = &t->lines[t->nlines++];
 	memset(l, 0, sizeof *l);
+	for (p = s; p < e; p++)
+		n += *p == '\t';
+	if ((l->cells = malloc(n * sizeof *l->cells)) == NULL)
+		abort();
 	for (;;) {
 		for (p = s; p < e && *p != '\t'; p++)
 			;
-		l->cells = realloc(l->cells, (l->ncells + 1) *
-		    sizeof *l->cells);
-		if (l->cells == NULL)
+		if ((c = malloc((size_t)(p - s) + 1)) == NULL)
 			abort();
-		l->cells[l->ncells++] = util_printf("%.*s", (int)(p - s), s);
+		memcpy(c, s, (size_t)(p - s));
+		c[p - s] = '\0';
+		l->cells[l->ncells++] = c;
 		if (p == e)
 			break;
 		s = p + 1;
@@ -81,18 +95,33 @@ void
 qout_tw_printf(struct qout_tw *t, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*s, *all, *nl, *p;
+	char	*nl, *p;
+	size_t	 old = t->plen;
+	int	 n;
 
+	/* append to the pending text, then cut the lines it completes */
 	va_start(ap, fmt);
-	s = util_vprintf(fmt, ap);
+	n = vsnprintf(t->pending + t->plen, t->pcap - t->plen, fmt, ap);
 	va_end(ap);
-	all = util_printf("%s%s", t->pending, s);
-	free(s);
-	free(t->pending);
-	for (p = all; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+	if (n < 0)
+		abort();
+	if ((size_t)n >= t->pcap - t->plen) {
+		while ((size_t)n >= t->pcap - t->plen)
+			t->pcap *= 2;
+		if ((t->pending = realloc(t->pending, t->pcap)) == NULL)
+			abort();
+		va_start(ap, fmt);
+		vsnprintf(t->pending + t->plen, t->pcap - t->plen, fmt, ap);
+		va_end(ap);
+	}
+	t->plen += (size_t)n;
+	if (memchr(t->pending + old, '\n', (size_t)n) == NULL)
+		return;
+	for (p = t->pending; (nl = memchr(p, '\n', t->plen - (size_t)(p -
+	    t->pending))) != NULL; p = nl + 1)
 		tw_add_line(t, p, (size_t)(nl - p));
-	t->pending = util_strdup(p);
-	free(all);
+	t->plen -= (size_t)(p - t->pending);
+	memmove(t->pending, p, t->plen + 1);
 }
 
 /* Width in characters (UTF-8 continuation bytes do not count). */
