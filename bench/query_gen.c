@@ -596,12 +596,13 @@ main(int argc, char **argv)
 		p_tail = 0;
 	}
 
-	dir = malloc(strlen(argv[1]) + strlen(argv[2]) + 2);
-	sprintf(dir, "%s/%s", argv[1], argv[2]);
+	if (asprintf(&dir, "%s/%s", argv[1], argv[2]) < 0)
+		die(NULL, "memory");
 	mkdir(argv[1], 0755);
 	mkdir(dir, 0755);
 	len = (long)strlen(dir) + (long)strlen(argv[2]) + 32;
-	path = malloc((size_t)len);
+	if ((path = malloc((size_t)len)) == NULL)
+		die(NULL, "memory");
 	snprintf(path, (size_t)len, "%s/%s-%s.db", dir, argv[2], argv[3]);
 	remove(path);
 	if (sqlite3_open(path, &db) != SQLITE_OK)
