@@ -7,10 +7,14 @@
  * rows of the range are then either sought key by key (few keys) or
  * scanned in ts order by several threads (many keys), and summed per key
  * id in C.  Only then are key ids mapped to the selected attributes and
- * merged across files, interfaces and days.
+ * merged across files, interfaces and days.  In files of schema version
+ * 2, whole days and hours of the range that the file lists as rolled up
+ * are read from flow_rows_1d / flow_rows_1h instead of their bins, unless
+ * the query needs finer time (see qexec.c); the answer is the same.
  *
- * Memory: per file, one counter slot per flow key of the day; across
- * files, one group per distinct result row.  Queries with `time` are
+ * Memory: one counter slot per flow key of the largest day file (per
+ * job; reused file after file); across files, one group per distinct
+ * result row.  Queries with `time` are
  * finalised day by day (a time bucket never spans days), keeping only
  * the best rows when a limit is set.  SIGINT (qexec_interrupt()) and the
  * timeout stop SQLite within a few thousand VM steps.
