@@ -339,8 +339,16 @@ cat_cmp(const void *a, const void *b)
 	return strcmp(x->day, y->day);
 }
 
-struct qcatalog *
-qstore_catalog_open(const char *dbdir)
+static int64_t
+mtime_ns(const struct stat *sb)
+{
+	return (int64_t)sb->st_mtim.tv_sec * 1000000000 +
+	    (int64_t)sb->st_mtim.tv_nsec;
+}
+
+/* Read the rows of the catalog db.  NULL if it cannot be read. */
+static struct qcatalog *
+catalog_read(sqlite3 *db)
 {
 	static const char	 sql[] = "SELECT iface, day, first, last, bins, "
 	    "packets, ip, non_ip, malformed, flows, flows_v4, flows_v6, "
@@ -349,42 +357,11 @@ qstore_catalog_open(const char *dbdir)
 	    "FROM days";
 	struct qcatalog		*cat;
 	struct qcat_day		*d;
-	struct stat		 sb;
-	sqlite3			*db;
 	sqlite3_stmt		*st = NULL;
 	const char		*iface, *day;
-	char			*path, *wal, *uri;
 	size_t			 cap = 0;
 	int			 rc, i;
 
-	path = util_printf("%s/catalog.db", dbdir);
-	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		free(path);
-		return NULL;
-	}
-	/*
-	 * Without a -wal there is nothing but the file to read: open it as
-	 * immutable, which creates no -wal or -shm beside it.  Otherwise
-	 * (the store is writing) like a day file: read-only, as immutable
-	 * when its WAL index cannot be had.  An immutable read may miss the
-	 * latest rows, and those it sees instead are stale ones that fail
-	 * the stat() check: never a wrong answer.
-	 */
-	wal = util_printf("%s-wal", path);
-	if (stat(wal, &sb) != 0 || sb.st_size == 0) {
-		uri = file_uri(path, "mode=ro&immutable=1");
-		if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY |
-		    SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-			sqlite3_close(db);
-			db = NULL;
-		}
-		free(uri);
-	} else
-		db = qstore_open(path, NULL);
-	free(wal);
-	free(path);
-	if (db == NULL)
-		return NULL;
 	if ((cat = calloc(1, sizeof *cat)) == NULL)
 		abort();
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -433,15 +410,66 @@ qstore_catalog_open(const char *dbdir)
 	if (rc != SQLITE_DONE)
 		goto fail;
 	sqlite3_finalize(st);
-	sqlite3_close(db);
 	if (cat->ndays > 1)
 		qsort(cat->days, cat->ndays, sizeof *cat->days, cat_cmp);
 	return cat;
 fail:
 	sqlite3_finalize(st);
-	sqlite3_close(db);
 	qstore_catalog_free(cat);
 	return NULL;
+}
+
+struct qcatalog *
+qstore_catalog_open(const char *dbdir)
+{
+	struct qcatalog	*cat = NULL;
+	struct stat	 sb, before, after;
+	sqlite3		*db;
+	char		*path, *wal, *uri;
+	int		 try, immutable;
+
+	path = util_printf("%s/catalog.db", dbdir);
+	wal = util_printf("%s-wal", path);
+	for (try = 0; cat == NULL && try < 3; try++) {
+		if (stat(path, &before) != 0 || !S_ISREG(before.st_mode))
+			break;
+		/*
+		 * Without a -wal there is nothing but the file to read:
+		 * open it as immutable, which creates no -wal or -shm beside
+		 * it, and read it again if the store changed it meanwhile
+		 * (an immutable read takes no lock).  With a -wal (the
+		 * store is writing) like a day file: read-only, as
+		 * immutable when its WAL index cannot be had.  Rows an
+		 * immutable read misses leave it with stale ones, which fail
+		 * the stat() check: never a wrong answer.
+		 */
+		immutable = stat(wal, &sb) != 0 || sb.st_size == 0;
+		if (immutable) {
+			uri = file_uri(path, "mode=ro&immutable=1");
+			if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY |
+			    SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL) !=
+			    SQLITE_OK) {
+				sqlite3_close(db);
+				db = NULL;
+			}
+			free(uri);
+		} else
+			db = qstore_open(path, NULL);
+		if (db == NULL)
+			break;
+		cat = catalog_read(db);
+		sqlite3_close(db);
+		if (cat == NULL || !immutable)
+			break;
+		if (stat(path, &after) != 0 || after.st_size !=
+		    before.st_size || mtime_ns(&after) != mtime_ns(&before)) {
+			qstore_catalog_free(cat);
+			cat = NULL;
+		}
+	}
+	free(wal);
+	free(path);
+	return cat;
 }
 
 void
@@ -457,12 +485,6 @@ qstore_catalog_free(struct qcatalog *cat)
 	free(cat);
 }
 
-static int64_t
-mtime_ns(const struct stat *sb)
-{
-	return (int64_t)sb->st_mtim.tv_sec * 1000000000 +
-	    (int64_t)sb->st_mtim.tv_nsec;
-}
 
 const struct qcat_day *
 qstore_catalog_find(const struct qcatalog *cat, const char *iface,
