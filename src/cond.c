@@ -1493,13 +1493,7 @@ cond_resolve_system(const char *name, int timeout_ms, struct cond_addr **addrs,
 	}
 	pthread_attr_destroy(&attr);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	util_deadline(&ts, (unsigned)timeout_ms);
 	pthread_mutex_lock(&l->lock);
 	while (!l->done && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&l->done_cv, &l->lock, &ts);

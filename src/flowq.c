@@ -153,15 +153,11 @@ parse_query(const char *s)
 {
 	char		*copy = util_strdup(s), *tok, *save = NULL;
 	unsigned	 attrs = 0;
-	size_t		 i, len;
+	size_t		 i;
 
 	for (tok = strtok_r(copy, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save)) {
-		while (isspace((unsigned char)*tok))
-			tok++;
-		len = strlen(tok);
-		while (len > 0 && isspace((unsigned char)tok[len - 1]))
-			tok[--len] = '\0';
+		tok = util_trim(tok);
 		for (i = 0; i < sizeof query_words / sizeof query_words[0];
 		    i++) {
 			if (strcasecmp(tok, query_words[i].name) == 0)
@@ -483,6 +479,32 @@ list_run(void *arg)
 	}
 }
 
+/*
+ * The day files of list and sql: the interfaces of -i and, with -f/-l,
+ * the time range (else all of it).
+ */
+static void
+select_files(const struct opts *o, char **all, size_t nall, int64_t *first,
+    int64_t *last, struct qfiles *files)
+{
+	char	**sel, *cause = NULL;
+	size_t	 nsel;
+
+	*first = 0;
+	*last = INT64_MAX / 2;
+	if (o->first != NULL || o->last != NULL) {
+		if (qtime_range(o->first, o->last, 0, (int64_t)time(NULL),
+		    first, last, &cause) != 0)
+			fatal(1, "%s", cause);
+		if (o->first == NULL)
+			*first = 0;
+	}
+	if (qstore_select(all, nall, o->ifaces != NULL ? o->ifaces : "any",
+	    &sel, &nsel, &cause) != 0)
+		fatal(1, "%s", cause);
+	qstore_files(o->dbdir, sel, nsel, *first, *last, files);
+}
+
 static int
 run_list(const struct opts *o, char **all, size_t nall)
 {
@@ -492,23 +514,13 @@ run_list(const struct opts *o, char **all, size_t nall)
 	struct list_row		*rows, tot;
 	struct qout_tw		*tw;
 	pthread_t		 th[4];
-	char			**sel, *cause = NULL, a[64], b[64];
-	size_t			 nsel, i, k, nth = 2;
-	int64_t			 first = 0, last = INT64_MAX / 2;
+	char			 a[64], b[64];
+	size_t			 i, k, nth = 2;
+	int64_t			 first, last;
 	json_t			*jo, *ja, *jr;
 	int			 nrows = 0;
 
-	if (o->first != NULL || o->last != NULL) {
-		if (qtime_range(o->first, o->last, 0, (int64_t)time(NULL),
-		    &first, &last, &cause) != 0)
-			fatal(1, "%s", cause);
-		if (o->first == NULL)
-			first = 0;
-	}
-	if (qstore_select(all, nall, o->ifaces != NULL ? o->ifaces : "any",
-	    &sel, &nsel, &cause) != 0)
-		fatal(1, "%s", cause);
-	qstore_files(o->dbdir, sel, nsel, first, last, &files);
+	select_files(o, all, nall, &first, &last, &files);
 
 	memset(&w, 0, sizeof w);
 	w.files = &files;
@@ -859,25 +871,14 @@ run_sql(const struct opts *o, const char *text, char **all, size_t nall)
 	struct qout_tw	*tw = NULL;
 	json_t		*jo = NULL, *jrows = NULL, *jrow, *jcols;
 	const char	*tail, *fmt = o->format != NULL ? o->format : "txt";
-	char		**sel, *cause = NULL, *v, *p;
-	size_t		 nsel;
-	int64_t		 first = 0, last = INT64_MAX / 2;
+	char		*v, *p;
+	int64_t		 first, last;
 	int		 rc, ncol, i, nrows = 0;
 
 	if (strcmp(fmt, "txt") != 0 && strcmp(fmt, "csv") != 0 &&
 	    strcmp(fmt, "json") != 0)
 		fatal(1, "-e '%s': use txt, json or csv", fmt);
-	if (o->first != NULL || o->last != NULL) {
-		if (qtime_range(o->first, o->last, 0, (int64_t)time(NULL),
-		    &first, &last, &cause) != 0)
-			fatal(1, "%s", cause);
-		if (o->first == NULL)
-			first = 0;
-	}
-	if (qstore_select(all, nall, o->ifaces != NULL ? o->ifaces : "any",
-	    &sel, &nsel, &cause) != 0)
-		fatal(1, "%s", cause);
-	qstore_files(o->dbdir, sel, nsel, first, last, &files);
+	select_files(o, all, nall, &first, &last, &files);
 
 	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL) != SQLITE_OK)

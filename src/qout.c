@@ -940,13 +940,7 @@ qout_rdns(const struct qquery *q, const struct qresult *res, size_t n,
 	}
 	pthread_attr_destroy(&attr);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	util_deadline(&ts, (unsigned)timeout_ms);
 	pthread_mutex_lock(&r->lock);
 	while (r->pending > 0 &&
 	    pthread_cond_timedwait(&r->cv, &r->lock, &ts) == 0)

@@ -121,11 +121,8 @@ qstore_select(char **all, size_t nall, const char *spec, char ***out,
 	copy = util_strdup(spec);
 	for (tok = strtok_r(copy, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save)) {
-		while (isspace((unsigned char)*tok))
-			tok++;
+		tok = util_trim(tok);
 		len = strlen(tok);
-		while (len > 0 && isspace((unsigned char)tok[len - 1]))
-			tok[--len] = '\0';
 		if (len == 0)
 			continue;
 		if (tok[0] == '!') {

@@ -41,6 +41,13 @@ void	 util_utc_day(int64_t t, char *buf, size_t len);
 /* Create a directory and its parents (mode 0755); 0 or -errno. */
 int	 util_mkdir_p(const char *path);
 
+/* *ts = CLOCK_REALTIME now + ms (for pthread_cond_timedwait()). */
+struct timespec;
+void	 util_deadline(struct timespec *ts, unsigned ms);
+
+/* Strip leading and trailing white space in place; returns the start. */
+char	*util_trim(char *);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t util_now_ns(void);
 
