@@ -32,6 +32,7 @@
 #define FRAG_PROBES		8
 #define FRAG_SLOTS_DEFAULT	16384
 #define BATCH			32	/* packets fetched ahead together */
+#define CONN_SLOTS_FIRST	65536	/* connection slots before growing */
 
 /*
  * What identifies a connection: its two endpoints in a canonical order, as
@@ -96,7 +97,8 @@ struct flowtab {
 	size_t		 row_mask;	/* row index slots - 1 */
 
 	struct conn	*conns;
-	size_t		 conn_mask;
+	size_t		 conn_mask;	/* slots - 1 now */
+	size_t		 conn_mask_max;	/* ... at most: max_conns at load 3/4 */
 	size_t		 conn_used;	/* slots in use, stale included */
 	size_t		 max_conns;
 	int64_t		 purged_bin;	/* open bin of the last purge */
@@ -467,6 +469,36 @@ row_key_from(struct flowtab_key *rk, const struct conn_key *k, int client_is_a)
 }
 
 /*
+ * Double the connection table.  It starts small and grows with the
+ * traffic up to what max_conns needs, so a table sized for a million
+ * flows costs a link with a thousand what a thousand need: memory, and
+ * above all cache and TLB misses on every packet.  Returns 0, or -1 when
+ * there is no memory (the table stays as it is, only fuller).
+ */
+static int
+conn_grow(struct flowtab *ft)
+{
+	size_t old_cap = ft->conn_mask + 1, i, slot;
+	struct conn *old = ft->conns, *fresh;
+
+	fresh = big_alloc(old_cap * 2 * sizeof *fresh);
+	if (fresh == NULL)
+		return -1;
+	ft->conns = fresh;
+	ft->conn_mask = old_cap * 2 - 1;
+	for (i = 0; i < old_cap; i++) {
+		if (!old[i].used)
+			continue;
+		slot = conn_home(ft, &old[i]);
+		while (fresh[slot].used)
+			slot = (slot + 1) & ft->conn_mask;
+		fresh[slot] = old[i];
+	}
+	big_free(old, old_cap * sizeof *old);
+	return 0;
+}
+
+/*
  * Find the live connection of key, or remember a new one whose client is
  * decided by p's first-packet rules (or is the sender when p is NULL).
  * Returns NULL when the table is full of live connections; *client_is_a
@@ -501,6 +533,14 @@ conn_get(struct flowtab *ft, const struct conn_key *key, uint64_t h,
 	}
 	keep = p == NULL || sender_is_client(p);
 	*client_is_a = keep ? sender_is_a : !sender_is_a;
+	if (ft->conn_used + 1 > (ft->conn_mask + 1) / 4 * 3 &&
+	    ft->conn_mask < ft->conn_mask_max && conn_grow(ft) == 0) {
+		/* Twice the slots: find the free slot again. */
+		slot = h & ft->conn_mask;
+		while (ft->conns[slot].used)
+			slot = (slot + 1) & ft->conn_mask;
+		c = &ft->conns[slot];
+	}
 	if (ft->conn_used >= ft->max_conns) {
 		conn_purge(ft);
 		if (ft->conn_used >= ft->max_conns)
@@ -631,7 +671,10 @@ flowtab_new(const struct flowtab_config *cfg)
 	ft->row_mask = pow2_at_least(ft->max_flows * 2) - 1;
 	ft->max_conns = cfg->max_conns ? cfg->max_conns :
 	    ft->max_flows + ft->max_flows / 2;
-	ft->conn_mask = pow2_at_least(ft->max_conns + ft->max_conns / 3 + 1) - 1;
+	ft->conn_mask_max = pow2_at_least(ft->max_conns + ft->max_conns / 3 +
+	    1) - 1;
+	ft->conn_mask = (CONN_SLOTS_FIRST < ft->conn_mask_max + 1 ?
+	    CONN_SLOTS_FIRST : ft->conn_mask_max + 1) - 1;
 	frag_slots = cfg->frag_slots ? cfg->frag_slots : FRAG_SLOTS_DEFAULT;
 	ft->frag_mask = pow2_at_least(frag_slots) - 1;
 	ft->conns = big_alloc((ft->conn_mask + 1) * sizeof *ft->conns);

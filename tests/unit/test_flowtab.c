@@ -484,6 +484,63 @@ test_against_model(void)
 	flowtab_free(ft);
 }
 
+/* The connection table grows from its first size: nothing is forgotten. */
+static void
+test_growth(void)
+{
+	struct flowtab_config cfg = { .interval = 300, .max_flows = 400000 };
+	struct flowtab *ft = flowtab_new(&cfg);
+	struct parse_packet p;
+	struct flowtab_bin *b;
+	size_t i, n = 150000, bad = 0, counted = 0;
+	int pass;
+
+	b = flowtab_rotate(ft, 0);
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n; i++) {
+			memset(&p, 0, sizeof p);
+			p.family = 4;
+			p.src[0] = 10;
+			p.src[1] = (uint8_t)(i >> 16);
+			p.src[2] = (uint8_t)(i >> 8);
+			p.src[3] = (uint8_t)i;
+			p.dst[0] = 192;
+			p.dst[3] = 1;
+			p.proto = 6;
+			/* Both ephemeral: the first packet's direction wins
+			 * only while the connection is remembered. */
+			p.sport = 40000;
+			p.dport = 50000;
+			p.has_hint = 1;
+			p.hint = pass == 0 ? 0x02 : 0x10;
+			p.nbytes = 100;
+			if (pass == 1) {	/* the reply: 192.0.0.1 -> 10.x */
+				uint8_t t[16];
+
+				memcpy(t, p.src, 16);
+				memcpy(p.src, p.dst, 16);
+				memcpy(p.dst, t, 16);
+				p.sport = 50000;
+				p.dport = 40000;
+			}
+			if (flowtab_add(ft, &p, 1000000000LL) != 0)
+				bad++;
+		}
+	}
+	is_int(flowtab_conn_count(ft), n, "150000 connections remembered");
+	b = flowtab_rotate(ft, 0);
+	is_int(b->nrows, n, "one row per connection after growing twice");
+	for (i = 0; i < b->nrows; i++) {
+		if (b->rows[i].key.sip[0] == 10 && b->rows[i].pkts_rcvd == 2 &&
+		    b->rows[i].key.dport == 50000)
+			counted++;
+	}
+	is_int(counted, n, "every reply joined its SYN's row (client kept)");
+	is_int(bad, 0, "no add failed");
+	flowtab_bin_release(ft, b);
+	flowtab_free(ft);
+}
+
 int
 main(void)
 {
@@ -494,5 +551,6 @@ main(void)
 	test_fragments();
 	test_early_write();
 	test_against_model();
+	test_growth();
 	return tap_done();
 }
