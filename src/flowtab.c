@@ -659,7 +659,7 @@ struct flowtab *
 flowtab_new(const struct flowtab_config *cfg)
 {
 	struct flowtab *ft = calloc(1, sizeof *ft);
-	size_t frag_slots;
+	size_t frag_slots, first;
 
 	if (ft == NULL)
 		return NULL;
@@ -673,8 +673,11 @@ flowtab_new(const struct flowtab_config *cfg)
 	    ft->max_flows + ft->max_flows / 2;
 	ft->conn_mask_max = pow2_at_least(ft->max_conns + ft->max_conns / 3 +
 	    1) - 1;
-	ft->conn_mask = (CONN_SLOTS_FIRST < ft->conn_mask_max + 1 ?
-	    CONN_SLOTS_FIRST : ft->conn_mask_max + 1) - 1;
+	first = pow2_at_least(cfg->conns_hint + cfg->conns_hint / 3 + 1);
+	if (first < CONN_SLOTS_FIRST)
+		first = CONN_SLOTS_FIRST;
+	ft->conn_mask = (first < ft->conn_mask_max + 1 ? first :
+	    ft->conn_mask_max + 1) - 1;
 	frag_slots = cfg->frag_slots ? cfg->frag_slots : FRAG_SLOTS_DEFAULT;
 	ft->frag_mask = pow2_at_least(frag_slots) - 1;
 	ft->conns = big_alloc((ft->conn_mask + 1) * sizeof *ft->conns);

@@ -76,6 +76,8 @@ struct flowtab_config {
 	size_t		 max_flows;	/* rows per bin before an early write */
 	size_t		 max_conns;	/* 0: 1.5 times max_flows */
 	size_t		 frag_slots;	/* 0: a default */
+	size_t		 conns_hint;	/* connections expected: the table's
+					   first size (0: small; it grows) */
 };
 
 struct flowtab;

@@ -213,6 +213,8 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 		return OFFLINE_REFUSED;
 	cfg.interval = o->interval;
 	cfg.max_flows = o->max_flows;
+	/* At most one connection per record of 76 bytes (60 + header). */
+	cfg.conns_hint = (size_t)(capfile_size(cf) / 76);
 	r.ft = flowtab_new(&cfg);
 	r.next_bin_ns = INT64_MIN;
 	r.interval_ns = (int64_t)(o->interval ? o->interval : 300) * 1000000000;
