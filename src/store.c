@@ -219,6 +219,7 @@ struct store {
 	int		 loaded;	/* maps and next ids are valid */
 	uint32_t	 next_addr;
 	uint32_t	 next_key;
+	uint32_t	 first_new_key;	/* of the bin being written */
 	uint64_t	 rows;		/* flow_rows in the file (from bins) */
 	uint64_t	 rows_analyzed;	/* ... when ANALYZE last ran */
 	struct store_addr_map addrs;
@@ -1541,9 +1542,17 @@ store_write_rows(struct store *st, const struct flowtab_bin *bin,
 		return SQLITE_DONE;
 	}
 
+	/*
+	 * The bin has rows already (an early write, a restart).  Rows of keys
+	 * new to the day cannot be there: they go in 64 at a time, like an
+	 * append (they sort last: new keys have the largest ids).  The others
+	 * are inserted or, when there, added to.
+	 */
 	sqlite3_bind_int64(ins, 1, bin->ts);
 	sqlite3_bind_int64(add, 1, bin->ts);
-	for (i = 0; i < n; i++) {
+	sqlite3_bind_int64(batch, 1, bin->ts);
+	for (i = 0; i < n && (uint32_t)(order[i] >> 32) < st->first_new_key;
+	    i++) {
 		r = &bin->rows[(uint32_t)order[i]];
 		store_bind_row(ins, 2, (uint32_t)(order[i] >> 32), r);
 		if ((rc = store_step(ins)) != SQLITE_DONE)
@@ -1558,6 +1567,21 @@ store_write_rows(struct store *st, const struct flowtab_bin *bin,
 			res->rows_updated++;
 		}
 		store_sum_row(sum, r);
+	}
+	for (; i < n; i += k) {
+		q = n - i >= STORE_BATCH ? batch : st->stmt[STMT_ROW_APPEND];
+		if (q != batch)
+			sqlite3_bind_int64(q, 1, bin->ts);
+		for (k = 0; k < (q == batch ? STORE_BATCH : 1); k++) {
+			r = &bin->rows[(uint32_t)order[i + k]];
+			store_bind_row(q, 5 * (int)k + 2,
+			    (uint32_t)(order[i + k] >> 32), r);
+			store_count_row(sum, r);
+			store_sum_row(sum, r);
+		}
+		if ((rc = store_step(q)) != SQLITE_DONE)
+			return rc;
+		res->rows_new += k;
 	}
 	return SQLITE_DONE;
 }
@@ -1645,6 +1669,7 @@ store_write_bin(struct store *st, const struct flowtab_bin *bin,
 	if (rc == SQLITE_DONE)
 		rc = store_write_addrs(st, bin, &res->addrs_new);
 	t[2] = util_now_ns();
+	st->first_new_key = st->next_key;
 	if (rc == SQLITE_DONE)
 		rc = store_write_keys(st, bin, &res->keys_new);
 	t[3] = util_now_ns();

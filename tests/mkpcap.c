@@ -285,16 +285,44 @@ long_capture(const char *path, int shift)
 	return 0;
 }
 
+/*
+ * Two bins of 3000 flows each, the second sharing 2000 keys with the
+ * first: read with a small --max-flows, every bin is written in parts,
+ * later parts holding both keys the day has seen and keys new to it.
+ */
+static int
+wide_capture(const char *path)
+{
+	struct pcapw *w = pcapw_open_pcap(path, 1, 0, 0);
+	struct pcapw_pkt p = { .linktype = 1, .family = 4, .proto = 17,
+	    .sport = 40000, .payload = 10, .src = "10.3.0.1" };
+	char dst[32];
+	int bin, i;
+
+	for (bin = 0; bin < 2; bin++) {
+		for (i = bin * 1000; i < bin * 1000 + 3000; i++) {
+			snprintf(dst, sizeof dst, "10.4.%d.%d", i / 250, i % 250);
+			p.dst = dst;
+			p.dport = (uint16_t)(1000 + i % 7);
+			put(w, &p, (double)(T0 + bin * 300) + i * 0.01);
+		}
+	}
+	pcapw_close(w);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "--wide") == 0)
+		return wide_capture(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "--long") == 0)
 		return long_capture(argv[2], 0);
 	if (argc == 3 && strcmp(argv[1], "--long-shifted") == 0)
 		return long_capture(argv[2], 37);
 	if (argc != 2) {
 		fprintf(stderr, "usage: mkpcap DIR | --long FILE | "
-		    "--long-shifted FILE\n");
+		    "--long-shifted FILE | --wide FILE\n");
 		return 2;
 	}
 	dir = argv[1];
