@@ -85,7 +85,7 @@ if [ "$cg" = 1 ] && command -v valgrind >/dev/null; then
 import re, sys, subprocess
 d = sys.argv[1]
 def totals(name):
-    out = subprocess.run(["callgrind_annotate", "--inclusive=yes", d + "/cg-%s.out" % name],
+    out = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", d + "/cg-%s.out" % name],
                          capture_output=True, text=True).stdout
     tot = int(re.search(r"([\d,]+) \(100.0%\)\s+PROGRAM TOTALS", out).group(1).replace(",", ""))
     def f(fn):

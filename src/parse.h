@@ -97,6 +97,13 @@ struct parse_packet {
 enum parse_reason parse_frame(const struct parse_input *in,
 		    struct parse_packet *out);
 
+/*
+ * parse_frame() without its shortcut for plain Ethernet/IPv4/TCP-UDP: the
+ * general walk alone.  Same results; tests compare the two.
+ */
+enum parse_reason parse_frame_walk(const struct parse_input *in,
+		    struct parse_packet *out);
+
 /* Stable lower-case name of a reason ("short_ipv4"); never NULL. */
 const char	*parse_reason_name(enum parse_reason);
 

@@ -388,6 +388,69 @@ test_every_prefix(void)
 	is_int(bad, 0, "no prefix shorter than the ports parses as OK");
 }
 
+/*
+ * parse_frame()'s shortcut must agree with the general walk: frames of
+ * every shape near its conditions (TCP/UDP/ICMP/other protocols, IPv4
+ * options, fragments, zero total length, tagged, cut short, caplen over
+ * wirelen, random bytes in the headers), output compared byte for byte.
+ */
+static void
+test_shortcut_agrees(void)
+{
+	static const uint8_t protos[] = { 6, 17, 1, 47, 132 };
+	struct parse_packet fast, walk;
+	struct parse_input in = { 0 };
+	uint8_t f[128];
+	size_t i, j, n, differ = 0, shortcut = 0;
+	unsigned seed = 12345;
+
+	for (i = 0; i < 200000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		for (j = 0; j < sizeof f; j++)
+			f[j] = (uint8_t)(rand_r(&seed) >> 4);
+		/* Mostly plausible Ethernet/IPv4, then break one thing. */
+		f[12] = 0x08;
+		f[13] = 0x00;
+		f[14] = 0x45;
+		f[20] &= 0x40;
+		f[21] = 0;
+		f[23] = protos[rand_r(&seed) % sizeof protos];
+		switch (rand_r(&seed) % 10) {
+		case 0: f[14] = (uint8_t)(0x40 | rand_r(&seed) % 16); break;
+		case 1: f[20] = (uint8_t)rand_r(&seed); break;
+		case 2: f[21] = (uint8_t)rand_r(&seed); break;
+		case 3: f[12] = (uint8_t)rand_r(&seed); break;
+		case 4: f[13] = (uint8_t)rand_r(&seed); break;
+		case 5: f[16] = f[17] = 0; break;
+		}
+		n = (size_t)(rand_r(&seed) % 3 == 0 ? rand_r(&seed) % 64 :
+		    60 + rand_r(&seed) % 68);
+		in.data = f;
+		in.caplen = (uint32_t)n;
+		in.wirelen = (uint32_t)(rand_r(&seed) % 8 == 0 ? n - 1 :
+		    n + rand_r(&seed) % 100);
+		in.linktype = rand_r(&seed) % 16 == 0 ? PARSE_LINK_SLL :
+		    PARSE_LINK_ETHERNET;
+		in.outgoing = (uint8_t)(rand_r(&seed) % 2);
+		in.has_vlan_tci = rand_r(&seed) % 16 == 0;
+		in.vlan_tci = (uint16_t)rand_r(&seed);
+		memset(&fast, 0xaa, sizeof fast);
+		memset(&walk, 0x55, sizeof walk);
+		if (parse_frame(&in, &fast) != parse_frame_walk(&in, &walk) ||
+		    (parse_frame_walk(&in, &walk) == PARSE_OK &&
+		    memcmp(&fast, &walk, sizeof fast) != 0))
+			differ++;
+		if (in.linktype == PARSE_LINK_ETHERNET && !in.has_vlan_tci &&
+		    n >= 48 && in.wirelen >= n && f[12] == 0x08 &&
+		    f[13] == 0 && f[14] == 0x45 && (f[20] & 0x3f) == 0 &&
+		    f[21] == 0 && (f[23] == 6 || f[23] == 17))
+			shortcut++;
+	}
+	is_int(differ, 0, "shortcut and general walk agree on 200000 frames");
+	ok(shortcut > 20000, "the comparison took the shortcut often (%zu)",
+	    shortcut);
+}
+
 int
 main(void)
 {
@@ -401,5 +464,6 @@ main(void)
 	test_icmp();
 	test_not_ip();
 	test_every_prefix();
+	test_shortcut_agrees();
 	return tap_done();
 }
