@@ -654,6 +654,52 @@ capfile_next(struct capfile *cf, struct capfile_record *rec)
 	return capfile_ng_next(cf, rec);
 }
 
+/*
+ * Records of a native-order pcap file, as many as are whole in the window
+ * (so that none moves before the caller is done with all of them); the
+ * rest, and every other format, one at a time through capfile_next().
+ */
+size_t
+capfile_next_batch(struct capfile *cf, struct capfile_record *recs,
+    size_t max, enum capfile_status *status)
+{
+	const uint8_t	*p;
+	uint32_t	 sec, frac, caplen, wirelen;
+	size_t		 n = 0, rs = cf->recsize, avail;
+
+	*status = CAPFILE_RECORD;
+	if (cf->format == CAPFILE_PCAP && !cf->swap && !cf->corrupt &&
+	    cf->lens == CAPFILE_LENS_NORMAL) {
+		for (; n < max; n++) {
+			avail = cf->len - cf->pos;
+			p = cf->base + cf->pos;
+			if (avail < rs)
+				break;
+			memcpy(&sec, p, 4);
+			memcpy(&frac, p + 4, 4);
+			memcpy(&caplen, p + 8, 4);
+			memcpy(&wirelen, p + 12, 4);
+			if (caplen > CAPFILE_MAX_CAPLEN || avail - rs < caplen)
+				break;
+			recs[n].data = p + rs;
+			recs[n].caplen = caplen;
+			recs[n].wirelen = wirelen;
+			recs[n].linktype = cf->linktype;
+			recs[n].bad = 0;
+			recs[n].has_time = 1;
+			recs[n].outbound = 0;
+			recs[n].time_ns = (int64_t)sec * CAPFILE_NS +
+			    (int64_t)frac * cf->fracmult;
+			cf->pos += rs + caplen;
+		}
+		if (n > 0)
+			return n;
+	}
+	if ((*status = capfile_next(cf, &recs[0])) != CAPFILE_RECORD)
+		return 0;
+	return 1;
+}
+
 /* The pcap file header: byte order, clock, version and link type. */
 static int
 capfile_start_pcap(struct capfile *cf, const uint8_t *magic, char **cause)

@@ -54,6 +54,15 @@ void		 capfile_close(struct capfile *);
 /* Read the next record; see enum capfile_status. */
 enum capfile_status capfile_next(struct capfile *, struct capfile_record *rec);
 
+/*
+ * Read up to max records (at least one unless *status is CAPFILE_EOF or
+ * CAPFILE_CORRUPT, then none): the same records capfile_next() gives, in
+ * order, all of them valid until the next call.
+ */
+size_t		 capfile_next_batch(struct capfile *,
+		    struct capfile_record *recs, size_t max,
+		    enum capfile_status *status);
+
 /* Why reading stopped after CAPFILE_CORRUPT ("file ends inside a record"). */
 const char	*capfile_error(const struct capfile *);
 

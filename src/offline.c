@@ -25,6 +25,7 @@
 #define MAX_LINKTYPES	16
 #define PROGRESS_EVERY	(1u << 16)	/* records between clock checks */
 #define BATCH		64		/* IP packets counted together */
+#define RECORDS		64		/* records read together */
 
 struct offline {
 	const struct offline_options *o;
@@ -198,12 +199,12 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
     char **cause)
 {
 	struct flowtab_config cfg = { 0 };
-	struct capfile_record rec;
+	struct capfile_record recs[RECORDS];
 	struct offline r;
 	struct capfile *cf;
 	enum capfile_status st;
 	struct flowtab_stats *stats;
-	uint32_t n = 0;
+	size_t got, i, n = 0;
 
 	memset(s, 0, sizeof *s);
 	memset(&r, 0, sizeof r);
@@ -226,10 +227,14 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 		return util_cause(cause, OFFLINE_STORE_FAILED, "out of memory");
 	}
 	r.stats = flowtab_stats(r.ft);
-	while (!r.failed && (st = capfile_next(cf, &rec)) == CAPFILE_RECORD) {
-		count_record(&r, &rec);
-		if (o->progress && ++n % PROGRESS_EVERY == 0)
+	while (!r.failed &&
+	    (got = capfile_next_batch(cf, recs, RECORDS, &st)) > 0) {
+		for (i = 0; i < got && !r.failed; i++)
+			count_record(&r, &recs[i]);
+		if (o->progress && (n += got) >= PROGRESS_EVERY) {
+			n = 0;
 			show_progress(&r, cf, 0);
+		}
 	}
 	flush_batch(&r);
 	if (!r.failed && st == CAPFILE_CORRUPT) {

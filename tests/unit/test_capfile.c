@@ -57,8 +57,9 @@ struct result {
 	uint64_t	 size;
 };
 
-enum mode { MODE_FILE, MODE_MEM, MODE_PIPE };
-static const char *mode_names[] = { "file", "memory", "pipe" };
+enum mode { MODE_FILE, MODE_MEM, MODE_PIPE, MODE_BATCH };
+static const char *mode_names[] = { "file", "memory", "pipe",
+    "the file in batches" };
 
 static char tmpdir[64];
 static char pathbuf[8][256];
@@ -206,6 +207,51 @@ read_records(struct capfile *cf, struct result *res)
 	res->sticky = capfile_next(cf, &rec) == st;
 }
 
+/*
+ * As read_records(), with capfile_next_batch() in batches of 1 to 7: every
+ * record of a batch is hashed only once the whole batch is there, so a
+ * record whose bytes moved would show.  Offsets are known per batch only.
+ */
+static void
+read_records_batch(struct capfile *cf, struct result *res)
+{
+	struct capfile_record	 recs[7], rec;
+	struct rrec		*r;
+	enum capfile_status	 st;
+	size_t			 got, i, want = 1;
+
+	res->opened = 1;
+	res->size = capfile_size(cf);
+	while ((got = capfile_next_batch(cf, recs, want, &st)) > 0) {
+		if (got > want || st != CAPFILE_RECORD)
+			abort();
+		want = want % 7 + 1;
+		for (i = 0; i < got; i++) {
+			if (res->n == res->alloc) {
+				res->alloc = res->alloc ? res->alloc * 2 : 16;
+				res->recs = realloc(res->recs,
+				    res->alloc * sizeof *res->recs);
+				if (res->recs == NULL)
+					abort();
+			}
+			r = &res->recs[res->n++];
+			r->caplen = recs[i].caplen;
+			r->wirelen = recs[i].wirelen;
+			r->linktype = recs[i].linktype;
+			r->bad = recs[i].bad;
+			r->has_time = recs[i].has_time;
+			r->outbound = recs[i].outbound;
+			r->time_ns = recs[i].time_ns;
+			r->hash = hash(recs[i].data, recs[i].caplen);
+			r->offset = i + 1 == got ? capfile_offset(cf) : 0;
+		}
+	}
+	res->end = st;
+	res->offset = capfile_offset(cf);
+	snprintf(res->error, sizeof res->error, "%s", capfile_error(cf));
+	res->sticky = capfile_next(cf, &rec) == st;
+}
+
 /* Read a whole file one way into res. */
 static void
 read_mode(const char *path, enum mode mode, struct result *res)
@@ -221,6 +267,7 @@ read_mode(const char *path, enum mode mode, struct result *res)
 	memset(res, 0, sizeof *res);
 	switch (mode) {
 	case MODE_FILE:
+	case MODE_BATCH:
 		cf = capfile_open(path, &cause);
 		break;
 	case MODE_MEM:
@@ -248,7 +295,10 @@ read_mode(const char *path, enum mode mode, struct result *res)
 		break;
 	}
 	if (cf != NULL) {
-		read_records(cf, res);
+		if (mode == MODE_BATCH)
+			read_records_batch(cf, res);
+		else
+			read_records(cf, res);
 		capfile_close(cf);
 	} else
 		snprintf(res->cause, sizeof res->cause, "%s",
@@ -262,7 +312,8 @@ read_mode(const char *path, enum mode mode, struct result *res)
 }
 
 static int
-same_result(const struct result *a, const struct result *b, int pipe)
+same_result(const struct result *a, const struct result *b, int pipe,
+    int batch)
 {
 	const struct rrec	*x, *y;
 	size_t			 i;
@@ -279,7 +330,8 @@ same_result(const struct result *a, const struct result *b, int pipe)
 		    x->linktype != y->linktype || x->bad != y->bad ||
 		    x->has_time != y->has_time ||
 		    x->outbound != y->outbound || x->time_ns != y->time_ns ||
-		    x->hash != y->hash || x->offset != y->offset)
+		    x->hash != y->hash ||
+		    (x->offset != y->offset && !(batch && y->offset == 0)))
 			return 0;
 	}
 	/* A pipe has no size; a file and memory know it. */
@@ -297,9 +349,10 @@ read_all(const char *path, struct result *res)
 	enum mode	mode;
 
 	read_mode(path, MODE_FILE, res);
-	for (mode = MODE_MEM; mode <= MODE_PIPE; mode++) {
+	for (mode = MODE_MEM; mode <= MODE_BATCH; mode++) {
 		read_mode(path, mode, &other);
-		ok(same_result(res, &other, mode == MODE_PIPE),
+		ok(same_result(res, &other, mode == MODE_PIPE,
+		    mode == MODE_BATCH),
 		    "%s: read from %s as from the file", strrchr(path, '/') + 1,
 		    mode_names[mode]);
 		result_free(&other);
