@@ -192,17 +192,20 @@ hash_row_key(const struct flowtab_key *k)
 	return hash_final(h);
 }
 
+/*
+ * Every packet hashes its connection key: one multiply per word by a
+ * different odd constant (independent, so they overlap), folded, then the
+ * final mix spreads that over the slot bits.
+ */
 static inline uint64_t
 hash_conn_key(const struct conn_key *k)
 {
-	uint64_t h = 0x13198a2e03707344ULL;
+	uint64_t h;
 
-	h = hash_mix(h, k->w[0]);
-	h = hash_mix(h, k->w[1]);
-	h = hash_mix(h, k->w[2]);
-	h = hash_mix(h, k->w[3]);
-	h = hash_mix(h, k->w[4]);
-	return hash_final(h);
+	h = k->w[0] * 0x9e3779b97f4a7c15ULL ^ k->w[1] * 0xc2b2ae3d27d4eb4fULL ^
+	    k->w[2] * 0x165667b19e3779f9ULL ^ k->w[3] * 0xd6e8feb86659fd93ULL ^
+	    k->w[4] * 0xff51afd7ed558ccdULL;
+	return hash_final(h ^ h >> 32);
 }
 
 static inline int

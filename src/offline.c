@@ -138,6 +138,25 @@ flush_batch(struct offline *r)
 	r->nbatch = 0;
 }
 
+/* Count a record the parser skipped, by reason. */
+static void
+count_skip(struct offline *r, const struct capfile_record *rec,
+    enum parse_reason reason)
+{
+	struct flowtab_stats *st = r->stats;
+
+	st->reasons[reason]++;
+	if (PARSE_IS_MALFORMED(reason)) {
+		st->malformed++;
+		r->s->malformed++;
+	} else {
+		st->non_ip++;
+		r->s->non_ip++;
+		if (reason == PARSE_NOTIP_LINKTYPE)
+			note_linktype(r, rec->linktype);
+	}
+}
+
 /* Count one record into the flow table. */
 static void
 count_record(struct offline *r, const struct capfile_record *rec)
@@ -179,18 +198,47 @@ count_record(struct offline *r, const struct capfile_record *rec)
 		r->batch_times[r->nbatch++] = rec->time_ns;
 		if (r->nbatch == BATCH)
 			flush_batch(r);
-		r->s->ip++;
 		return;
 	}
-	st->reasons[reason]++;
-	if (PARSE_IS_MALFORMED(reason)) {
-		st->malformed++;
-		r->s->malformed++;
-	} else {
-		st->non_ip++;
-		r->s->non_ip++;
-		if (reason == PARSE_NOTIP_LINKTYPE)
-			note_linktype(r, rec->linktype);
+	count_skip(r, rec, reason);
+}
+
+/*
+ * Count records into the flow table.  The common record (readable, of the
+ * open bin) goes straight to the parser; the rest through count_record().
+ * The summary's ip count is what is neither non-IP nor malformed, set at
+ * the end.
+ */
+static void
+count_records(struct offline *r, const struct capfile_record *recs, size_t n)
+{
+	const struct capfile_record *rec;
+	struct parse_input in = { 0 };
+	enum parse_reason reason;
+	size_t i;
+
+	for (i = 0; i < n && !r->failed; i++) {
+		rec = &recs[i];
+		if (rec->time_ns >= r->next_bin_ns || rec->bad ||
+		    rec->linktype < 0) {
+			count_record(r, rec);
+			continue;
+		}
+		r->stats->packets++;
+		r->s->packets++;
+		in.data = rec->data;
+		in.caplen = rec->caplen;
+		in.wirelen = rec->wirelen;
+		in.linktype = (uint16_t)rec->linktype;
+		in.outgoing = rec->outbound;
+		reason = parse_frame(&in, &r->batch[r->nbatch]);
+		if (reason != PARSE_OK) {
+			count_skip(r, rec, reason);
+			continue;
+		}
+		r->batch_times[r->nbatch] = rec->time_ns;
+		if (++r->nbatch == BATCH)
+			flush_batch(r);
 	}
 }
 
@@ -204,7 +252,7 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 	struct capfile *cf;
 	enum capfile_status st;
 	struct flowtab_stats *stats;
-	size_t got, i, n = 0;
+	size_t got, n = 0;
 
 	memset(s, 0, sizeof *s);
 	memset(&r, 0, sizeof r);
@@ -229,14 +277,14 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 	r.stats = flowtab_stats(r.ft);
 	while (!r.failed &&
 	    (got = capfile_next_batch(cf, recs, RECORDS, &st)) > 0) {
-		for (i = 0; i < got && !r.failed; i++)
-			count_record(&r, &recs[i]);
+		count_records(&r, recs, got);
 		if (o->progress && (n += got) >= PROGRESS_EVERY) {
 			n = 0;
 			show_progress(&r, cf, 0);
 		}
 	}
 	flush_batch(&r);
+	s->ip = s->packets - s->non_ip - s->malformed;
 	if (!r.failed && st == CAPFILE_CORRUPT) {
 		/* The rest of the file is unreadable: one malformed record. */
 		stats = flowtab_stats(r.ft);

@@ -323,46 +323,65 @@ parse_ipv6(const uint8_t *d, uint32_t len, uint32_t off, uint32_t *l4,
 }
 
 /*
- * Most of any link's traffic: untagged Ethernet, IPv4 without options or
- * fragmentation, TCP or UDP, captured past the TCP flags.  Straight-line
- * code for it; 0 sends anything else down parse_frame_walk(), which
- * gives the same answer for these frames too (test_parse compares them).
+ * Most of any link's traffic: untagged Ethernet, then IPv4 without options
+ * or fragmentation, or IPv6 without extension headers, then TCP or UDP
+ * captured past the TCP flags.  Straight-line code for it; 0 sends
+ * anything else down parse_frame_walk(), which gives the same answer for
+ * these frames too (test_parse compares them).
  */
 static inline int
-parse_fast_ipv4(const struct parse_input *in, struct parse_packet *out)
+parse_fast(const struct parse_input *in, struct parse_packet *out)
 {
 	const uint8_t *d = in->data;
+	uint32_t iplen;
 	uint8_t proto;
 
 	if (in->linktype != PARSE_LINK_ETHERNET || in->caplen < 14 + 20 + 14 ||
-	    in->has_vlan_tci || d[12] != 0x08 || d[13] != 0x00 ||
-	    d[14] != 0x45 || (get16(d + 20) & 0x3fff) != 0)
+	    in->has_vlan_tci)
 		return 0;
-	proto = d[23];
-	if (proto != 6 && proto != 17)
+	if (d[12] == 0x08 && d[13] == 0x00) {
+		if (d[14] != 0x45 || (get16(d + 20) & 0x3fff) != 0)
+			return 0;
+		proto = d[23];
+		if (proto != 6 && proto != 17)
+			return 0;
+		memset(out, 0, sizeof *out);
+		out->family = 4;
+		memcpy(out->src, d + 26, 4);
+		memcpy(out->dst, d + 30, 4);
+		iplen = get16(d + 16);
+		d += 34;
+	} else if (d[12] == 0x86 && d[13] == 0xdd) {
+		proto = d[20];
+		if ((d[14] >> 4) != 6 || (proto != 6 && proto != 17) ||
+		    in->caplen < 14 + 40 + (proto == 6 ? 14 : 4))
+			return 0;
+		memset(out, 0, sizeof *out);
+		out->family = 6;
+		memcpy(out->src, d + 22, 16);
+		memcpy(out->dst, d + 38, 16);
+		iplen = get16(d + 18);
+		if (iplen != 0)
+			iplen += 40;
+		d += 54;
+	} else
 		return 0;
-	memset(out, 0, sizeof *out);
-	out->family = 4;
 	out->proto = proto;
-	memcpy(out->src, d + 26, 4);
-	memcpy(out->dst, d + 30, 4);
-	out->sport = get16(d + 34);
-	out->dport = get16(d + 36);
+	out->sport = get16(d);
+	out->dport = get16(d + 2);
 	if (proto == 6) {
 		out->has_hint = 1;
-		out->hint = d[47];
+		out->hint = d[13];
 	}
 	out->sent = in->outgoing ? 1 : 0;
-	out->nbytes = get16(d + 16);
-	if (out->nbytes == 0)
-		out->nbytes = in->wirelen - 14;
+	out->nbytes = iplen ? iplen : in->wirelen - 14;
 	return 1;
 }
 
 enum parse_reason
 parse_frame(const struct parse_input *in, struct parse_packet *out)
 {
-	if (in->caplen <= in->wirelen && parse_fast_ipv4(in, out))
+	if (in->caplen <= in->wirelen && parse_fast(in, out))
 		return PARSE_OK;
 	return parse_frame_walk(in, out);
 }

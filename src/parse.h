@@ -98,7 +98,7 @@ enum parse_reason parse_frame(const struct parse_input *in,
 		    struct parse_packet *out);
 
 /*
- * parse_frame() without its shortcut for plain Ethernet/IPv4/TCP-UDP: the
+ * parse_frame() without its shortcut for plain Ethernet/IP/TCP-UDP: the
  * general walk alone.  Same results; tests compare the two.
  */
 enum parse_reason parse_frame_walk(const struct parse_input *in,
