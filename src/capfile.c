@@ -663,35 +663,36 @@ size_t
 capfile_next_batch(struct capfile *cf, struct capfile_record *recs,
     size_t max, enum capfile_status *status)
 {
-	const uint8_t	*p;
+	const uint8_t	*p, *base = cf->base;
 	uint32_t	 sec, frac, caplen, wirelen;
-	size_t		 n = 0, rs = cf->recsize, avail;
+	size_t		 n = 0, rs = cf->recsize, pos = cf->pos, len = cf->len;
+	int64_t		 fracmult = cf->fracmult;
+	int		 linktype = cf->linktype;
 
 	*status = CAPFILE_RECORD;
 	if (cf->format == CAPFILE_PCAP && !cf->swap && !cf->corrupt &&
 	    cf->lens == CAPFILE_LENS_NORMAL) {
-		for (; n < max; n++) {
-			avail = cf->len - cf->pos;
-			p = cf->base + cf->pos;
-			if (avail < rs)
-				break;
+		for (; n < max && len - pos >= rs; n++) {
+			p = base + pos;
 			memcpy(&sec, p, 4);
 			memcpy(&frac, p + 4, 4);
 			memcpy(&caplen, p + 8, 4);
 			memcpy(&wirelen, p + 12, 4);
-			if (caplen > CAPFILE_MAX_CAPLEN || avail - rs < caplen)
+			if (caplen > CAPFILE_MAX_CAPLEN ||
+			    len - pos - rs < caplen)
 				break;
 			recs[n].data = p + rs;
 			recs[n].caplen = caplen;
 			recs[n].wirelen = wirelen;
-			recs[n].linktype = cf->linktype;
+			recs[n].linktype = linktype;
 			recs[n].bad = 0;
 			recs[n].has_time = 1;
 			recs[n].outbound = 0;
 			recs[n].time_ns = (int64_t)sec * CAPFILE_NS +
-			    (int64_t)frac * cf->fracmult;
-			cf->pos += rs + caplen;
+			    (int64_t)frac * fracmult;
+			pos += rs + caplen;
 		}
+		cf->pos = pos;
 		if (n > 0)
 			return n;
 	}

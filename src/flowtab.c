@@ -844,9 +844,14 @@ flowtab_add_batch(struct flowtab *ft, const struct parse_packet *pkts,
 	struct flowtab_row *rows[BATCH];
 	uint64_t hashes[BATCH];
 	uint8_t sender_is_a[BATCH];
+	struct flowtab_row *cur_rows;
 	size_t done = 0, m, k, resolved;
+	uint32_t gen;
 
 	assert(ft->open_bin != INT64_MIN);
+	/* The open bin's row table stays the same during a batch. */
+	gen = ft->cur->gen;
+	cur_rows = ft->cur->rows;
 	while (done < n) {
 		m = n - done < BATCH ? n - done : BATCH;
 		/* 1: hash every connection and fetch its slot. */
@@ -864,7 +869,22 @@ flowtab_add_batch(struct flowtab *ft, const struct parse_packet *pkts,
 		/* 2: find connections and rows in order; fetch the rows. */
 		for (k = 0; k < m; k++) {
 			const struct parse_packet *p = &pkts[done + k];
+			const struct conn *c;
 
+			/*
+			 * Most packets: the connection sits in its home
+			 * slot and already has a row in this bin (so it
+			 * was seen in this bin: nothing else to update).
+			 */
+			if (p->frag == PARSE_FRAG_NONE &&
+			    (c = &ft->conns[hashes[k] & ft->conn_mask],
+			    c->gen == gen) && c->used && c->hash == (uint32_t)(hashes[k] >> 32) &&
+			    conn_key_equal(&c->key, &keys[k]) &&
+			    row_has_room(&cur_rows[c->row])) {
+				rows[k] = &cur_rows[c->row];
+				__builtin_prefetch(rows[k], 1);
+				continue;
+			}
 			if (p->frag == PARSE_FRAG_LATER)
 				rows[k] = later_fragment_row(ft, p,
 				    times_ns[done + k]);

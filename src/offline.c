@@ -215,17 +215,20 @@ count_records(struct offline *r, const struct capfile_record *recs, size_t n)
 	const struct capfile_record *rec;
 	struct parse_input in = { 0 };
 	enum parse_reason reason;
+	uint64_t fast = 0;
 	size_t i;
 
-	for (i = 0; i < n && !r->failed; i++) {
+	for (i = 0; i < n; i++) {
 		rec = &recs[i];
 		if (rec->time_ns >= r->next_bin_ns || rec->bad ||
 		    rec->linktype < 0) {
 			count_record(r, rec);
+			if (r->failed)
+				break;
 			continue;
 		}
+		fast++;
 		r->stats->packets++;
-		r->s->packets++;
 		in.data = rec->data;
 		in.caplen = rec->caplen;
 		in.wirelen = rec->wirelen;
@@ -237,9 +240,13 @@ count_records(struct offline *r, const struct capfile_record *recs, size_t n)
 			continue;
 		}
 		r->batch_times[r->nbatch] = rec->time_ns;
-		if (++r->nbatch == BATCH)
+		if (++r->nbatch == BATCH) {
 			flush_batch(r);
+			if (r->failed)
+				break;
+		}
 	}
+	r->s->packets += fast;
 }
 
 int
