@@ -923,6 +923,128 @@ test_cache_fallback(void)
 	free(cause);
 }
 
+/*
+ * New keys into a file without keys go in with flow_keys' secondary
+ * indexes dropped and built again (store_bulk_keys): the same file as
+ * one key at a time, the same indexes and plans, and a bulk write that
+ * fails leaves the indexes as they were.
+ */
+static void
+test_bulk_keys(void)
+{
+	const char *dump = "SELECT 'a', id, hex(ip), text FROM addrs UNION ALL"
+	    " SELECT 'k', id, sip || ',' || dip, dport || ',' || proto || ','"
+	    " || vlan FROM flow_keys UNION ALL SELECT 'r', ts, key,"
+	    " bytes_rcvd || ',' || bytes_sent || ',' || pkts_rcvd || ',' ||"
+	    " pkts_sent FROM flow_rows UNION ALL SELECT 'i', name, sql, ''"
+	    " FROM sqlite_master WHERE type = 'index' ORDER BY 1, 2, 3";
+	const char *plan = "EXPLAIN QUERY PLAN SELECT * FROM flows"
+	    " WHERE dip = '10.1.2.3'";
+	char *dirs[2], *paths[2], *dumps[2], *s, *cause = NULL;
+	struct flowtab_row *rows = calloc(3000, sizeof *rows);
+	struct flowtab_bin bin;
+	struct store *st;
+	int pass, b, rc, fails = 0;
+
+	for (pass = 0; pass < 2; pass++) {
+		store_bulk_keys = pass ? 1 : (size_t)-1;
+		dirs[pass] = test_dir(pass ? "bulk" : "no-bulk");
+		st = store_new(dirs[pass], "eth0");
+		for (b = 0; b < 3; b++) {
+			rows_fill(rows, 3000, 5);
+			bin_init(&bin, T0 + 300 * b, rows + (size_t)b * 500,
+			    2000);
+			if ((rc = store_write_bin(st, &bin, NULL, &cause)) != 0) {
+				fails++;
+				printf("# %s\n", cause);
+			}
+		}
+		store_free(st);
+		paths[pass] = util_printf("%s/eth0/eth0-2025-03-24.db",
+		    dirs[pass]);
+		dumps[pass] = db_str(paths[pass], dump);
+	}
+	is_int(fails, 0, "all writes succeed, in bulk or not");
+	ok(strstr(dumps[1], "flow_keys_dip") != NULL &&
+	    strstr(dumps[1], "flow_keys_proto_dport") != NULL &&
+	    strcmp(dumps[0], dumps[1]) == 0,
+	    "bulk: the same ids, keys, rows and index definitions");
+	s = db_str(paths[1], "PRAGMA integrity_check");
+	is_str(s, "ok\n", "bulk: integrity_check");
+	free(s);
+	s = db_str(paths[1], plan);
+	ok(strstr(s, "flow_keys_dip") != NULL, "bulk: dip= uses its index");
+	free(s);
+
+	/* A bulk write that fails puts the indexes back (rollback). */
+	free(dirs[0]);
+	dirs[0] = test_dir("bulk-fail");
+	st = store_new(dirs[0], "eth0");
+	free(paths[0]);
+	paths[0] = util_printf("%s/eth0/eth0-2025-03-24.db", dirs[0]);
+	bin_init(&bin, T0, rows, 0);	/* the file, without keys */
+	rc = store_write_bin(st, &bin, NULL, &cause);
+	is_int(rc, 0, "bulk: an empty bin makes the file");
+	db_exec(paths[0], "CREATE TRIGGER fail_bins BEFORE UPDATE ON bins"
+	    " BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+	db_exec(paths[0], "CREATE TRIGGER fail_bins2 BEFORE INSERT ON bins"
+	    " BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+	rows_fill(rows, 3000, 6);
+	bin_init(&bin, T0 + 300, rows, 3000);
+	store_bulk_keys = 1;
+	rc = store_write_bin(st, &bin, NULL, &cause);
+	ok(rc != 0 && cause != NULL && strstr(cause, "injected failure"),
+	    "bulk: a failure after the keys fails the write");
+	store_free(st);
+	free(dumps[0]);
+	dumps[0] = db_str(paths[0], "SELECT count(*) FROM flow_keys UNION ALL"
+	    " SELECT name FROM sqlite_master WHERE type = 'index'"
+	    " AND tbl_name = 'flow_keys' ORDER BY 1");
+	is_str(dumps[0], "0\nflow_keys_dip\nflow_keys_proto_dport\n"
+	    "sqlite_autoindex_flow_keys_1\n",
+	    "bulk: after the failure no key, every index");
+	store_bulk_keys = STORE_BULK_KEYS;
+	for (pass = 0; pass < 2; pass++) {
+		free(dirs[pass]);
+		free(paths[pass]);
+		free(dumps[pass]);
+	}
+	free(rows);
+	free(cause);
+}
+
+/* The radix sort of new keys gives qsort()'s order. */
+static void
+test_sort_keys(void)
+{
+	size_t n = 50000, i, bad = 0;
+	struct store_new_key *a = calloc(n, sizeof *a), *b;
+	unsigned seed = 7;
+
+	for (i = 0; i < n; i++) {
+		/* Few distinct values in some fields, every bit in others. */
+		a[i].hi = (uint64_t)(rand_r(&seed) % 300) << 32 |
+		    (uint64_t)rand_r(&seed) << 1 | (i & 1);
+		if (i % 7 == 0)
+			a[i].hi |= 1ULL << 63;
+		a[i].lo = (uint64_t)(rand_r(&seed) % 65536) << 32 |
+		    (uint64_t)(i % 3 ? 6 : 17) << 16 | (i % 5 == 0 ? 7 : 0);
+		if (i % 11 == 0)
+			a[i].lo |= 0xffULL << 56;
+		a[i].n = (uint32_t)i;
+	}
+	b = malloc(n * sizeof *b);
+	memcpy(b, a, n * sizeof *b);
+	qsort(a, n, sizeof *a, store_cmp_key);
+	store_sort_keys(b, n);
+	for (i = 0; i < n; i++)
+		if (a[i].hi != b[i].hi || a[i].lo != b[i].lo)
+			bad++;
+	is_int(bad, 0, "radix sort of 50000 keys = qsort");
+	free(a);
+	free(b);
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -1426,6 +1548,8 @@ static const struct {
 	{ "migrate_v1", test_migrate_v1 },
 	{ "cache_fallback", test_cache_fallback },
 	{ "many_rows", test_many_rows },
+	{ "bulk_keys", test_bulk_keys },
+	{ "sort_keys", test_sort_keys },
 	{ "failures", test_failures },
 	{ "plans", test_plans },
 };
