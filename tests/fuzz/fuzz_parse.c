@@ -11,7 +11,8 @@
  * the "kernel stripped the VLAN tag" flag (bit 1) and the seed of that tag
  * (bits 2-7); the rest is the frame, ending where the input ends so that a
  * read past caplen is caught by ASan.  Besides not crashing, a decoded
- * packet must keep the promises of parse.h; a broken one aborts.
+ * packet must keep the promises of parse.h, and parse_frame() (with its
+ * shortcut) must give what parse_frame_walk() gives; a broken one aborts.
  */
 #include "config.h"
 
@@ -71,7 +72,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct parse_input	 in;
-	struct parse_packet	 pkt;
+	struct parse_packet	 pkt, walk;
 	enum parse_reason	 r;
 	uint32_t		 caplen;
 
@@ -111,6 +112,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_fail("caplen > wirelen is bad_caplen");
 	if (r == PARSE_OK)
 		fuzz_check_packet(&in, &pkt);
+	memset(&walk, 0x5a, sizeof walk);
+	if (parse_frame_walk(&in, &walk) != r || (r == PARSE_OK &&
+	    memcmp(&walk, &pkt, sizeof pkt) != 0))
+		fuzz_fail("the shortcut gives what the general walk gives");
 	if (!parse_linktype_known(in.linktype) &&
 	    in.caplen <= in.wirelen && r != PARSE_NOTIP_LINKTYPE)
 		fuzz_fail("an unknown link type is not IP");
