@@ -11,7 +11,9 @@
  * to parse_frame(), as flowrecd --read does.  Besides not crashing, the
  * reader must keep the promises of capfile.h: records lie inside the
  * input, every record moves the offset forward (so reading ends), a record
- * without time is a bad one, a refused file says why.  A broken one aborts.
+ * without time is a bad one, a refused file says why; read again in
+ * batches (capfile_next_batch()) it gives the same records and end.  A
+ * broken one aborts.
  */
 #include "config.h"
 
@@ -31,6 +33,39 @@ fuzz_fail(const char *what)
 	abort();
 }
 
+/* capfile_next_batch() gives the records capfile_next() gave, in order. */
+static void
+fuzz_check_batches(const uint8_t *data, size_t size,
+    const struct capfile_record *want, size_t nwant, enum capfile_status end)
+{
+	struct capfile_record	 recs[5];
+	struct capfile		*cf;
+	enum capfile_status	 st;
+	size_t			 got, i, n = 0, max = 1;
+	char			*cause = NULL;
+
+	if ((cf = capfile_open_mem(data, size, &cause)) == NULL)
+		fuzz_fail("a file opens twice the same way");
+	while ((got = capfile_next_batch(cf, recs, max, &st)) > 0) {
+		if (got > max || st != CAPFILE_RECORD || n + got > nwant)
+			fuzz_fail("a batch holds at most max records");
+		for (i = 0; i < got; i++, n++)
+			if (recs[i].data != want[n].data ||
+			    recs[i].caplen != want[n].caplen ||
+			    recs[i].wirelen != want[n].wirelen ||
+			    recs[i].linktype != want[n].linktype ||
+			    recs[i].bad != want[n].bad ||
+			    recs[i].has_time != want[n].has_time ||
+			    recs[i].outbound != want[n].outbound ||
+			    recs[i].time_ns != want[n].time_ns)
+				fuzz_fail("a batch gives capfile_next()'s records");
+		max = max % 5 + 1;
+	}
+	if (n != nwant || st != end)
+		fuzz_fail("batches end where capfile_next() ends");
+	capfile_close(cf);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -41,6 +76,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum capfile_status	 st;
 	char			*cause = NULL;
 	uint64_t		 offset = 0, now;
+	struct capfile_record	*all = NULL, *more;
+	size_t			 nall = 0;
 
 	if ((cf = capfile_open_mem(data, size, &cause)) == NULL) {
 		if (cause == NULL || *cause == '\0')
@@ -51,6 +88,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (capfile_size(cf) != size)
 		fuzz_fail("size is the input's");
 	while ((st = capfile_next(cf, &rec)) == CAPFILE_RECORD) {
+		if ((more = realloc(all, (nall + 1) * sizeof *all)) == NULL)
+			abort();
+		all = more;
+		all[nall++] = rec;
 		now = capfile_offset(cf);
 		if (now <= offset || now > size)
 			fuzz_fail("each record moves the offset forward");
@@ -80,5 +121,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (capfile_next(cf, &rec) != st)
 		fuzz_fail("the end status stays");
 	capfile_close(cf);
+	fuzz_check_batches(data, size, all, nall, st);
+	free(all);
 	return 0;
 }
