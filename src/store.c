@@ -207,6 +207,8 @@ struct store_new_key {
 	uint32_t	 n;
 	uint32_t	 pad;
 };
+_Static_assert(2 * sizeof(struct store_new_addr) >=
+    sizeof(struct store_new_key), "new_addr can hold the keys' sort");
 
 struct store {
 	char		*dir;
@@ -461,29 +463,17 @@ store_cmp_addr(const void *a, const void *b)
 	return (lx > ly) - (lx < ly);
 }
 
-/* Order of flow_keys' UNIQUE index: sip, dip, dport, proto, vlan. */
-static int
-store_cmp_key(const void *a, const void *b)
-{
-	const struct store_new_key *x = a, *y = b;
-
-	if (x->hi != y->hi)
-		return x->hi < y->hi ? -1 : 1;
-	if (x->lo != y->lo)
-		return x->lo < y->lo ? -1 : 1;
-	return 0;
-}
-
 /*
  * New keys into the order of flow_keys' UNIQUE index (hi, then lo): an LSD
  * radix sort, 11 bits a pass, skipping the digits in which all keys agree
- * (unused high bits, a VLAN that is always 0).  A million keys take a
- * fifth of qsort()'s time.  Falls back to qsort() without memory.
+ * (unused high bits, a VLAN that is always 0), through tmp (room for n).
+ * A million keys take a fifth of qsort()'s time.
  */
 static void
-store_sort_keys(struct store_new_key *v, size_t n)
+store_sort_keys(struct store_new_key *v, size_t n,
+    struct store_new_key *tmp)
 {
-	struct store_new_key *tmp, *src = v, *dst, *t;
+	struct store_new_key *src = v, *dst, *t;
 	uint64_t or_[2] = { 0, 0 }, and_[2] = { ~0ULL, ~0ULL }, w;
 	uint32_t count[2048];
 	unsigned digit, shift, half;
@@ -491,10 +481,6 @@ store_sort_keys(struct store_new_key *v, size_t n)
 
 	if (n < 2)
 		return;
-	if ((tmp = malloc(n * sizeof *tmp)) == NULL) {
-		qsort(v, n, sizeof *v, store_cmp_key);
-		return;
-	}
 	for (i = 0; i < n; i++) {
 		or_[0] |= v[i].lo;
 		and_[0] &= v[i].lo;
@@ -528,7 +514,6 @@ store_sort_keys(struct store_new_key *v, size_t n)
 	}
 	if (src != v)
 		memcpy(v, src, n * sizeof *v);
-	free(tmp);
 }
 
 /* ------------------------------------------------------------ text */
@@ -1555,7 +1540,9 @@ store_write_keys(struct store *st, const struct flowtab_bin *bin,
 		return rc;
 	}
 
-	store_sort_keys(st->new_key, nnew);
+	/* new_addr is spent by now: its room (2 a row) is the sort's. */
+	store_sort_keys(st->new_key, nnew,
+	    (struct store_new_key *)(void *)st->new_addr);
 	for (i = 0; i < nnew; i += k) {
 		q = nnew - i >= STORE_BATCH ? batch : ins;
 		for (k = 0; k < (q == batch ? STORE_BATCH : 1); k++) {
