@@ -872,7 +872,8 @@ static const char seek_key_sql_fmt[] = "WITH m(id) AS MATERIALIZED (SELECT "
 static const char seek_rollup_sql_fmt[] = "WITH m(id) AS MATERIALIZED "
     "(SELECT k.id FROM flow_keys AS k WHERE %s) SELECT count(*) FROM "
     "rollups AS b CROSS JOIN m CROSS JOIN %s AS r WHERE b.span = %lld AND "
-    "b.ts > ? AND b.ts <= ? AND r.ts = b.ts AND r.key = m.id AND "
+    "b.ts > ? AND b.ts <= ? AND b.rows >= 0 AND r.ts = b.ts AND "
+    "r.key = m.id AND "
     "flowq_acc(r.ts, r.key, r.bytes_rcvd, r.bytes_sent, r.pkts_rcvd, "
     "r.pkts_sent)";
 
@@ -884,7 +885,8 @@ rollups_listed(sqlite3 *db, enum src s, int64_t lo, int64_t hi)
 	int64_t		 n = -1;
 
 	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM rollups WHERE "
-	    "span = ? AND ts > ? AND ts <= ?", -1, &st, NULL) != SQLITE_OK)
+	    "span = ? AND ts > ? AND ts <= ? AND rows >= 0", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, src_span[s]);
 	sqlite3_bind_int64(st, 2, lo);
@@ -1128,7 +1130,8 @@ file_rollups(struct fctx *fc, struct rinfo **out)
 	if (fc->version < 2)
 		return 0;
 	if (sqlite3_prepare_v2(fc->db, "SELECT span, ts, rows FROM rollups "
-	    "WHERE ts > ? AND ts <= ? ORDER BY ts, span", -1, &st, NULL) !=
+	    "WHERE ts > ? AND ts <= ? AND rows >= 0 ORDER BY ts, span", -1,
+	    &st, NULL) !=
 	    SQLITE_OK)
 		return 0;
 	sqlite3_bind_int64(st, 1, fc->lo);

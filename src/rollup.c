@@ -6,7 +6,7 @@
  * dense, 1..max), which is then written out in key order, so the rollup
  * table only ever grows at its right edge.  An hour of a busy day (12
  * bins, about a million rows) takes a fraction of a second; the day is
- * built from its 24 hours.
+ * built from its hours' rollups and the bins of the hours without one.
  */
 #include "config.h"
 
@@ -18,6 +18,15 @@
 #include "util.h"
 
 #define ROLLUP_BATCH	64	/* rows per multi-row INSERT */
+/*
+ * A rollup is kept only when it has at most 1/ROLLUP_MIN_RATIO of the rows
+ * it sums.  A rollup row takes about as many bytes as a flow row (27 B), so
+ * one level adds at most ~2 B to each row of the day: the file stays
+ * within 40 B a row (doc/storage.md).  A rollup that would be larger is
+ * declined: listed in `rollups` with rows = -1, so it is not tried again,
+ * and queries read its bins.  FLOWREC_ROLLUP_MIN_RATIO overrides it.
+ */
+#define ROLLUP_MIN_RATIO 13
 
 struct rollup_sum {
 	uint64_t	 c[4];		/* bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent */
@@ -137,7 +146,7 @@ out:
 /*
  * Add the rows of [from, to) by key into sums: for an hour, its bins;
  * for the day, its rolled-up hours plus the bins of the hours that are
- * not (those with a single bin).
+ * not (those with a single bin, and declined ones).
  */
 static int
 rollup_sum(sqlite3 *db, int span, int64_t from, int64_t to,
@@ -151,7 +160,8 @@ rollup_sum(sqlite3 *db, int span, int64_t from, int64_t to,
 	    " WHERE ts >= ?1 AND ts < ?2 UNION ALL"
 	    " SELECT key, bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent"
 	    " FROM flow_rows WHERE ts >= ?1 AND ts < ?2 AND ts - ts % 3600"
-	    " NOT IN (SELECT ts FROM rollups WHERE span = 3600)";
+	    " NOT IN (SELECT ts FROM rollups WHERE span = 3600"
+	    " AND rows >= 0)";
 	sqlite3_stmt *s;
 	int64_t key;
 	int rc, j;
@@ -175,7 +185,42 @@ rollup_sum(sqlite3 *db, int span, int64_t from, int64_t to,
 	return rc;
 }
 
-/* Build one rollup of span at ts. */
+static int64_t
+rollup_min_ratio(void)
+{
+	const char *v = getenv("FLOWREC_ROLLUP_MIN_RATIO");
+	char *end;
+	long r;
+
+	if (v == NULL || *v == '\0')
+		return ROLLUP_MIN_RATIO;
+	r = strtol(v, &end, 10);
+	return *end == '\0' && r >= 1 && r <= 1000000 ? r : ROLLUP_MIN_RATIO;
+}
+
+/* The flow rows of [from, to): what the bins say they hold. */
+static int
+rollup_base_rows(sqlite3 *db, int64_t from, int64_t to, int64_t *rows)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*rows = 0;
+	rc = sqlite3_prepare_v2(db, "SELECT coalesce(sum(flows), 0) FROM bins"
+	    " WHERE ts >= ?1 AND ts < ?2", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(s, 1, from);
+	sqlite3_bind_int64(s, 2, to);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*rows = sqlite3_column_int64(s, 0);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Build one rollup of span at ts, or decline it (rows -1) when too big. */
 static int
 rollup_one(sqlite3 *db, int span, int64_t ts, struct rollup_sum *sums,
     int64_t maxkey)
@@ -184,13 +229,15 @@ rollup_one(sqlite3 *db, int span, int64_t ts, struct rollup_sum *sums,
 	    "flow_rows_1d";
 	sqlite3_stmt *s = NULL;
 	char *sql;
-	int64_t nrows;
+	int64_t nrows, base = 0, key;
 	int rc;
 
 	if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) !=
 	    SQLITE_OK)
 		return rc;
 	rc = rollup_sum(db, span, ts, ts + span, sums, maxkey);
+	if (rc == SQLITE_DONE)
+		rc = rollup_base_rows(db, ts, ts + span, &base);
 	if (rc == SQLITE_DONE) {
 		sql = util_printf("DELETE FROM %s WHERE ts = %lld", to_table,
 		    (long long)ts);
@@ -198,7 +245,12 @@ rollup_one(sqlite3 *db, int span, int64_t ts, struct rollup_sum *sums,
 		free(sql);
 		rc = rc == SQLITE_OK ? SQLITE_DONE : rc;
 	}
-	if (rc == SQLITE_DONE)
+	for (key = 1, nrows = 0; key <= maxkey; key++)
+		if ((sums[key].c[2] | sums[key].c[3]) != 0)
+			nrows++;
+	if (rc == SQLITE_DONE && nrows * rollup_min_ratio() > base)
+		nrows = -1;	/* declined: not worth its bytes */
+	else if (rc == SQLITE_DONE)
 		rc = rollup_write(db, to_table, ts, sums, maxkey, &nrows);
 	if (rc == SQLITE_DONE) {
 		rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO rollups"

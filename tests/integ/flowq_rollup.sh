@@ -8,6 +8,8 @@
 #  - partial: a copy where a day's rollup and some hours are no longer
 #    listed, their rows left behind and falsified (unlisted rows must not
 #    be read);
+#  - declined: read with FLOWREC_ROLLUP_MIN_RATIO=2, so that every hour
+#    and two days are declined (listed with rows -1) and one day is kept;
 #  - gen: days written by bench/query_gen -r (every hour and day rolled up)
 #    and a v1 twin.
 # Ranges start and end on, just before and just after bin, hour and day
@@ -25,6 +27,9 @@ command -v sqlite3 > /dev/null || skip_all "no sqlite3"
 
 "$MKPCAP" --long "$TEST_TMP/a.pcap" || exit 99
 "$MKPCAP" --long-shifted "$TEST_TMP/b.pcap" || exit 99
+# Every rollup kept: these small captures compress far less than the
+# store's default ratio asks (13); "declined" below uses a ratio of 2.
+export FLOWREC_ROLLUP_MIN_RATIO=1
 full="$TEST_TMP/full"
 "$FLOWRECD" --read "$TEST_TMP/a.pcap" --iface t0 --db "$full" --no-progress \
     > /dev/null 2>&1 || fail "flowrecd --read a"
@@ -32,6 +37,9 @@ full="$TEST_TMP/full"
     > /dev/null 2>&1 || fail "flowrecd --read b"
 "$FLOWRECD" --read "$TEST_TMP/a.pcap" --iface t1 --db "$full" --no-progress \
     > /dev/null 2>&1 || fail "flowrecd --read a (t1)"
+declined="$TEST_TMP/declined"
+FLOWREC_ROLLUP_MIN_RATIO=2 "$FLOWRECD" --read "$TEST_TMP/a.pcap" --iface t0 \
+    --db "$declined" --no-progress > /dev/null 2>&1 || fail "flowrecd --read a (ratio 2)"
 
 # The capture's days: 2023-11-14 (from 18:00), 11-15, 11-16 (to 07:55).
 D=1700006400			# 2023-11-15 00:00
@@ -115,6 +123,19 @@ t=$(sql_tables "$full" "" "$D:$((D + 86399))" -i t0 time)
 t=$(sql_tables "$full" FLOWQ_NO_ROLLUPS=1 "$D:$((D + 86399))" -i t0 talk_conv)
 [ "$t" = "flow_rows " ] && pass "FLOWQ_NO_ROLLUPS=1 reads flow_rows only" ||
     fail "FLOWQ_NO_ROLLUPS=1: tables '$t'"
+
+# ---- declined: rollups listed with rows -1 are never read
+queries declined "$declined" "" "$declined" FLOWQ_NO_ROLLUPS=1
+n=$(for f in "$declined"/t0/*.db; do sqlite3 "$f" "SELECT sum(rows < 0) || ' ' ||
+    sum(rows >= 0) FROM rollups"; done | awk '{ d += $1; k += $2 } END { print d, k }')
+[ "$n" = "37 1" ] && pass "ratio 2: 37 rollups declined, 1 kept" ||
+    fail "ratio 2: declined, kept: $n"
+t=$(sql_tables "$declined" "" "$D:$((D + 86399))" -i t0 talk_conv)
+[ "$t" = "flow_rows flow_rows_1d " ] && pass "declined: the kept day is read from flow_rows_1d" ||
+    fail "declined: a whole day: tables '$t'"
+t=$(sql_tables "$declined" "" "$((H + 1)):$((H2 + 1))" -i t0 -c "sip = $sip" talk_dst)
+[ "$t" = "flow_rows " ] && pass "declined: declined hours are read from flow_rows" ||
+    fail "declined: whole hours: tables '$t'"
 
 # ---- version 1 twin: no rollups read, same answers
 v1="$TEST_TMP/v1"

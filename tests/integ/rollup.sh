@@ -7,6 +7,10 @@
 # every listed rollup must equal, key by key, the sums of the rows it
 # covers (in both directions), every hour and day that is over must be
 # rolled up, and the catalog's rows must equal each day file's bins.
+# Those reads keep every rollup (FLOWREC_ROLLUP_MIN_RATIO=1); a last one,
+# with a ratio of 2 (this capture's hours are about 1.1 times smaller
+# than their rows, its days 1.6 and 4.1), must decline the rollups that
+# are not 2 times smaller (the store's default is 13) and keep the others.
 . "$(dirname "$0")/lib.sh"
 
 "$MKPCAP" --long "$TEST_TMP/a.pcap" || exit 99
@@ -20,7 +24,8 @@ check() {	# check LABEL
 		    WITH r(h, key, a, b, c, d) AS (
 		      SELECT ts - ts % 3600, key, sum(bytes_rcvd), sum(bytes_sent),
 		             sum(pkts_rcvd), sum(pkts_sent) FROM flow_rows
-		      WHERE ts - ts % 3600 IN (SELECT ts FROM rollups WHERE span = 3600)
+		      WHERE ts - ts % 3600 IN (SELECT ts FROM rollups
+		                               WHERE span = 3600 AND rows >= 0)
 		      GROUP BY 1, 2)
 		    SELECT (SELECT count(*) FROM (SELECT * FROM r EXCEPT
 		            SELECT ts, key, bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent
@@ -33,7 +38,8 @@ check() {	# check LABEL
 		    WITH r(d, key, a, b, c, e) AS (
 		      SELECT ts - ts % 86400, key, sum(bytes_rcvd), sum(bytes_sent),
 		             sum(pkts_rcvd), sum(pkts_sent) FROM flow_rows
-		      WHERE ts - ts % 86400 IN (SELECT ts FROM rollups WHERE span = 86400)
+		      WHERE ts - ts % 86400 IN (SELECT ts FROM rollups
+		                                WHERE span = 86400 AND rows >= 0)
 		      GROUP BY 1, 2)
 		    SELECT (SELECT count(*) FROM (SELECT * FROM r EXCEPT
 		            SELECT ts, key, bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent
@@ -48,7 +54,7 @@ check() {	# check LABEL
 		    FROM bins GROUP BY h HAVING count(*) >= 2)
 		    WHERE h NOT IN (SELECT ts FROM rollups WHERE span = 3600)")
 		days=$(sqlite3 "$f" "SELECT count(*) FROM rollups WHERE span = 86400")
-		[ "$missing/$days" = 0/1 ] && pass "$1: $d: every hour of 2+ bins and the day rolled up" ||
+		[ "$missing/$days" = 0/1 ] && pass "$1: $d: every hour of 2+ bins and the day rolled up (or declined)" ||
 		    fail "$1: $d: $missing hours not rolled up, $days day rollups"
 		day=${d#t0-}
 		want=$(sqlite3 "$f" "SELECT min(ts), max(ts), count(*), sum(packets),
@@ -60,12 +66,43 @@ check() {	# check LABEL
 	done
 }
 
+export FLOWREC_ROLLUP_MIN_RATIO=1
 "$FLOWRECD" --read "$TEST_TMP/a.pcap" --iface t0 --db "$db" >/dev/null || fail "read a"
 [ "$(ls "$db"/t0/t0-*.db | wc -l)" = 3 ] && pass "the capture spans three days" ||
     fail "day files: $(ls "$db"/t0)"
 check "first read"
 "$FLOWRECD" --read "$TEST_TMP/b.pcap" --iface t0 --db "$db" >/dev/null || fail "read b"
 check "second read into rolled-up hours"
+
+# A rollup is kept only with at most 1/ratio of the rows it sums; the
+# others are listed as declined (rows -1) and have no rows.
+export FLOWREC_ROLLUP_MIN_RATIO=2
+db="$TEST_TMP/db2"
+"$FLOWRECD" --read "$TEST_TMP/a.pcap" --iface t0 --db "$db" >/dev/null || fail "read a (ratio 2)"
+check "ratio 2"
+kept=0 declined=0 wrong=0
+for f in "$db"/t0/t0-*.db; do
+	r=$(sqlite3 "$f" "
+	    WITH b(span, ts, base) AS (
+	      SELECT 3600, ts - ts % 3600, sum(flows) FROM bins GROUP BY 2
+	      UNION ALL SELECT 86400, ts - ts % 86400, sum(flows) FROM bins GROUP BY 2),
+	    o(span, ts, n) AS (
+	      SELECT 3600, ts, count(*) FROM flow_rows_1h GROUP BY ts
+	      UNION ALL SELECT 86400, ts, count(*) FROM flow_rows_1d GROUP BY ts)
+	    SELECT sum(u.rows >= 0), sum(u.rows < 0),
+	           sum(CASE WHEN u.rows >= 0 THEN coalesce(o.n, 0) != u.rows
+	                      OR u.rows * 2 > b.base
+	                    ELSE coalesce(o.n, 0) != 0 END)
+	    FROM rollups AS u JOIN b USING (span, ts) LEFT JOIN o USING (span, ts)")
+	kept=$((kept + ${r%%|*})); r=${r#*|}
+	declined=$((declined + ${r%%|*})); wrong=$((wrong + ${r#*|}))
+done
+if [ "$kept" -ge 1 ] && [ "$declined" -ge 1 ] && [ "$wrong" = 0 ]; then
+	pass "ratio 2: $kept rollups kept (2x smaller), $declined declined without rows"
+else
+	fail "ratio 2: kept $kept, declined $declined, wrong $wrong"
+fi
+unset FLOWREC_ROLLUP_MIN_RATIO
 
 # Early writes (a flow table of 700 rows: every bin in several parts,
 # later ones with keys both old and new to the day) store the same rows
