@@ -198,22 +198,28 @@ rollup_min_ratio(void)
 	return *end == '\0' && r >= 1 && r <= 1000000 ? r : ROLLUP_MIN_RATIO;
 }
 
-/* The flow rows of [from, to): what the bins say they hold. */
+/*
+ * The flow rows of [from, to), what the bins say they hold, and the most
+ * any one bin holds.
+ */
 static int
-rollup_base_rows(sqlite3 *db, int64_t from, int64_t to, int64_t *rows)
+rollup_base_rows(sqlite3 *db, int64_t from, int64_t to, int64_t *rows,
+    int64_t *most)
 {
 	sqlite3_stmt *s;
 	int rc;
 
-	*rows = 0;
-	rc = sqlite3_prepare_v2(db, "SELECT coalesce(sum(flows), 0) FROM bins"
-	    " WHERE ts >= ?1 AND ts < ?2", -1, &s, NULL);
+	*rows = *most = 0;
+	rc = sqlite3_prepare_v2(db, "SELECT coalesce(sum(flows), 0),"
+	    " coalesce(max(flows), 0) FROM bins WHERE ts >= ?1 AND ts < ?2",
+	    -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_bind_int64(s, 1, from);
 	sqlite3_bind_int64(s, 2, to);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		*rows = sqlite3_column_int64(s, 0);
+		*most = sqlite3_column_int64(s, 1);
 		rc = SQLITE_DONE;
 	}
 	sqlite3_finalize(s);
@@ -229,15 +235,25 @@ rollup_one(sqlite3 *db, int span, int64_t ts, struct rollup_sum *sums,
 	    "flow_rows_1d";
 	sqlite3_stmt *s = NULL;
 	char *sql;
-	int64_t nrows, base = 0, key;
+	int64_t nrows, base = 0, least = 0, key, ratio = rollup_min_ratio();
 	int rc;
 
 	if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) !=
 	    SQLITE_OK)
 		return rc;
-	rc = rollup_sum(db, span, ts, ts + span, sums, maxkey);
-	if (rc == SQLITE_DONE)
-		rc = rollup_base_rows(db, ts, ts + span, &base);
+	/*
+	 * A rollup has at least the rows of its largest bin, and the day's
+	 * has one per key of the file (every key has rows): when even that
+	 * is too many, it is declined without reading its rows.  With 300 s
+	 * bins that is every hour.
+	 */
+	rc = rollup_base_rows(db, ts, ts + span, &base, &least);
+	if (span == ROLLUP_DAY)
+		least = maxkey;
+	if (rc == SQLITE_DONE && least * ratio > base)
+		memset(sums, 0, (size_t)(maxkey + 1) * sizeof *sums);
+	else if (rc == SQLITE_DONE)
+		rc = rollup_sum(db, span, ts, ts + span, sums, maxkey);
 	if (rc == SQLITE_DONE) {
 		sql = util_printf("DELETE FROM %s WHERE ts = %lld", to_table,
 		    (long long)ts);
@@ -248,7 +264,7 @@ rollup_one(sqlite3 *db, int span, int64_t ts, struct rollup_sum *sums,
 	for (key = 1, nrows = 0; key <= maxkey; key++)
 		if ((sums[key].c[2] | sums[key].c[3]) != 0)
 			nrows++;
-	if (rc == SQLITE_DONE && nrows * rollup_min_ratio() > base)
+	if (rc == SQLITE_DONE && (least * ratio > base || nrows * ratio > base))
 		nrows = -1;	/* declined: not worth its bytes */
 	else if (rc == SQLITE_DONE)
 		rc = rollup_write(db, to_table, ts, sums, maxkey, &nrows);
