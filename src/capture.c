@@ -690,9 +690,10 @@ capture_finish(struct capture *c)
 	capture_sock_close(c);
 	c->state = CAPTURE_CLOSING;
 	uv_timer_stop(&c->timer);
-	/* The open bin, as it is (SEMANTICS 8). */
+	/* The open bin, as it is (SEMANTICS 8); no packet comes after it. */
 	if (open != INT64_MIN)
 		capture_rotate(c, open);
+	flowtab_close(c->ft);
 	writer_close(c->writer, c->write_deadline_ms, capture_writer_done, c);
 }
 

@@ -698,6 +698,15 @@ flowtab_new(const struct flowtab_config *cfg)
 }
 
 void
+flowtab_close(struct flowtab *ft)
+{
+	big_free(ft->conns, (ft->conn_mask + 1) * sizeof *ft->conns);
+	big_free(ft->frags, (ft->frag_mask + 1) * sizeof *ft->frags);
+	ft->conns = NULL;
+	ft->frags = NULL;
+}
+
+void
 flowtab_free(struct flowtab *ft)
 {
 	struct rowtab *t;
@@ -741,6 +750,8 @@ flowtab_conn_count(const struct flowtab *ft)
 {
 	size_t i, n = 0;
 
+	if (ft->conns == NULL)		/* closed */
+		return 0;
 	for (i = 0; i <= ft->conn_mask; i++)
 		if (ft->conns[i].used &&
 		    ft->conns[i].last_bin >= ft->open_bin - 1)

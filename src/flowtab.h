@@ -126,6 +126,15 @@ struct flowtab_bin *flowtab_rotate(struct flowtab *, int64_t next);
 /* Give a frozen bin back to the table that made it, for reuse. */
 void		 flowtab_bin_release(struct flowtab *, struct flowtab_bin *);
 
+/*
+ * No packet will come any more (the last bin is frozen): free what only
+ * packets need, the connection and fragment tables (hundreds of MB with
+ * a million flows), before the last write needs memory of its own.
+ * Frozen bins are still released as usual; adding and rotating are not
+ * allowed after it.
+ */
+void		 flowtab_close(struct flowtab *);
+
 /* Live connections remembered (for status and tests). */
 size_t		 flowtab_conn_count(const struct flowtab *);
 

@@ -255,6 +255,7 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 {
 	struct flowtab_config cfg = { 0 };
 	struct capfile_record recs[RECORDS];
+	struct flowtab_bin *last;
 	struct offline r;
 	struct capfile *cf;
 	enum capfile_status st;
@@ -305,9 +306,12 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 	}
 	if (o->progress)
 		show_progress(&r, cf, 1);
-	/* The open bin is written as is. */
-	if (!r.failed && flowtab_open_bin(r.ft) != INT64_MIN)
-		write_bin(&r, flowtab_rotate(r.ft, flowtab_open_bin(r.ft)));
+	/* The open bin is written as is, without the packets' tables. */
+	if (!r.failed && flowtab_open_bin(r.ft) != INT64_MIN) {
+		last = flowtab_rotate(r.ft, flowtab_open_bin(r.ft));
+		flowtab_close(r.ft);
+		write_bin(&r, last);
+	}
 	s->linktypes = linktypes_text(&r);
 	capfile_close(cf);
 	flowtab_free(r.ft);
