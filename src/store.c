@@ -1624,10 +1624,41 @@ store_bind_row(sqlite3_stmt *s, int p, uint32_t key,
 }
 
 /*
+ * Append the rows order[from..n) of bin, which cannot be in the file yet,
+ * with multi-row INSERTs (the last few one by one).
+ */
+static int
+store_append_rows(struct store *st, const struct flowtab_bin *bin,
+    const uint64_t *order, size_t from, size_t n, struct store_bin_sums *sum)
+{
+	sqlite3_stmt *one = st->stmt[STMT_ROW_APPEND];
+	sqlite3_stmt *batch = st->stmt[STMT_ROW_BATCH], *q;
+	const struct flowtab_row *r;
+	size_t i, k;
+	int rc;
+
+	sqlite3_bind_int64(one, 1, bin->ts);
+	sqlite3_bind_int64(batch, 1, bin->ts);
+	for (i = from; i < n; i += k) {
+		q = n - i >= STORE_BATCH ? batch : one;
+		for (k = 0; k < (q == batch ? STORE_BATCH : 1); k++) {
+			r = &bin->rows[(uint32_t)order[i + k]];
+			store_bind_row(q, 5 * (int)k + 2,
+			    (uint32_t)(order[i + k] >> 32), r);
+			store_count_row(sum, r);
+			store_sum_row(sum, r);
+		}
+		if ((rc = store_step(q)) != SQLITE_DONE)
+			return rc;
+	}
+	return SQLITE_DONE;
+}
+
+/*
  * Insert the rows in key id order.  The usual case, a bin new to the file
- * with distinct keys, appends with multi-row INSERTs; otherwise (the bin
- * was written before, or a key repeats) each row is inserted or, when it
- * is there already, added to.
+ * with distinct keys, is all appends; otherwise (the bin was written
+ * before, or a key repeats) each row of a key the day knew is inserted or,
+ * when it is there already, added to, and the rows of new keys appended.
  */
 static int
 store_write_rows(struct store *st, const struct flowtab_bin *bin,
@@ -1636,10 +1667,9 @@ store_write_rows(struct store *st, const struct flowtab_bin *bin,
 	sqlite3_stmt *any = st->stmt[STMT_ROW_ANY];
 	sqlite3_stmt *ins = st->stmt[STMT_ROW_INSERT];
 	sqlite3_stmt *add = st->stmt[STMT_ROW_ADD];
-	sqlite3_stmt *batch = st->stmt[STMT_ROW_BATCH], *q;
 	const struct flowtab_row *r;
 	uint64_t *order;
-	size_t i, k, n = bin->nrows;
+	size_t i, n = bin->nrows;
 	int append, rc;
 
 	order = store_sort_rows(st->row_order, st->row_tmp, n, st->next_key);
@@ -1656,34 +1686,20 @@ store_write_rows(struct store *st, const struct flowtab_bin *bin,
 	}
 
 	if (append) {
-		ins = st->stmt[STMT_ROW_APPEND];
-		sqlite3_bind_int64(ins, 1, bin->ts);
-		sqlite3_bind_int64(batch, 1, bin->ts);
-		for (i = 0; i < n; i += k) {
-			q = n - i >= STORE_BATCH ? batch : ins;
-			for (k = 0; k < (q == batch ? STORE_BATCH : 1); k++) {
-				r = &bin->rows[(uint32_t)order[i + k]];
-				store_bind_row(q, 5 * (int)k + 2,
-				    (uint32_t)(order[i + k] >> 32), r);
-				store_count_row(sum, r);
-				store_sum_row(sum, r);
-			}
-			if ((rc = store_step(q)) != SQLITE_DONE)
-				return rc;
-		}
-		res->rows_new = n;
-		return SQLITE_DONE;
+		if ((rc = store_append_rows(st, bin, order, 0, n, sum)) ==
+		    SQLITE_DONE)
+			res->rows_new = n;
+		return rc;
 	}
 
 	/*
 	 * The bin has rows already (an early write, a restart).  Rows of keys
-	 * new to the day cannot be there: they go in 64 at a time, like an
-	 * append (they sort last: new keys have the largest ids).  The others
-	 * are inserted or, when there, added to.
+	 * new to the day cannot be there: they are appended (they sort last:
+	 * new keys have the largest ids).  The others are inserted or, when
+	 * there, added to.
 	 */
 	sqlite3_bind_int64(ins, 1, bin->ts);
 	sqlite3_bind_int64(add, 1, bin->ts);
-	sqlite3_bind_int64(batch, 1, bin->ts);
 	for (i = 0; i < n && (uint32_t)(order[i] >> 32) < st->first_new_key;
 	    i++) {
 		r = &bin->rows[(uint32_t)order[i]];
@@ -1701,22 +1717,9 @@ store_write_rows(struct store *st, const struct flowtab_bin *bin,
 		}
 		store_sum_row(sum, r);
 	}
-	for (; i < n; i += k) {
-		q = n - i >= STORE_BATCH ? batch : st->stmt[STMT_ROW_APPEND];
-		if (q != batch)
-			sqlite3_bind_int64(q, 1, bin->ts);
-		for (k = 0; k < (q == batch ? STORE_BATCH : 1); k++) {
-			r = &bin->rows[(uint32_t)order[i + k]];
-			store_bind_row(q, 5 * (int)k + 2,
-			    (uint32_t)(order[i + k] >> 32), r);
-			store_count_row(sum, r);
-			store_sum_row(sum, r);
-		}
-		if ((rc = store_step(q)) != SQLITE_DONE)
-			return rc;
-		res->rows_new += k;
-	}
-	return SQLITE_DONE;
+	if ((rc = store_append_rows(st, bin, order, i, n, sum)) == SQLITE_DONE)
+		res->rows_new += n - i;
+	return rc;
 }
 
 /* Add the bin's counters to bins and bin_skips. */
