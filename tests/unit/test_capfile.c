@@ -173,34 +173,41 @@ result_free(struct result *res)
 	memset(res, 0, sizeof *res);
 }
 
+/* Append what rec says (its bytes hashed) to res. */
+static void
+result_add(struct result *res, const struct capfile_record *rec,
+    uint64_t offset)
+{
+	struct rrec	*r;
+
+	if (res->n == res->alloc) {
+		res->alloc = res->alloc ? res->alloc * 2 : 16;
+		res->recs = realloc(res->recs, res->alloc * sizeof *res->recs);
+		if (res->recs == NULL)
+			abort();
+	}
+	r = &res->recs[res->n++];
+	r->caplen = rec->caplen;
+	r->wirelen = rec->wirelen;
+	r->linktype = rec->linktype;
+	r->bad = rec->bad;
+	r->has_time = rec->has_time;
+	r->outbound = rec->outbound;
+	r->time_ns = rec->time_ns;
+	r->hash = hash(rec->data, rec->caplen);
+	r->offset = offset;
+}
+
 static void
 read_records(struct capfile *cf, struct result *res)
 {
 	struct capfile_record	 rec;
-	struct rrec		*r;
 	enum capfile_status	 st;
 
 	res->opened = 1;
 	res->size = capfile_size(cf);
-	while ((st = capfile_next(cf, &rec)) == CAPFILE_RECORD) {
-		if (res->n == res->alloc) {
-			res->alloc = res->alloc ? res->alloc * 2 : 16;
-			res->recs = realloc(res->recs,
-			    res->alloc * sizeof *res->recs);
-			if (res->recs == NULL)
-				abort();
-		}
-		r = &res->recs[res->n++];
-		r->caplen = rec.caplen;
-		r->wirelen = rec.wirelen;
-		r->linktype = rec.linktype;
-		r->bad = rec.bad;
-		r->has_time = rec.has_time;
-		r->outbound = rec.outbound;
-		r->time_ns = rec.time_ns;
-		r->hash = hash(rec.data, rec.caplen);
-		r->offset = capfile_offset(cf);
-	}
+	while ((st = capfile_next(cf, &rec)) == CAPFILE_RECORD)
+		result_add(res, &rec, capfile_offset(cf));
 	res->end = st;
 	res->offset = capfile_offset(cf);
 	snprintf(res->error, sizeof res->error, "%s", capfile_error(cf));
@@ -216,7 +223,6 @@ static void
 read_records_batch(struct capfile *cf, struct result *res)
 {
 	struct capfile_record	 recs[7], rec;
-	struct rrec		*r;
 	enum capfile_status	 st;
 	size_t			 got, i, want = 1;
 
@@ -226,25 +232,9 @@ read_records_batch(struct capfile *cf, struct result *res)
 		if (got > want || st != CAPFILE_RECORD)
 			abort();
 		want = want % 7 + 1;
-		for (i = 0; i < got; i++) {
-			if (res->n == res->alloc) {
-				res->alloc = res->alloc ? res->alloc * 2 : 16;
-				res->recs = realloc(res->recs,
-				    res->alloc * sizeof *res->recs);
-				if (res->recs == NULL)
-					abort();
-			}
-			r = &res->recs[res->n++];
-			r->caplen = recs[i].caplen;
-			r->wirelen = recs[i].wirelen;
-			r->linktype = recs[i].linktype;
-			r->bad = recs[i].bad;
-			r->has_time = recs[i].has_time;
-			r->outbound = recs[i].outbound;
-			r->time_ns = recs[i].time_ns;
-			r->hash = hash(recs[i].data, recs[i].caplen);
-			r->offset = i + 1 == got ? capfile_offset(cf) : 0;
-		}
+		for (i = 0; i < got; i++)
+			result_add(res, &recs[i],
+			    i + 1 == got ? capfile_offset(cf) : 0);
 	}
 	res->end = st;
 	res->offset = capfile_offset(cf);
