@@ -869,16 +869,19 @@ rows_fill(struct flowtab_row *rows, size_t n, uint32_t seed)
 	}
 }
 
+/* Every address, key and row of a day file, with its id. */
+#define DUMP_CONTENT_SQL						\
+	"SELECT 'a', id, hex(ip), text FROM addrs UNION ALL"		\
+	" SELECT 'k', id, sip || ',' || dip, dport || ',' || proto || ','" \
+	" || vlan FROM flow_keys UNION ALL SELECT 'r', ts, key,"	\
+	" bytes_rcvd || ',' || bytes_sent || ',' || pkts_rcvd || ',' ||" \
+	" pkts_sent FROM flow_rows"
+
 /* The same bins with the caches complete, and with tiny per-bin caches. */
 static void
 test_cache_fallback(void)
 {
-	const char *dump = "SELECT 'a', id, hex(ip), text FROM addrs UNION ALL"
-	    " SELECT 'k', id, sip || ',' || dip, dport || ',' || proto || ','"
-	    " || vlan"
-	    " FROM flow_keys UNION ALL SELECT 'r', ts, key, bytes_rcvd || ','"
-	    " || bytes_sent || ',' || pkts_rcvd || ',' || pkts_sent"
-	    " FROM flow_rows ORDER BY 1, 2, 3";
+	const char *dump = DUMP_CONTENT_SQL " ORDER BY 1, 2, 3";
 	char *dirs[2], *paths[2], *dumps[2], *cause = NULL;
 	struct flowtab_row *rows = calloc(3000, sizeof *rows);
 	struct flowtab_bin bin;
@@ -935,12 +938,8 @@ test_cache_fallback(void)
 static void
 test_bulk_keys(void)
 {
-	const char *dump = "SELECT 'a', id, hex(ip), text FROM addrs UNION ALL"
-	    " SELECT 'k', id, sip || ',' || dip, dport || ',' || proto || ','"
-	    " || vlan FROM flow_keys UNION ALL SELECT 'r', ts, key,"
-	    " bytes_rcvd || ',' || bytes_sent || ',' || pkts_rcvd || ',' ||"
-	    " pkts_sent FROM flow_rows UNION ALL SELECT 'i', name, sql, ''"
-	    " FROM sqlite_master WHERE type = 'index' ORDER BY 1, 2, 3";
+	const char *dump = DUMP_CONTENT_SQL " UNION ALL SELECT 'i', name,"
+	    " sql, '' FROM sqlite_master WHERE type = 'index' ORDER BY 1, 2, 3";
 	const char *plan = "EXPLAIN QUERY PLAN SELECT * FROM flows"
 	    " WHERE dip = '10.1.2.3'";
 	char *dirs[2], *paths[2], *dumps[2], *s, *cause = NULL;
