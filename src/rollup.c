@@ -235,8 +235,9 @@ rollup_one(sqlite3 *db, int span, int64_t ts, struct rollup_sum *sums,
 	    "flow_rows_1d";
 	sqlite3_stmt *s = NULL;
 	char *sql;
-	int64_t nrows, base = 0, least = 0, key, ratio = rollup_min_ratio();
-	int rc;
+	int64_t nrows = 0, base = 0, least = 0, key;
+	int64_t ratio = rollup_min_ratio();
+	int declined, rc;
 
 	if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) !=
 	    SQLITE_OK)
@@ -250,10 +251,14 @@ rollup_one(sqlite3 *db, int span, int64_t ts, struct rollup_sum *sums,
 	rc = rollup_base_rows(db, ts, ts + span, &base, &least);
 	if (span == ROLLUP_DAY)
 		least = maxkey;
-	if (rc == SQLITE_DONE && least * ratio > base)
-		memset(sums, 0, (size_t)(maxkey + 1) * sizeof *sums);
-	else if (rc == SQLITE_DONE)
+	declined = least * ratio > base;
+	if (rc == SQLITE_DONE && !declined) {
 		rc = rollup_sum(db, span, ts, ts + span, sums, maxkey);
+		for (key = 1, nrows = 0; key <= maxkey; key++)
+			if ((sums[key].c[2] | sums[key].c[3]) != 0)
+				nrows++;
+		declined = nrows * ratio > base;
+	}
 	if (rc == SQLITE_DONE) {
 		sql = util_printf("DELETE FROM %s WHERE ts = %lld", to_table,
 		    (long long)ts);
@@ -261,11 +266,8 @@ rollup_one(sqlite3 *db, int span, int64_t ts, struct rollup_sum *sums,
 		free(sql);
 		rc = rc == SQLITE_OK ? SQLITE_DONE : rc;
 	}
-	for (key = 1, nrows = 0; key <= maxkey; key++)
-		if ((sums[key].c[2] | sums[key].c[3]) != 0)
-			nrows++;
-	if (rc == SQLITE_DONE && (least * ratio > base || nrows * ratio > base))
-		nrows = -1;	/* declined: not worth its bytes */
+	if (rc == SQLITE_DONE && declined)
+		nrows = -1;	/* not worth its bytes */
 	else if (rc == SQLITE_DONE)
 		rc = rollup_write(db, to_table, ts, sums, maxkey, &nrows);
 	if (rc == SQLITE_DONE) {
