@@ -1398,67 +1398,75 @@ store_write_addrs(struct store *st, const struct flowtab_bin *bin,
 
 /*
  * The secondary indexes of flow_keys (those with SQL: not the UNIQUE
- * constraint's) are dropped, their CREATE statements kept in *sqls.
+ * constraint's) are dropped, their names and CREATE statements kept in
+ * *out.
  * store_indexes_restore() runs them again: one sorted pass over the table
  * instead of an insert at a random place per new key, which costs about
  * three times as much for a million keys (doc/storage.md).  Both happen
  * inside the bin's transaction, so no reader ever sees the table without
  * them, and a failure rolls the drop back.
  */
+struct store_index {
+	char		*name;
+	char		*sql;		/* its CREATE INDEX statement */
+};
+
 static int
-store_indexes_drop(struct store *st, char ***sqls, size_t *n)
+store_indexes_drop(struct store *st, struct store_index **out, size_t *n)
 {
+	struct store_index *ix = NULL, *more;
 	sqlite3_stmt *q;
-	char *drop, **more, **names = NULL;
+	char *drop;
 	size_t i;
 	int rc;
 
-	*sqls = NULL;
 	*n = 0;
 	rc = sqlite3_prepare_v2(st->db, "SELECT name, sql FROM sqlite_master"
 	    " WHERE type = 'index' AND tbl_name = 'flow_keys'"
 	    " AND sql IS NOT NULL ORDER BY name", -1, &q, NULL);
-	if (rc != SQLITE_OK)
+	if (rc != SQLITE_OK) {
+		*out = NULL;
 		return rc;
+	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if ((more = realloc(*sqls, (*n + 1) * sizeof **sqls)) == NULL ||
-		    (*sqls = more, (more = realloc(names,
-		    (*n + 1) * sizeof *names)) == NULL)) {
+		if ((more = realloc(ix, (*n + 1) * sizeof *ix)) == NULL) {
 			rc = SQLITE_NOMEM;
 			break;
 		}
-		names = more;
-		names[*n] = util_strdup((const char *)
+		ix = more;
+		ix[*n].name = util_strdup((const char *)
 		    sqlite3_column_text(q, 0));
-		(*sqls)[(*n)++] = util_strdup((const char *)
+		ix[(*n)++].sql = util_strdup((const char *)
 		    sqlite3_column_text(q, 1));
 	}
 	sqlite3_finalize(q);	/* nothing may read the schema while it changes */
+	*out = ix;
 	if (rc == SQLITE_DONE)
 		rc = SQLITE_OK;
 	for (i = 0; i < *n && rc == SQLITE_OK; i++) {
-		drop = sqlite3_mprintf("DROP INDEX \"%w\"", names[i]);
+		drop = sqlite3_mprintf("DROP INDEX \"%w\"", ix[i].name);
 		rc = drop == NULL ? SQLITE_NOMEM :
 		    sqlite3_exec(st->db, drop, NULL, NULL, NULL);
 		sqlite3_free(drop);
 	}
-	for (i = 0; i < *n; i++)
-		free(names[i]);
-	free(names);
 	return rc;
 }
 
+/* Create the dropped indexes again when run; free them either way. */
 static int
-store_indexes_restore(struct store *st, char **sqls, size_t n, int run)
+store_indexes_restore(struct store *st, struct store_index *ix, size_t n,
+    int run)
 {
 	size_t i;
 	int rc = SQLITE_OK;
 
 	for (i = 0; i < n && run && rc == SQLITE_OK; i++)
-		rc = sqlite3_exec(st->db, sqls[i], NULL, NULL, NULL);
-	for (i = 0; i < n; i++)
-		free(sqls[i]);
-	free(sqls);
+		rc = sqlite3_exec(st->db, ix[i].sql, NULL, NULL, NULL);
+	for (i = 0; i < n; i++) {
+		free(ix[i].name);
+		free(ix[i].sql);
+	}
+	free(ix);
 	return rc;
 }
 
@@ -1473,7 +1481,7 @@ store_write_keys(struct store *st, const struct flowtab_bin *bin,
 	sqlite3_stmt *find = st->stmt[STMT_KEY_FIND];
 	sqlite3_stmt *ins = st->stmt[STMT_KEY_INSERT];
 	sqlite3_stmt *batch = st->stmt[STMT_KEY_BATCH], *q;
-	char **index_sql = NULL;
+	struct store_index *dropped = NULL;
 	uint64_t hi, lo;
 	size_t i, k, nnew = 0, nindex = 0;
 	uint32_t id;
@@ -1535,8 +1543,8 @@ store_write_keys(struct store *st, const struct flowtab_bin *bin,
 		return SQLITE_FULL;
 	/* Many keys into a file that has none yet (a new day): in bulk. */
 	if (st->next_key == 1 && nnew >= store_bulk_keys &&
-	    (rc = store_indexes_drop(st, &index_sql, &nindex)) != SQLITE_OK) {
-		store_indexes_restore(st, index_sql, nindex, 0);
+	    (rc = store_indexes_drop(st, &dropped, &nindex)) != SQLITE_OK) {
+		store_indexes_restore(st, dropped, nindex, 0);
 		return rc;
 	}
 
@@ -1561,11 +1569,11 @@ store_write_keys(struct store *st, const struct flowtab_bin *bin,
 		if ((rc = store_step(q)) != SQLITE_DONE)
 			break;
 	}
-	if (index_sql != NULL) {
+	if (dropped != NULL) {
 		if (rc == SQLITE_DONE)
-			rc = store_indexes_restore(st, index_sql, nindex, 1);
+			rc = store_indexes_restore(st, dropped, nindex, 1);
 		else
-			store_indexes_restore(st, index_sql, nindex, 0);
+			store_indexes_restore(st, dropped, nindex, 0);
 		if (rc == SQLITE_OK)
 			rc = SQLITE_DONE;
 	}
