@@ -604,6 +604,21 @@ capfile_ng_next(struct capfile *cf, struct capfile_record *rec)
 	}
 }
 
+/* A good pcap record (pcap has no direction). */
+static inline void
+capfile_pcap_record(struct capfile_record *rec, const uint8_t *data,
+    uint32_t caplen, uint32_t wirelen, int linktype, int64_t time_ns)
+{
+	rec->data = data;
+	rec->caplen = caplen;
+	rec->wirelen = wirelen;
+	rec->linktype = linktype;
+	rec->bad = 0;
+	rec->has_time = 1;
+	rec->outbound = 0;
+	rec->time_ns = time_ns;
+}
+
 static enum capfile_status
 capfile_pcap_next(struct capfile *cf, struct capfile_record *rec)
 {
@@ -632,14 +647,8 @@ capfile_pcap_next(struct capfile *cf, struct capfile_record *rec)
 	if (!capfile_have(cf, rs + caplen))
 		return capfile_corrupt(cf, "file ends inside a record");
 	p = cf->base + cf->pos;
-	rec->data = p + rs;
-	rec->caplen = caplen;
-	rec->wirelen = wirelen;
-	rec->linktype = cf->linktype;
-	rec->bad = 0;
-	rec->has_time = 1;
-	rec->outbound = 0;
-	rec->time_ns = (int64_t)sec * CAPFILE_NS + (int64_t)frac * cf->fracmult;
+	capfile_pcap_record(rec, p + rs, caplen, wirelen, cf->linktype,
+	    (int64_t)sec * CAPFILE_NS + (int64_t)frac * cf->fracmult);
 	cf->pos += rs + caplen;
 	return CAPFILE_RECORD;
 }
@@ -681,15 +690,9 @@ capfile_next_batch(struct capfile *cf, struct capfile_record *recs,
 			if (caplen > CAPFILE_MAX_CAPLEN ||
 			    len - pos - rs < caplen)
 				break;
-			recs[n].data = p + rs;
-			recs[n].caplen = caplen;
-			recs[n].wirelen = wirelen;
-			recs[n].linktype = linktype;
-			recs[n].bad = 0;
-			recs[n].has_time = 1;
-			recs[n].outbound = 0;
-			recs[n].time_ns = (int64_t)sec * CAPFILE_NS +
-			    (int64_t)frac * fracmult;
+			capfile_pcap_record(&recs[n], p + rs, caplen, wirelen,
+			    linktype, (int64_t)sec * CAPFILE_NS +
+			    (int64_t)frac * fracmult);
 			pos += rs + caplen;
 		}
 		cf->pos = pos;
