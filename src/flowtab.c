@@ -718,8 +718,7 @@ flowtab_free(struct flowtab *ft)
 		rowtab_free(t);
 	}
 	rowtab_free(ft->cur);
-	big_free(ft->conns, (ft->conn_mask + 1) * sizeof *ft->conns);
-	big_free(ft->frags, (ft->frag_mask + 1) * sizeof *ft->frags);
+	flowtab_close(ft);
 	free(ft);
 }
 
@@ -889,7 +888,8 @@ flowtab_add_batch(struct flowtab *ft, const struct parse_packet *pkts,
 			 */
 			if (p->frag == PARSE_FRAG_NONE &&
 			    (c = &ft->conns[hashes[k] & ft->conn_mask],
-			    c->gen == gen) && c->used && c->hash == (uint32_t)(hashes[k] >> 32) &&
+			    c->gen == gen) && c->used &&
+			    c->hash == (uint32_t)(hashes[k] >> 32) &&
 			    conn_key_equal(&c->key, &keys[k]) &&
 			    row_has_room(&cur_rows[c->row])) {
 				rows[k] = &cur_rows[c->row];
