@@ -17,35 +17,30 @@
 "$MKPCAP" --long-shifted "$TEST_TMP/b.pcap" || exit 99
 db="$TEST_TMP/db"
 
+# rollup_differs FILE SPAN TABLE: bad = rows of the kept rollups of SPAN in
+# TABLE that differ from the sums of flow_rows, in either direction.
+rollup_differs() {
+	bad=$(sqlite3 "$1" "
+	    WITH r(t, key, a, b, c, d) AS (
+	      SELECT ts - ts % $2, key, sum(bytes_rcvd), sum(bytes_sent),
+	             sum(pkts_rcvd), sum(pkts_sent) FROM flow_rows
+	      WHERE ts - ts % $2 IN (SELECT ts FROM rollups
+	                             WHERE span = $2 AND rows >= 0)
+	      GROUP BY 1, 2)
+	    SELECT (SELECT count(*) FROM (SELECT * FROM r EXCEPT
+	            SELECT ts, key, bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent
+	            FROM $3))
+	         + (SELECT count(*) FROM (SELECT ts, key, bytes_rcvd, bytes_sent,
+	            pkts_rcvd, pkts_sent FROM $3 EXCEPT SELECT * FROM r))")
+}
+
 check() {	# check LABEL
 	for f in "$db"/t0/t0-*.db; do
 		d=$(basename "$f" .db)
-		bad=$(sqlite3 "$f" "
-		    WITH r(h, key, a, b, c, d) AS (
-		      SELECT ts - ts % 3600, key, sum(bytes_rcvd), sum(bytes_sent),
-		             sum(pkts_rcvd), sum(pkts_sent) FROM flow_rows
-		      WHERE ts - ts % 3600 IN (SELECT ts FROM rollups
-		                               WHERE span = 3600 AND rows >= 0)
-		      GROUP BY 1, 2)
-		    SELECT (SELECT count(*) FROM (SELECT * FROM r EXCEPT
-		            SELECT ts, key, bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent
-		            FROM flow_rows_1h))
-		         + (SELECT count(*) FROM (SELECT ts, key, bytes_rcvd, bytes_sent,
-		            pkts_rcvd, pkts_sent FROM flow_rows_1h EXCEPT SELECT * FROM r))")
+		rollup_differs "$f" 3600 flow_rows_1h
 		[ "$bad" = 0 ] && pass "$1: $d: hourly rollups equal their rows" ||
 		    fail "$1: $d: $bad hourly rollup rows differ from flow_rows"
-		bad=$(sqlite3 "$f" "
-		    WITH r(d, key, a, b, c, e) AS (
-		      SELECT ts - ts % 86400, key, sum(bytes_rcvd), sum(bytes_sent),
-		             sum(pkts_rcvd), sum(pkts_sent) FROM flow_rows
-		      WHERE ts - ts % 86400 IN (SELECT ts FROM rollups
-		                                WHERE span = 86400 AND rows >= 0)
-		      GROUP BY 1, 2)
-		    SELECT (SELECT count(*) FROM (SELECT * FROM r EXCEPT
-		            SELECT ts, key, bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent
-		            FROM flow_rows_1d))
-		         + (SELECT count(*) FROM (SELECT ts, key, bytes_rcvd, bytes_sent,
-		            pkts_rcvd, pkts_sent FROM flow_rows_1d EXCEPT SELECT * FROM r))")
+		rollup_differs "$f" 86400 flow_rows_1d
 		[ "$bad" = 0 ] && pass "$1: $d: daily rollup equals its rows" ||
 		    fail "$1: $d: $bad daily rollup rows differ from flow_rows"
 		# The store is done with the file: every hour of two bins or
