@@ -32,13 +32,17 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "btload.h"
 #include "catalog.h"
 #include "parse.h"
 #include "rollup.h"
@@ -70,6 +74,37 @@
 #define STORE_BULK_KEYS		4096	/* new keys into an empty file: bulk */
 #endif
 
+/*
+ * The trees of a new day that btload lays out (store_write_new_day()), by
+ * name in sqlite_master, with their columns: "name:pk" in column order for
+ * a table, the indexed columns for an index.  The records btload gets are
+ * built for exactly these; a schema that differs makes the store write the
+ * bin with SQL instead.
+ */
+enum {
+	TREE_ADDRS, TREE_ADDRS_IP, TREE_ADDRS_TEXT,
+	TREE_KEYS, TREE_KEYS_UNIQUE, TREE_KEYS_DIP, TREE_KEYS_PORT,
+	TREE_ROWS,
+	STORE_TREES
+};
+
+static const struct {
+	const char	*name;
+	const char	*columns;
+} store_trees[STORE_TREES] = {
+	[TREE_ADDRS] = { "addrs", "id:1,ip:0,text:0" },
+	[TREE_ADDRS_IP] = { "sqlite_autoindex_addrs_1", "ip" },
+	[TREE_ADDRS_TEXT] = { "sqlite_autoindex_addrs_2", "text" },
+	[TREE_KEYS] = { "flow_keys",
+	    "id:1,sip:0,dip:0,dport:0,proto:0,vlan:0" },
+	[TREE_KEYS_UNIQUE] = { "sqlite_autoindex_flow_keys_1",
+	    "sip,dip,dport,proto,vlan" },
+	[TREE_KEYS_DIP] = { "flow_keys_dip", "dip" },
+	[TREE_KEYS_PORT] = { "flow_keys_proto_dport", "proto,dport" },
+	[TREE_ROWS] = { "flow_rows", "ts:1,key:2,bytes_rcvd:0,bytes_sent:0,"
+	    "pkts_rcvd:0,pkts_sent:0" },
+};
+
 /* A map slot's id: 0 empty, PENDING|n the nth new entry of this bin. */
 #define STORE_PENDING		0x80000000u
 #define STORE_MAX_ID		(STORE_PENDING - 1)
@@ -88,6 +123,8 @@ static const char *const *store_migrations;	/* NULL: store_migrate_sql */
 static int store_migrations_count;
 static size_t store_cache_max = STORE_CACHE_MAX;
 static size_t store_bulk_keys = STORE_BULK_KEYS;
+/* A bin of this many rows starting a day is written by btload (default). */
+static size_t store_new_day_rows = STORE_BULK_KEYS;
 
 enum {
 	STMT_BEGIN,
@@ -238,6 +275,14 @@ struct store {
 	struct store_new_addr *new_addr;	/* 2 * work_rows */
 	struct store_new_key *new_key;		/* work_rows */
 	uint32_t	*new_id;		/* 2 * work_rows */
+
+	/* A new day's first bin written by btload (store_write_new_day). */
+	struct btload	*bl;
+	uint32_t	 root[STORE_TREES];
+	struct btload_recs recs;
+	size_t		 new_day_rows;	/* btload a first bin this large */
+	int		 bl_rc;		/* a btload failure, and its cause */
+	char		*bl_cause;
 };
 
 /* ------------------------------------------------------------ hashing */
@@ -934,15 +979,12 @@ store_analyze(struct store *st)
 	sqlite3_free(err);
 }
 
-void
-store_close_day(struct store *st)
+/* Close the connection; the maps, next ids and path stay. */
+static void
+store_close_db(struct store *st)
 {
 	int i;
 
-	if (st->db == NULL)
-		return;
-	if (st->loaded && st->rows != st->rows_analyzed)
-		store_analyze(st);
 	for (i = 0; i < STMT_COUNT; i++) {
 		sqlite3_finalize(st->stmt[i]);
 		st->stmt[i] = NULL;
@@ -950,6 +992,16 @@ store_close_day(struct store *st)
 	if (sqlite3_close(st->db) != SQLITE_OK)
 		log_warn("%s: close: %s", st->path, sqlite3_errmsg(st->db));
 	st->db = NULL;
+}
+
+void
+store_close_day(struct store *st)
+{
+	if (st->db == NULL)
+		return;
+	if (st->loaded && st->rows != st->rows_analyzed)
+		store_analyze(st);
+	store_close_db(st);
 	free(st->path);
 	st->path = NULL;
 	st->day[0] = '\0';
@@ -1049,16 +1101,20 @@ store_batch_sql(int which)
 	return sql;
 }
 
-/* Open (creating, checking or migrating) the day file of the bin. */
+/*
+ * Open (creating, checking or migrating) the day file of the bin, or the
+ * file at path (the day's file being built by store_write_new_day()).
+ */
 static int
 store_open_day(struct store *st, const struct flowtab_bin *bin,
-    char **cause)
+    const char *path, char **cause)
 {
 	sqlite3 *db = NULL;
 	char *dir, *sql;
 	int i, rc;
 
-	st->path = store_day_path(st->dir, st->iface, bin->ts);
+	st->path = path != NULL ? util_strdup(path) :
+	    store_day_path(st->dir, st->iface, bin->ts);
 	util_utc_day(bin->ts, st->day, sizeof st->day);
 	st->day_ts = bin->ts - bin->ts % ROLLUP_DAY;
 	dir = util_printf("%s/%s", st->dir, st->iface);
@@ -1322,41 +1378,18 @@ store_addr_ref(struct store *st, const uint8_t *ip, uint8_t family,
 	return id;
 }
 
-/* Map every row's addresses to ids, adding the new ones sorted. */
+/* Insert the nnew new addresses (sorted) with ids from next_addr on. */
 static int
-store_write_addrs(struct store *st, const struct flowtab_bin *bin,
-    size_t *addrs_new)
+store_insert_addrs(struct store *st, size_t nnew)
 {
-	const struct flowtab_row *r;
 	struct store_new_addr *na;
-	struct store_addr_slot *s;
 	sqlite3_stmt *ins = st->stmt[STMT_ADDR_INSERT];
 	sqlite3_stmt *batch = st->stmt[STMT_ADDR_BATCH], *q;
 	char text[STORE_BATCH][INET6_ADDRSTRLEN];
-	size_t i, k, tlen, nnew = 0;
-	int64_t ref;
+	size_t i, k, tlen;
 	uint32_t id;
 	int rc = SQLITE_DONE;
 
-	if (!st->addrs.complete)
-		store_addr_map_clear(&st->addrs);
-	for (i = 0; i < bin->nrows; i++) {
-		r = &bin->rows[i];
-		if ((ref = store_addr_ref(st, r->key.sip, r->key.family,
-		    &nnew)) < 0)
-			return (int)-ref;
-		st->row_sip[i] = (uint32_t)ref;
-		if ((ref = store_addr_ref(st, r->key.dip, r->key.family,
-		    &nnew)) < 0)
-			return (int)-ref;
-		st->row_dip[i] = (uint32_t)ref;
-	}
-	if (nnew == 0)
-		return SQLITE_DONE;
-	if (nnew > STORE_MAX_ID - st->next_addr)
-		return SQLITE_FULL;
-
-	qsort(st->new_addr, nnew, sizeof *st->new_addr, store_cmp_addr);
 	for (i = 0; i < nnew; i += k) {
 		/* STORE_BATCH rows at a time, then the rest one by one. */
 		q = nnew - i >= STORE_BATCH ? batch : ins;
@@ -1377,6 +1410,46 @@ store_write_addrs(struct store *st, const struct flowtab_bin *bin,
 	/* Nothing may point into text[] or new_addr[] later. */
 	sqlite3_clear_bindings(ins);
 	sqlite3_clear_bindings(batch);
+	return rc;
+}
+
+static int store_btload_addrs(struct store *, size_t);
+static int store_btload_keys(struct store *, size_t);
+
+/* Map every row's addresses to ids, adding the new ones sorted. */
+static int
+store_write_addrs(struct store *st, const struct flowtab_bin *bin,
+    size_t *addrs_new)
+{
+	const struct flowtab_row *r;
+	struct store_new_addr *na;
+	struct store_addr_slot *s;
+	size_t i, nnew = 0;
+	int64_t ref;
+	uint32_t id;
+	int rc;
+
+	if (!st->addrs.complete)
+		store_addr_map_clear(&st->addrs);
+	for (i = 0; i < bin->nrows; i++) {
+		r = &bin->rows[i];
+		if ((ref = store_addr_ref(st, r->key.sip, r->key.family,
+		    &nnew)) < 0)
+			return (int)-ref;
+		st->row_sip[i] = (uint32_t)ref;
+		if ((ref = store_addr_ref(st, r->key.dip, r->key.family,
+		    &nnew)) < 0)
+			return (int)-ref;
+		st->row_dip[i] = (uint32_t)ref;
+	}
+	if (nnew == 0)
+		return SQLITE_DONE;
+	if (nnew > STORE_MAX_ID - st->next_addr)
+		return SQLITE_FULL;
+
+	qsort(st->new_addr, nnew, sizeof *st->new_addr, store_cmp_addr);
+	rc = st->bl != NULL ? store_btload_addrs(st, nnew) :
+	    store_insert_addrs(st, nnew);
 	if (rc != SQLITE_DONE)
 		return rc;
 	st->next_addr += (uint32_t)nnew;
@@ -1470,6 +1543,38 @@ store_indexes_restore(struct store *st, struct store_index *ix, size_t n,
 	return rc;
 }
 
+/* Insert the nnew new keys (sorted) with ids from next_key on. */
+static int
+store_insert_keys(struct store *st, size_t nnew)
+{
+	sqlite3_stmt *ins = st->stmt[STMT_KEY_INSERT];
+	sqlite3_stmt *batch = st->stmt[STMT_KEY_BATCH], *q;
+	struct store_new_key *nk;
+	size_t i, k;
+	uint32_t id;
+	int p, rc = SQLITE_DONE;
+
+	for (i = 0; i < nnew; i += k) {
+		q = nnew - i >= STORE_BATCH ? batch : ins;
+		for (k = 0; k < (q == batch ? STORE_BATCH : 1); k++) {
+			nk = &st->new_key[i + k];
+			id = st->next_key + (uint32_t)(i + k);
+			st->new_id[nk->n] = id;
+			p = 6 * (int)k;
+			sqlite3_bind_int64(q, p + 1, id);
+			sqlite3_bind_int64(q, p + 2, (int64_t)(nk->hi >> 32));
+			sqlite3_bind_int64(q, p + 3,
+			    (int64_t)(nk->hi & 0xffffffff));
+			sqlite3_bind_int(q, p + 4, (int)(nk->lo >> 32));
+			sqlite3_bind_int(q, p + 5, (int)(nk->lo >> 16 & 0xff));
+			sqlite3_bind_int(q, p + 6, (int)(nk->lo & 0xffff));
+		}
+		if ((rc = store_step(q)) != SQLITE_DONE)
+			break;
+	}
+	return rc;
+}
+
 /* Map every row's key to an id (into row_order), adding the new ones. */
 static int
 store_write_keys(struct store *st, const struct flowtab_bin *bin,
@@ -1479,13 +1584,11 @@ store_write_keys(struct store *st, const struct flowtab_bin *bin,
 	struct store_key_slot *s;
 	struct store_new_key *nk;
 	sqlite3_stmt *find = st->stmt[STMT_KEY_FIND];
-	sqlite3_stmt *ins = st->stmt[STMT_KEY_INSERT];
-	sqlite3_stmt *batch = st->stmt[STMT_KEY_BATCH], *q;
 	struct store_index *dropped = NULL;
 	uint64_t hi, lo;
-	size_t i, k, nnew = 0, nindex = 0;
+	size_t i, nnew = 0, nindex = 0;
 	uint32_t id;
-	int p, rc;
+	int rc;
 
 	if (!st->keys.complete)
 		store_key_map_clear(&st->keys);
@@ -1542,7 +1645,7 @@ store_write_keys(struct store *st, const struct flowtab_bin *bin,
 	if (nnew > STORE_MAX_ID - st->next_key)
 		return SQLITE_FULL;
 	/* Many keys into a file that has none yet (a new day): in bulk. */
-	if (st->next_key == 1 && nnew >= store_bulk_keys &&
+	if (st->bl == NULL && st->next_key == 1 && nnew >= store_bulk_keys &&
 	    (rc = store_indexes_drop(st, &dropped, &nindex)) != SQLITE_OK) {
 		store_indexes_restore(st, dropped, nindex, 0);
 		return rc;
@@ -1551,24 +1654,8 @@ store_write_keys(struct store *st, const struct flowtab_bin *bin,
 	/* new_addr is spent by now: its room (2 a row) is the sort's. */
 	store_sort_keys(st->new_key, nnew,
 	    (struct store_new_key *)(void *)st->new_addr);
-	for (i = 0; i < nnew; i += k) {
-		q = nnew - i >= STORE_BATCH ? batch : ins;
-		for (k = 0; k < (q == batch ? STORE_BATCH : 1); k++) {
-			nk = &st->new_key[i + k];
-			id = st->next_key + (uint32_t)(i + k);
-			st->new_id[nk->n] = id;
-			p = 6 * (int)k;
-			sqlite3_bind_int64(q, p + 1, id);
-			sqlite3_bind_int64(q, p + 2, (int64_t)(nk->hi >> 32));
-			sqlite3_bind_int64(q, p + 3,
-			    (int64_t)(nk->hi & 0xffffffff));
-			sqlite3_bind_int(q, p + 4, (int)(nk->lo >> 32));
-			sqlite3_bind_int(q, p + 5, (int)(nk->lo >> 16 & 0xff));
-			sqlite3_bind_int(q, p + 6, (int)(nk->lo & 0xffff));
-		}
-		if ((rc = store_step(q)) != SQLITE_DONE)
-			break;
-	}
+	rc = st->bl != NULL ? store_btload_keys(st, nnew) :
+	    store_insert_keys(st, nnew);
 	if (dropped != NULL) {
 		if (rc == SQLITE_DONE)
 			rc = store_indexes_restore(st, dropped, nindex, 1);
@@ -1770,6 +1857,517 @@ store_write_counters(struct store *st, const struct flowtab_bin *bin,
 	return SQLITE_DONE;
 }
 
+/* ------------------------------------------------------------ a new day */
+
+/*
+ * The first bin of a day, when it is large, is not inserted: every address,
+ * key and row in it is new, so each tree's entries are known and can be
+ * sorted, and btload lays out the pages of addrs, flow_keys, flow_rows and
+ * their five indexes at once (a third of the CPU and half the writes of
+ * the inserts; doc/storage.md, "A new day").
+ *
+ *   1. SQLite creates "<day file>.new" (schema, meta) and says where the
+ *      trees' root pages are; the file is closed.
+ *   2. store_write_addrs() and store_write_keys() assign ids as for any
+ *      bin, but with st->bl set hand the new entries to btload instead of
+ *      INSERTs; the rows follow.  btload appends the pages and fsyncs.
+ *   3. SQLite opens the file again and adds the bin's counters; the file
+ *      is synced and renamed to the day's name, which must not exist.
+ *
+ * Until the rename the day has no file, so a crash or kill -9 at any point
+ * leaves no partial day behind: a stale ".new" is removed by the next
+ * attempt, and flowq never looks at it (not a *.db name).  When the schema
+ * is not the one btload's records are built for, or btload cannot extend
+ * the file, -EAGAIN says: write this bin with SQL instead.
+ */
+
+/* Remove a ".new" file and what SQLite may have left beside it. */
+static void
+store_unlink_new(const char *tmp)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+	char *p;
+	size_t i;
+
+	for (i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+		p = util_printf("%s%s", tmp, sfx[i]);
+		unlink(p);
+		free(p);
+	}
+}
+
+/* Find the trees' root pages; -EAGAIN when one is not as btload knows it. */
+static int
+store_tree_roots(struct store *st, char **cause)
+{
+	sqlite3_stmt *q = NULL;
+	const char *type, *sql;
+	char *cols = NULL;
+	int64_t n;
+	int i, rc;
+
+	rc = store_query_int(st, st->db, "SELECT count(*) FROM sqlite_master"
+	    " WHERE tbl_name IN ('addrs', 'flow_keys', 'flow_rows')", &n,
+	    cause);
+	if (rc != 0)
+		return rc;
+	if (n != STORE_TREES)
+		return -EAGAIN;
+	for (i = 0; i < STORE_TREES; i++) {
+		rc = sqlite3_prepare_v2(st->db, "SELECT type, rootpage, sql,"
+		    " CASE type WHEN 'table' THEN (SELECT group_concat(name ||"
+		    " ':' || pk) FROM (SELECT name, pk FROM pragma_table_info(?1)"
+		    " ORDER BY cid)) ELSE (SELECT group_concat(name) FROM"
+		    " (SELECT name FROM pragma_index_info(?1) ORDER BY seqno))"
+		    " END FROM sqlite_master WHERE name = ?1", -1, &q, NULL);
+		if (rc != SQLITE_OK)
+			return store_fail(st, st->db, rc, cause);
+		sqlite3_bind_text(q, 1, store_trees[i].name, -1, SQLITE_STATIC);
+		rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW) {
+			type = (const char *)sqlite3_column_text(q, 0);
+			st->root[i] = (uint32_t)sqlite3_column_int64(q, 1);
+			sql = (const char *)sqlite3_column_text(q, 2);
+			cols = sqlite3_column_text(q, 3) == NULL ? NULL :
+			    util_strdup((const char *)sqlite3_column_text(q, 3));
+			/* flow_rows is a WITHOUT ROWID table, the others not
+			 * (an index of a UNIQUE constraint has no sql). */
+			if (type == NULL || cols == NULL ||
+			    strcmp(cols, store_trees[i].columns) != 0 ||
+			    (strcmp(type, "table") == 0) != (i == TREE_ADDRS ||
+			    i == TREE_KEYS || i == TREE_ROWS) ||
+			    (sql != NULL && strstr(sql, "WITHOUT ROWID") !=
+			    NULL) != (i == TREE_ROWS))
+				rc = -EAGAIN;
+			free(cols);
+		} else if (rc == SQLITE_DONE)
+			rc = -EAGAIN;
+		else
+			rc = store_fail(st, st->db, rc, cause);
+		sqlite3_finalize(q);
+		if (rc != SQLITE_ROW)
+			return rc;
+	}
+	return 0;
+}
+
+/* Lay out one tree from st->recs; SQLITE_DONE, or an error in bl_cause. */
+static int
+store_btload_tree(struct store *st, int tree)
+{
+	int rc;
+
+	rc = btload_tree(st->bl, st->root[tree], tree == TREE_ADDRS ||
+	    tree == TREE_KEYS, &st->recs, &st->bl_cause);
+	btload_recs_reset(&st->recs);
+	if (rc == 0)
+		return SQLITE_DONE;
+	st->bl_rc = rc;
+	return SQLITE_ERROR;
+}
+
+static int
+store_btload_nomem(struct store *st)
+{
+	st->bl_rc = util_cause(&st->bl_cause, -ENOMEM, "%s: out of memory",
+	    st->path);
+	return SQLITE_NOMEM;
+}
+
+/* An address's text, sortable: its first 8 bytes as a number, then all. */
+struct store_text {
+	uint64_t	 prefix;
+	uint32_t	 off;		/* in the text buffer */
+	uint32_t	 len;
+	uint32_t	 n;		/* the nth new address */
+};
+
+static int
+store_cmp_text(const void *a, const void *b, void *texts)
+{
+	const struct store_text *x = a, *y = b;
+	int c;
+
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	c = memcmp((char *)texts + x->off, (char *)texts + y->off,
+	    x->len < y->len ? x->len : y->len);
+	if (c != 0)
+		return c;
+	return (x->len > y->len) - (x->len < y->len);
+}
+
+/* addrs, its ip index (the same order) and its text index. */
+static int
+store_btload_addrs(struct store *st, size_t nnew)
+{
+	struct store_new_addr *na;
+	struct store_text *t;
+	struct btload_val v[3];
+	char *texts;
+	size_t i, k, at = 0;
+	int rc = SQLITE_DONE;
+
+	/* Room for the longest text of each; only what is used is touched. */
+	texts = malloc(nnew * INET6_ADDRSTRLEN);
+	t = malloc(nnew * sizeof *t);
+	if (texts == NULL || t == NULL) {
+		rc = store_btload_nomem(st);
+		goto out;
+	}
+	for (i = 0; i < nnew && rc == SQLITE_DONE; i++) {
+		na = &st->new_addr[i];
+		st->new_id[na->n] = st->next_addr + (uint32_t)i;
+		t[i].off = (uint32_t)at;
+		t[i].len = (uint32_t)store_addr_text(na->ip, na->family,
+		    texts + at);
+		t[i].n = (uint32_t)i;
+		for (t[i].prefix = 0, k = 0; k < 8; k++)
+			t[i].prefix = t[i].prefix << 8 |
+			    (k < t[i].len ? (uint8_t)texts[at + k] : 0);
+		at += t[i].len;
+		v[0] = (struct btload_val){ .type = BTLOAD_NULL };
+		v[1] = (struct btload_val){ .type = BTLOAD_BLOB, .p = na->ip,
+		    .n = na->family == 4 ? 4 : 16 };
+		v[2] = (struct btload_val){ .type = BTLOAD_TEXT,
+		    .p = texts + t[i].off, .n = t[i].len };
+		if (btload_recs_add(&st->recs, st->next_addr + (int64_t)i, v,
+		    3) != 0)
+			rc = store_btload_nomem(st);
+	}
+	if (rc == SQLITE_DONE)
+		rc = store_btload_tree(st, TREE_ADDRS);
+	for (i = 0; i < nnew && rc == SQLITE_DONE; i++) {
+		na = &st->new_addr[i];
+		v[0] = (struct btload_val){ .type = BTLOAD_BLOB, .p = na->ip,
+		    .n = na->family == 4 ? 4 : 16 };
+		v[1] = (struct btload_val){ .type = BTLOAD_INT,
+		    .i = st->next_addr + (int64_t)i };
+		if (btload_recs_add(&st->recs, 0, v, 2) != 0)
+			rc = store_btload_nomem(st);
+	}
+	if (rc == SQLITE_DONE)
+		rc = store_btload_tree(st, TREE_ADDRS_IP);
+	if (rc == SQLITE_DONE)
+		qsort_r(t, nnew, sizeof *t, store_cmp_text, texts);
+	for (i = 0; i < nnew && rc == SQLITE_DONE; i++) {
+		v[0] = (struct btload_val){ .type = BTLOAD_TEXT,
+		    .p = texts + t[i].off, .n = t[i].len };
+		v[1] = (struct btload_val){ .type = BTLOAD_INT,
+		    .i = st->next_addr + (int64_t)t[i].n };
+		if (btload_recs_add(&st->recs, 0, v, 2) != 0)
+			rc = store_btload_nomem(st);
+	}
+	if (rc == SQLITE_DONE)
+		rc = store_btload_tree(st, TREE_ADDRS_TEXT);
+out:
+	free(texts);
+	free(t);
+	return rc;
+}
+
+/*
+ * flow_keys and its UNIQUE index (both in the new keys' sorted order),
+ * then its dip and (proto, dport) indexes: (column << 32 | id) sorted by
+ * the column, stably, so ids ascend within a value as in the index.
+ */
+static int
+store_btload_keys(struct store *st, size_t nnew)
+{
+	/* new_addr is spent: its room (2 x 24 bytes a row) holds two. */
+	uint64_t *a = (uint64_t *)(void *)st->new_addr, *b = a + nnew, *o;
+	struct store_new_key *nk;
+	struct btload_val v[6];
+	uint32_t id, maxdip = 0, maxport = 0, port;
+	size_t i;
+	int unique, rc = SQLITE_DONE;
+
+	for (unique = 0; unique < 2 && rc == SQLITE_DONE; unique++) {
+		for (i = 0; i < nnew && rc == SQLITE_DONE; i++) {
+			nk = &st->new_key[i];
+			id = st->next_key + (uint32_t)i;
+			st->new_id[nk->n] = id;
+			v[unique ? 5 : 0] = (struct btload_val){
+			    .type = unique ? BTLOAD_INT : BTLOAD_NULL,
+			    .i = id };
+			v[unique ? 0 : 1] = (struct btload_val){
+			    .type = BTLOAD_INT, .i = (int64_t)(nk->hi >> 32) };
+			v[unique ? 1 : 2] = (struct btload_val){
+			    .type = BTLOAD_INT,
+			    .i = (int64_t)(nk->hi & 0xffffffff) };
+			v[unique ? 2 : 3] = (struct btload_val){
+			    .type = BTLOAD_INT, .i = (int64_t)(nk->lo >> 32) };
+			v[unique ? 3 : 4] = (struct btload_val){
+			    .type = BTLOAD_INT,
+			    .i = (int64_t)(nk->lo >> 16 & 0xff) };
+			v[unique ? 4 : 5] = (struct btload_val){
+			    .type = BTLOAD_INT,
+			    .i = (int64_t)(nk->lo & 0xffff) };
+			if (btload_recs_add(&st->recs, id, v, 6) != 0)
+				rc = store_btload_nomem(st);
+		}
+		if (rc == SQLITE_DONE)
+			rc = store_btload_tree(st, unique ? TREE_KEYS_UNIQUE :
+			    TREE_KEYS);
+	}
+	if (rc != SQLITE_DONE)
+		return rc;
+
+	for (i = 0; i < nnew; i++) {
+		nk = &st->new_key[i];
+		id = st->next_key + (uint32_t)i;
+		a[i] = (nk->hi & 0xffffffff) << 32 | id;
+		if ((uint32_t)nk->hi > maxdip)
+			maxdip = (uint32_t)nk->hi;
+	}
+	o = store_sort_rows(a, b, nnew, maxdip);
+	for (i = 0; i < nnew && rc == SQLITE_DONE; i++) {
+		v[0] = (struct btload_val){ .type = BTLOAD_INT,
+		    .i = (int64_t)(o[i] >> 32) };
+		v[1] = (struct btload_val){ .type = BTLOAD_INT,
+		    .i = (int64_t)(o[i] & 0xffffffff) };
+		if (btload_recs_add(&st->recs, 0, v, 2) != 0)
+			rc = store_btload_nomem(st);
+	}
+	if (rc == SQLITE_DONE)
+		rc = store_btload_tree(st, TREE_KEYS_DIP);
+	if (rc != SQLITE_DONE)
+		return rc;
+
+	for (i = 0; i < nnew; i++) {
+		nk = &st->new_key[i];
+		port = (uint32_t)(nk->lo >> 16 & 0xff) << 16 |
+		    (uint32_t)(nk->lo >> 32);
+		a[i] = (uint64_t)port << 32 | (st->next_key + (uint32_t)i);
+		if (port > maxport)
+			maxport = port;
+	}
+	o = store_sort_rows(a, b, nnew, maxport);
+	for (i = 0; i < nnew && rc == SQLITE_DONE; i++) {
+		v[0] = (struct btload_val){ .type = BTLOAD_INT,
+		    .i = (int64_t)(o[i] >> 48) };
+		v[1] = (struct btload_val){ .type = BTLOAD_INT,
+		    .i = (int64_t)(o[i] >> 32 & 0xffff) };
+		v[2] = (struct btload_val){ .type = BTLOAD_INT,
+		    .i = (int64_t)(o[i] & 0xffffffff) };
+		if (btload_recs_add(&st->recs, 0, v, 3) != 0)
+			rc = store_btload_nomem(st);
+	}
+	if (rc == SQLITE_DONE)
+		rc = store_btload_tree(st, TREE_KEYS_PORT);
+	return rc;
+}
+
+/* flow_rows, by key id; a key that came twice is one row (never here). */
+static int
+store_btload_rows(struct store *st, const struct flowtab_bin *bin,
+    struct store_bin_sums *sum, struct store_write_result *res)
+{
+	const struct flowtab_row *r;
+	struct btload_val v[6];
+	uint64_t *order, c[4];
+	size_t i, j, k, n = bin->nrows;
+	int rc = SQLITE_DONE;
+
+	order = store_sort_rows(st->row_order, st->row_tmp, n, st->next_key);
+	for (i = 0; i < n && rc == SQLITE_DONE; i = j) {
+		r = &bin->rows[(uint32_t)order[i]];
+		store_count_row(sum, r);
+		store_sum_row(sum, r);
+		c[0] = r->bytes_rcvd;
+		c[1] = r->bytes_sent;
+		c[2] = r->pkts_rcvd;
+		c[3] = r->pkts_sent;
+		for (j = i + 1; j < n && order[j] >> 32 == order[i] >> 32;
+		    j++) {
+			r = &bin->rows[(uint32_t)order[j]];
+			store_sum_row(sum, r);
+			c[0] += r->bytes_rcvd;
+			c[1] += r->bytes_sent;
+			c[2] += r->pkts_rcvd;
+			c[3] += r->pkts_sent;
+			res->rows_updated++;
+		}
+		v[0] = (struct btload_val){ .type = BTLOAD_INT, .i = bin->ts };
+		v[1] = (struct btload_val){ .type = BTLOAD_INT,
+		    .i = (int64_t)(order[i] >> 32) };
+		for (k = 0; k < 4; k++)
+			v[2 + k] = (struct btload_val){ .type = BTLOAD_INT,
+			    .i = (int64_t)c[k] };
+		if (btload_recs_add(&st->recs, 0, v, 6) != 0)
+			rc = store_btload_nomem(st);
+		res->rows_new++;
+	}
+	if (rc == SQLITE_DONE)
+		rc = store_btload_tree(st, TREE_ROWS);
+	return rc;
+}
+
+/* fsync a file or directory by name; 0 or -errno. */
+static int
+store_fsync_path(const char *path, int dir)
+{
+	int fd, rc = 0;
+
+	fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* Give tmp the day file's name unless something has it: 0, -EEXIST, -errno. */
+static int
+store_rename_new(const char *tmp, const char *final)
+{
+	struct stat sb;
+
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -errno;
+	/* A file system without RENAME_NOREPLACE: one writer per day. */
+	if (stat(final, &sb) == 0)
+		return -EEXIST;
+	return rename(tmp, final) == 0 ? 0 : -errno;
+}
+
+/*
+ * Write bin as the first of its day with btload (see above).  0: written,
+ * the day file open; -EAGAIN: nothing written, write it with SQL; else
+ * the error, nothing written.
+ */
+static int
+store_write_new_day(struct store *st, const struct flowtab_bin *bin,
+    struct store_write_result *res, struct store_bin_sums *sum, char **cause)
+{
+	struct btload bl;
+	struct stat sb;
+	char *final, *tmp, *dir;
+	int rc;
+
+	final = store_day_path(st->dir, st->iface, bin->ts);
+	if (stat(final, &sb) == 0 || errno != ENOENT) {
+		free(final);
+		return -EAGAIN;
+	}
+	tmp = util_printf("%s.new", final);
+	store_unlink_new(tmp);
+	memset(&bl, 0, sizeof bl);
+	bl.fd = -1;
+
+	/* 1. The schema, by SQLite; where the trees' roots are. */
+	if ((rc = store_open_day(st, bin, tmp, cause)) != 0)
+		goto fail;
+	if ((rc = store_tree_roots(st, cause)) != 0 ||
+	    (rc = store_load(st, cause)) != 0)
+		goto fail;
+	store_close_db(st);
+
+	/* 2. The trees, by btload. */
+	if ((rc = btload_open(&bl, tmp, cause)) != 0)
+		goto fail;
+	st->bl = &bl;
+	rc = store_write_addrs(st, bin, &res->addrs_new);
+	st->first_new_key = st->next_key;
+	if (rc == SQLITE_DONE)
+		rc = store_write_keys(st, bin, &res->keys_new);
+	if (rc == SQLITE_DONE)
+		rc = store_btload_rows(st, bin, sum, res);
+	st->bl = NULL;
+	btload_recs_free(&st->recs);
+	if (rc != SQLITE_DONE) {
+		if (st->bl_cause != NULL) {
+			rc = st->bl_rc;
+			util_cause(cause, rc, "%s", st->bl_cause);
+		} else
+			rc = store_fail(st, NULL, rc, cause);
+		goto fail;
+	}
+	if ((rc = btload_close(&bl, cause)) != 0)
+		goto fail;
+
+	/* 3. The counters, by SQLite; then the day's name. */
+	free(st->path);
+	st->path = NULL;
+	if ((rc = store_open_day(st, bin, tmp, cause)) != 0)
+		goto fail;
+	rc = store_step(st->stmt[STMT_BEGIN]);
+	if (rc == SQLITE_DONE)
+		rc = store_write_counters(st, bin, sum);
+	if (rc == SQLITE_DONE)
+		rc = store_step(st->stmt[STMT_COMMIT]);
+	if (rc != SQLITE_DONE) {
+		rc = store_fail(st, st->db, rc, cause);
+		goto fail;
+	}
+	store_close_db(st);
+	if ((rc = store_fsync_path(tmp, 0)) != 0) {
+		rc = util_cause(cause, rc, "%s: fsync: %s", tmp, strerror(-rc));
+		goto fail;
+	}
+	if ((rc = store_rename_new(tmp, final)) != 0) {
+		if (rc != -EEXIST)
+			rc = util_cause(cause, rc, "%s: rename: %s", tmp,
+			    strerror(-rc));
+		else
+			rc = -EAGAIN;	/* someone made the day meanwhile */
+		goto fail;
+	}
+	dir = util_printf("%s/%s", st->dir, st->iface);
+	if (store_fsync_path(dir, 1) != 0)
+		log_warn("%s: fsync: %s", dir, strerror(errno));
+	free(dir);
+
+	/* The day file as any other; the maps and ids are what it holds. */
+	free(st->path);
+	st->path = NULL;
+	if ((rc = store_open_day(st, bin, NULL, cause)) != 0) {
+		/* Written all the same: the next bin opens it afresh. */
+		if (cause != NULL) {
+			log_warn("%s", *cause);
+			free(*cause);
+			*cause = NULL;
+		}
+		store_forget(st);
+	} else
+		st->loaded = 1;
+	st->rows = sum->flows;
+	free(tmp);
+	free(final);
+	return 0;
+
+fail:
+	st->bl = NULL;
+	btload_recs_free(&st->recs);
+	btload_abort(&bl);
+	if (st->db != NULL)
+		store_close_db(st);
+	free(st->path);
+	st->path = NULL;
+	st->day[0] = '\0';
+	store_forget(st);
+	store_unlink_new(tmp);
+	free(st->bl_cause);
+	st->bl_cause = NULL;
+	/* A file btload cannot extend: the SQL inserts can. */
+	log_debug("new day: %d", rc);
+	if (rc == -ENOTSUP || rc == -EAGAIN) {
+		if (rc == -ENOTSUP && cause != NULL)
+			log_info("%s; writing with SQL", *cause);
+		if (cause != NULL) {
+			free(*cause);
+			*cause = NULL;
+		}
+		rc = -EAGAIN;
+	}
+	free(tmp);
+	free(final);
+	return rc;
+}
+
 int
 store_write_bin(struct store *st, const struct flowtab_bin *bin,
     struct store_write_result *res, char **cause)
@@ -1790,17 +2388,35 @@ store_write_bin(struct store *st, const struct flowtab_bin *bin,
 	util_utc_day(bin->ts, day, sizeof day);
 	if (st->db != NULL && strcmp(day, st->day) != 0)
 		store_finish_day(st);
-	if (st->db == NULL && (rc = store_open_day(st, bin, cause)) != 0)
-		return rc;
 	/* Two new addresses a row must fit beside STORE_PENDING. */
 	if (bin->nrows > STORE_MAX_ID / 2)
-		return util_cause(cause, -E2BIG, "%s: a bin of %zu rows is too"
-		    " large", st->path, bin->nrows);
+		return util_cause(cause, -E2BIG, "%s/%s: a bin of %zu rows is"
+		    " too large", st->dir, st->iface, bin->nrows);
 	if (store_grow(st, bin->nrows) != 0)
-		return util_cause(cause, -ENOMEM, "%s: out of memory",
-		    st->path);
+		return util_cause(cause, -ENOMEM, "%s/%s: out of memory",
+		    st->dir, st->iface);
 
 	t[0] = util_now_ns();
+	/* A large first bin of a day: laid out at once (see above). */
+	if (st->db == NULL && bin->nrows >= st->new_day_rows) {
+		rc = store_write_new_day(st, bin, res, &sum, cause);
+		if (rc == 0) {
+			log_debug("%s: bin %lld: %zu rows, %zu keys, %zu addrs:"
+			    " a new day laid out by btload in %.3f s",
+			    st->path ? st->path : "", (long long)bin->ts,
+			    bin->nrows, res->keys_new, res->addrs_new,
+			    (double)(util_now_ns() - t[0]) / 1e9);
+			res->new_day = 1;
+			goto written;
+		}
+		if (rc != -EAGAIN)
+			return rc;
+		memset(res, 0, sizeof *res);
+		memset(&sum, 0, sizeof sum);
+		t[0] = util_now_ns();
+	}
+	if (st->db == NULL && (rc = store_open_day(st, bin, NULL, cause)) != 0)
+		return rc;
 	if ((rc = store_step(st->stmt[STMT_BEGIN])) != SQLITE_DONE) {
 		rc = store_fail(st, st->db, rc, cause);
 		goto rollback;
@@ -1830,6 +2446,16 @@ store_write_bin(struct store *st, const struct flowtab_bin *bin,
 		goto rollback;
 	}
 
+	st->rows += sum.flows;
+	log_debug("%s: bin %lld: %zu rows (%zu new), %zu keys new, %zu addrs"
+	    " new; seconds: load %.3f, addrs %.3f, keys %.3f, rows %.3f,"
+	    " commit %.3f", st->path, (long long)bin->ts, bin->nrows,
+	    res->rows_new, res->keys_new, res->addrs_new,
+	    (double)(t[1] - t[0]) / 1e9, (double)(t[2] - t[1]) / 1e9,
+	    (double)(t[3] - t[2]) / 1e9, (double)(t[4] - t[3]) / 1e9,
+	    (double)(t[5] - t[4]) / 1e9);
+
+written:
 	/* Outgrown maps serve one bin at a time from now on. */
 	if (st->addrs.complete && st->addrs.count > store_cache_max) {
 		st->addrs.complete = 0;
@@ -1839,14 +2465,8 @@ store_write_bin(struct store *st, const struct flowtab_bin *bin,
 		st->keys.complete = 0;
 		store_key_map_clear(&st->keys);
 	}
-	st->rows += sum.flows;
-	log_debug("%s: bin %lld: %zu rows (%zu new), %zu keys new, %zu addrs"
-	    " new; seconds: load %.3f, addrs %.3f, keys %.3f, rows %.3f,"
-	    " commit %.3f", st->path, (long long)bin->ts, bin->nrows,
-	    res->rows_new, res->keys_new, res->addrs_new,
-	    (double)(t[1] - t[0]) / 1e9, (double)(t[2] - t[1]) / 1e9,
-	    (double)(t[3] - t[2]) / 1e9, (double)(t[4] - t[3]) / 1e9,
-	    (double)(t[5] - t[4]) / 1e9);
+	if (st->db == NULL)
+		return 0;	/* a new day that could not be reopened */
 	if (st->rows >= 2 * st->rows_analyzed && st->rows != 0) {
 		t[0] = util_now_ns();
 		store_analyze(st);
@@ -1876,11 +2496,21 @@ struct store *
 store_new(const char *db_dir, const char *iface)
 {
 	struct store *st;
+	const char *v;
+	char *end;
+	unsigned long long n;
 
 	if ((st = calloc(1, sizeof *st)) == NULL)
 		return NULL;
 	st->dir = util_strdup(db_dir);
 	st->iface = util_strdup(iface);
+	st->new_day_rows = store_new_day_rows;
+	/* FLOWREC_NEW_DAY_ROWS=N: btload from N rows on; 0: never. */
+	if ((v = getenv("FLOWREC_NEW_DAY_ROWS")) != NULL && *v != '\0') {
+		n = strtoull(v, &end, 10);
+		if (*end == '\0')
+			st->new_day_rows = n == 0 ? SIZE_MAX : (size_t)n;
+	}
 	return st;
 }
 
@@ -1899,6 +2529,8 @@ store_free(struct store *st)
 	free(st->new_addr);
 	free(st->new_key);
 	free(st->new_id);
+	btload_recs_free(&st->recs);
+	free(st->bl_cause);
 	free(st->dir);
 	free(st->iface);
 	free(st);

@@ -33,6 +33,7 @@ struct store_write_result {
 	size_t		 rows_updated;	/* rows added to (bin written before) */
 	size_t		 keys_new;	/* flow keys new to the day */
 	size_t		 addrs_new;	/* addresses new to the day */
+	int		 new_day;	/* 1: laid out as a new day by btload */
 };
 
 /*

@@ -929,6 +929,170 @@ test_cache_fallback(void)
 	free(cause);
 }
 
+/* EXPLAIN QUERY PLAN of a query on the view, one step a line. */
+static char *
+plan_of(const char *path, const char *where)
+{
+	char *sql, *s;
+
+	sql = util_printf("EXPLAIN QUERY PLAN SELECT * FROM flows WHERE %s",
+	    where);
+	s = db_str(path, sql);
+	free(sql);
+	return s;
+}
+
+/*
+ * A large first bin of a day is laid out by btload (store_write_new_day):
+ * the same file content as inserting it, bin by bin after it (recurring
+ * and new keys, a bin written twice, a reopened store), a file SQLite
+ * checks whole, plans on every index, no ".new" left behind; a stale
+ * ".new" of a crash is replaced; a failure leaves no day file, and the
+ * write after it succeeds.
+ */
+static void
+test_new_day(void)
+{
+	const char *dump = DUMP_CONTENT_SQL " UNION ALL SELECT 'b', ts, flows,"
+	    " packets || ',' || bytes_rcvd || ',' || pkts_sent || ',' ||"
+	    " writes FROM bins ORDER BY 1, 2, 3";
+	struct flowtab_row *rows = calloc(30000, sizeof *rows);
+	struct store_write_result res;
+	struct flowtab_bin bin;
+	struct store *st;
+	struct stat sb;
+	char *dirs[2], *paths[2], *dumps[2], *s, *tmp, *cause = NULL;
+	int pass, b, rc, fails = 0, new_days[2] = { 0, 0 }, first[2] = { 0, 0 };
+	size_t i;
+	FILE *f;
+
+	for (pass = 0; pass < 2; pass++) {
+		store_new_day_rows = pass ? 1 : (size_t)-1;
+		dirs[pass] = test_dir(pass ? "new-day" : "new-day-sql");
+		st = store_new(dirs[pass], "eth0");
+		for (b = 0; b < 4; b++) {
+			rows_fill(rows, 30000, 11);
+			/* Counters of every integer size SQLite has. */
+			for (i = 0; i < 30000; i += 7)
+				rows[i].bytes_rcvd = (uint64_t)i << (i % 56);
+			if (b == 3) {	/* reopened */
+				store_free(st);
+				st = store_new(dirs[pass], "eth0");
+			}
+			/* Bin 2 writes into bin 0 again. */
+			bin_init(&bin, T0 + 300 * (b == 2 ? 0 : b), rows +
+			    (size_t)b * 3000, b == 2 ? 1000 : 20000);
+			rc = store_write_bin(st, &bin, &res, &cause);
+			if (rc != 0) {
+				fails++;
+				printf("# %s\n", cause);
+			}
+			new_days[pass] += res.new_day;
+			if (b == 0)
+				first[pass] = res.new_day;
+		}
+		store_free(st);
+		paths[pass] = util_printf("%s/eth0/eth0-2025-03-24.db",
+		    dirs[pass]);
+		dumps[pass] = db_str(paths[pass], dump);
+	}
+	store_new_day_rows = STORE_BULK_KEYS;
+	is_int(fails, 0, "new day: all writes succeed, with btload or not");
+	ok(first[1] == 1 && new_days[1] == 1 && new_days[0] == 0,
+	    "new day: only the first bin of the day is laid out");
+	ok(strlen(dumps[0]) > 500000 && strcmp(dumps[0], dumps[1]) == 0,
+	    "new day: the same addresses, keys, rows and bins as inserted");
+	s = db_str(paths[1], "PRAGMA integrity_check");
+	is_str(s, "ok\n", "new day: integrity_check");
+	free(s);
+	s = db_str(paths[1], "SELECT name FROM sqlite_master ORDER BY 1");
+	free(dumps[0]);
+	dumps[0] = db_str(paths[0], "SELECT name FROM sqlite_master"
+	    " ORDER BY 1");
+	is_str(s, dumps[0], "new day: the same schema objects");
+	free(s);
+	s = plan_of(paths[1], "dip = '192.168.0.7'");
+	ok(strstr(s, "flow_keys_dip") != NULL, "new day: dip= uses its index");
+	free(s);
+	s = plan_of(paths[1], "proto = 6 AND dport = 80");
+	ok(strstr(s, "flow_keys_proto_dport") != NULL,
+	    "new day: dport= uses its index");
+	free(s);
+	s = plan_of(paths[1], "sip = '10.0.1.7'");
+	ok(strstr(s, "sqlite_autoindex_addrs_2") != NULL &&
+	    strstr(s, "sqlite_autoindex_flow_keys_1") != NULL,
+	    "new day: sip= uses the text and key indexes");
+	free(s);
+	tmp = util_printf("%s.new", paths[1]);
+	ok(stat(tmp, &sb) != 0 && errno == ENOENT, "new day: no .new left");
+	free(tmp);
+
+	/* A crash left a ".new" (and its WAL): replaced. */
+	for (pass = 0; pass < 2; pass++) {
+		free(dirs[pass]);
+		free(paths[pass]);
+	}
+	dirs[0] = test_dir("new-day-stale");
+	paths[0] = util_printf("%s/eth0/eth0-2025-03-24.db", dirs[0]);
+	s = util_printf("%s/eth0", dirs[0]);
+	util_mkdir_p(s);
+	free(s);
+	tmp = util_printf("%s.new", paths[0]);
+	f = fopen(tmp, "w");
+	fputs("half a file from a writer killed midway\n", f);
+	fclose(f);
+	s = util_printf("%s.new-wal", paths[0]);
+	f = fopen(s, "w");
+	fputs("its WAL\n", f);
+	fclose(f);
+	store_new_day_rows = 1;
+	st = store_new(dirs[0], "eth0");
+	rows_fill(rows, 30000, 12);
+	bin_init(&bin, T0, rows, 5000);
+	rc = store_write_bin(st, &bin, &res, &cause);
+	ok(rc == 0 && res.new_day == 1, "new day: over a stale .new");
+	store_free(st);
+	ok(stat(tmp, &sb) != 0 && stat(s, &sb) != 0,
+	    "new day: the stale .new and its WAL are gone");
+	free(s);
+	s = db_str(paths[0], "SELECT (SELECT integrity_check FROM"
+	    " pragma_integrity_check), count(*) FROM flows");
+	is_str(s, "ok|5000\n", "new day: over a stale .new: the bin whole");
+	free(s);
+	free(tmp);
+	free(dirs[0]);
+	free(paths[0]);
+
+	/* A failure (the .new cannot be made) writes nothing, then works. */
+	dirs[0] = test_dir("new-day-fail");
+	paths[0] = util_printf("%s/eth0/eth0-2025-03-24.db", dirs[0]);
+	tmp = util_printf("%s.new/x", paths[0]);
+	util_mkdir_p(tmp);
+	st = store_new(dirs[0], "eth0");
+	rc = store_write_bin(st, &bin, &res, &cause);
+	ok(rc != 0 && cause != NULL && strstr(cause, ".db.new") != NULL,
+	    "new day: a failure is reported: %s", cause ? cause : "");
+	ok(stat(paths[0], &sb) != 0, "new day: a failure leaves no day file");
+	rmdir(tmp);
+	tmp[strlen(tmp) - 2] = '\0';
+	rmdir(tmp);
+	rc = store_write_bin(st, &bin, &res, &cause);
+	ok(rc == 0 && res.new_day == 1, "new day: the next write succeeds");
+	store_free(st);
+	s = db_str(paths[0], "SELECT (SELECT integrity_check FROM"
+	    " pragma_integrity_check), count(*) FROM flows");
+	is_str(s, "ok|5000\n", "new day: after a failure: the bin whole");
+	free(s);
+	store_new_day_rows = STORE_BULK_KEYS;
+	free(tmp);
+	free(dirs[0]);
+	free(paths[0]);
+	free(dumps[0]);
+	free(dumps[1]);
+	free(rows);
+	free(cause);
+}
+
 /*
  * New keys into a file without keys go in with flow_keys' secondary
  * indexes dropped and built again (store_bulk_keys): the same file as
@@ -948,6 +1112,7 @@ test_bulk_keys(void)
 	struct store *st;
 	int pass, b, rc, fails = 0;
 
+	store_new_day_rows = (size_t)-1;	/* that path is tested below */
 	for (pass = 0; pass < 2; pass++) {
 		store_bulk_keys = pass ? 1 : (size_t)-1;
 		dirs[pass] = test_dir(pass ? "bulk" : "no-bulk");
@@ -1006,6 +1171,7 @@ test_bulk_keys(void)
 	    "sqlite_autoindex_flow_keys_1\n",
 	    "bulk: after the failure no key, every index");
 	store_bulk_keys = STORE_BULK_KEYS;
+	store_new_day_rows = STORE_BULK_KEYS;
 	for (pass = 0; pass < 2; pass++) {
 		free(dirs[pass]);
 		free(paths[pass]);
@@ -1435,18 +1601,6 @@ test_failures(void)
 	free(cause);
 }
 
-/* EXPLAIN QUERY PLAN of a query on the view, one step a line. */
-static char *
-plan_of(const char *path, const char *where)
-{
-	char *sql, *s;
-
-	sql = util_printf("EXPLAIN QUERY PLAN SELECT * FROM flows WHERE %s",
-	    where);
-	s = db_str(path, sql);
-	free(sql);
-	return s;
-}
 
 static void
 test_plans(void)
@@ -1566,6 +1720,7 @@ static const struct {
 	{ "cache_fallback", test_cache_fallback },
 	{ "many_rows", test_many_rows },
 	{ "bulk_keys", test_bulk_keys },
+	{ "new_day", test_new_day },
 	{ "sort_keys", test_sort_keys },
 	{ "failures", test_failures },
 	{ "plans", test_plans },
