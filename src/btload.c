@@ -381,6 +381,33 @@ page_end(struct btload *b, struct page *pg, uint32_t right, int root,
 #define REC(r, i)	((r)->buf + (r)->off[i])
 #define RECLEN(r, i)	((r)->off[(i) + 1] - (r)->off[i])
 
+/* Room for n groups a level (the arrays are kept from tree to tree). */
+static int
+level_reserve(struct btload *b, size_t n)
+{
+	size_t cap = b->cap ? b->cap : 1024;
+	void *p;
+
+	if (n <= b->cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+#define GROW(f) do {							\
+	if ((p = realloc(b->f, cap * sizeof *b->f)) == NULL)		\
+		return -ENOMEM;						\
+	b->f = p;							\
+} while (0)
+	GROW(end);
+	GROW(item);
+	GROW(up);
+	GROW(page);
+	GROW(child);
+	GROW(key);
+#undef GROW
+	b->cap = cap;
+	return 0;
+}
+
 static inline size_t
 index_cell(const struct btload_recs *r, uint32_t i, int leaf)
 {
@@ -389,42 +416,47 @@ index_cell(const struct btload_recs *r, uint32_t i, int leaf)
 	return (leaf ? 0 : 4) + varint_len(n) + n;
 }
 
+/* Entry k of the level: its record (the leaves take them all in order). */
+#define ITEM(b, leaf, k)	((leaf) ? (uint32_t)(k) : (b)->item[k])
+
 /*
- * Group the m entries item[] of one index level into pages: group j is
- * item[start_j, end[j]) and the entry item[end[j]] after it (all groups
- * but the last) goes up.  Returns the number of groups, or 0 when an
- * entry cannot be placed.
+ * Group the m entries of one index level into pages: group j is entries
+ * [start_j, end[j]) and the entry end[j] after it (all groups but the
+ * last) goes up.  Returns the number of groups, 0 when an entry cannot be
+ * placed, or -1 out of memory.
  */
-static size_t
-plan_index_level(const struct btload *b, const struct btload_recs *r,
-    const uint32_t *item, size_t m, int leaf, size_t *end)
+static ssize_t
+plan_index_level(struct btload *b, const struct btload_recs *r, size_t m,
+    int leaf)
 {
 	size_t i = 0, s, used, g = 0, c;
 
 	for (;;) {
+		if (level_reserve(b, g + 2) != 0)
+			return -1;
 		s = i;
 		used = leaf ? 8 : 12;
-		while (i < m && used + 2 + (c = index_cell(r, item[i], leaf)) <=
-		    b->usable) {
+		while (i < m && used + 2 + (c = index_cell(r,
+		    ITEM(b, leaf, i), leaf)) <= b->usable) {
 			used += 2 + c;
 			i++;
 		}
 		if (i == s)
 			return 0;
-		end[g++] = i;
+		b->end[g++] = i;
 		if (i == m)
-			return g;
+			return (ssize_t)g;
 		if (++i == m) {
 			/*
 			 * The entry that went up was the last: no page would
 			 * follow it.  The page before gives up its own last
 			 * entry instead, and the last entry gets a page.
 			 */
-			if (end[g - 1] - s < 2)
+			if (b->end[g - 1] - s < 2)
 				return 0;
-			end[g - 1]--;
-			end[g++] = m;
-			return g;
+			b->end[g - 1]--;
+			b->end[g++] = m;
+			return (ssize_t)g;
 		}
 	}
 }
@@ -433,96 +465,69 @@ static int
 write_index(struct btload *b, uint32_t root, const struct btload_recs *r,
     uint8_t *rootbuf, char **cause)
 {
-	uint32_t *item = NULL, *child = NULL, *up = NULL, *pages = NULL;
-	size_t *end = NULL, m = r->n, g, ng, j, k, s, len;
+	size_t m = r->n, g, ng, k, s, len;
+	ssize_t planned;
 	struct page pg;
+	uint32_t it;
 	uint8_t *c;
-	int leaf = 1, rc = -ENOMEM;
-
-	item = malloc(m * sizeof *item);
-	end = malloc(m * sizeof *end);
-	up = malloc(m * sizeof *up);
-	pages = malloc(m * sizeof *pages);
-	if (item == NULL || end == NULL || up == NULL || pages == NULL)
-		goto out;
-	for (j = 0; j < m; j++)
-		item[j] = (uint32_t)j;
+	int leaf = 1, rc;
 
 	for (;;) {
-		if ((ng = plan_index_level(b, r, item, m, leaf, end)) == 0) {
-			rc = util_cause(cause, -ENOTSUP, "%s: an index entry"
-			    " too large for a page", b->path);
-			goto out;
-		}
-		for (g = 0, s = 0; g < ng; s = end[g++] + 1) {
+		if ((planned = plan_index_level(b, r, m, leaf)) <= 0)
+			return planned < 0 ? util_cause(cause, -ENOMEM,
+			    "%s: out of memory", b->path) : util_cause(cause,
+			    -ENOTSUP, "%s: an index entry too large for a page",
+			    b->path);
+		ng = (size_t)planned;
+		for (g = 0, s = 0; g < ng; s = b->end[g++] + 1) {
 			rc = page_begin(b, &pg, leaf ? PAGE_INDEX_LEAF :
 			    PAGE_INDEX_INTERIOR, ng == 1 ? root : 0, rootbuf,
 			    cause);
 			if (rc != 0)
-				goto out;
-			for (k = s; k < end[g]; k++) {
-				len = RECLEN(r, item[k]);
-				c = page_cell(&pg, index_cell(r, item[k], leaf));
+				return rc;
+			for (k = s; k < b->end[g]; k++) {
+				it = ITEM(b, leaf, k);
+				len = RECLEN(r, it);
+				c = page_cell(&pg, index_cell(r, it, leaf));
 				if (!leaf) {
-					put32(c, child[k]);
+					put32(c, b->child[k]);
 					c += 4;
 				}
 				c += put_varint(c, len);
-				memcpy(c, REC(r, item[k]), len);
+				memcpy(c, REC(r, it), len);
 			}
-			rc = page_end(b, &pg, leaf ? 0 : child[end[g]],
+			rc = page_end(b, &pg, leaf ? 0 : b->child[b->end[g]],
 			    ng == 1, cause);
 			if (rc != 0)
-				goto out;
-			pages[g] = pg.pgno;
+				return rc;
+			b->page[g] = pg.pgno;
 			if (g + 1 < ng)
-				up[g] = item[end[g]];
+				b->up[g] = ITEM(b, leaf, b->end[g]);
 		}
 		if (ng == 1)
-			break;
+			return 0;
 		/* The next level: the entries that went up, over these pages. */
-		memcpy(item, up, (ng - 1) * sizeof *item);
+		memcpy(b->item, b->up, (ng - 1) * sizeof *b->item);
+		memcpy(b->child, b->page, ng * sizeof *b->child);
 		m = ng - 1;
-		if (child == NULL && (child = malloc(r->n *
-		    sizeof *child)) == NULL) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		memcpy(child, pages, ng * sizeof *child);
 		leaf = 0;
 	}
-	rc = 0;
-out:
-	if (rc == -ENOMEM)
-		rc = util_cause(cause, rc, "%s: out of memory", b->path);
-	free(item);
-	free(child);
-	free(up);
-	free(pages);
-	free(end);
-	return rc;
 }
 
 static int
 write_table(struct btload *b, uint32_t root, const struct btload_recs *r,
     uint8_t *rootbuf, char **cause)
 {
-	uint32_t *child = NULL, *pages = NULL;
-	int64_t *key = NULL;
-	size_t *end = NULL, n = r->n, i, s, used, cell, g, ng, len;
+	size_t n = r->n, i, s, used, cell, g, ng, len;
 	struct page pg;
 	uint8_t *c;
-	int rc = -ENOMEM;
-
-	child = malloc(n * sizeof *child);
-	key = malloc(n * sizeof *key);
-	end = malloc(n * sizeof *end);
-	pages = malloc(n * sizeof *pages);
-	if (child == NULL || key == NULL || end == NULL || pages == NULL)
-		goto out;
+	int rc;
 
 	/* Leaves: as many records as fit, in rowid order. */
 	for (ng = 0, i = 0; i < n; ng++) {
+		if (level_reserve(b, ng + 1) != 0)
+			return util_cause(cause, -ENOMEM, "%s: out of memory",
+			    b->path);
 		for (s = i, used = 8; i < n; i++) {
 			len = RECLEN(r, i);
 			cell = varint_len(len) +
@@ -531,18 +536,16 @@ write_table(struct btload *b, uint32_t root, const struct btload_recs *r,
 				break;
 			used += 2 + cell;
 		}
-		if (i == s) {
-			rc = util_cause(cause, -ENOTSUP, "%s: a row too large"
+		if (i == s)
+			return util_cause(cause, -ENOTSUP, "%s: a row too large"
 			    " for a page", b->path);
-			goto out;
-		}
-		end[ng] = i;
+		b->end[ng] = i;
 	}
-	for (g = 0, s = 0; g < ng; s = end[g++]) {
+	for (g = 0, s = 0; g < ng; s = b->end[g++]) {
 		if ((rc = page_begin(b, &pg, PAGE_TABLE_LEAF, ng == 1 ? root : 0,
 		    rootbuf, cause)) != 0)
-			goto out;
-		for (i = s; i < end[g]; i++) {
+			return rc;
+		for (i = s; i < b->end[g]; i++) {
 			len = RECLEN(r, i);
 			c = page_cell(&pg, varint_len(len) +
 			    varint_len((uint64_t)r->rowid[i]) + len);
@@ -551,60 +554,50 @@ write_table(struct btload *b, uint32_t root, const struct btload_recs *r,
 			memcpy(c, REC(r, i), len);
 		}
 		if ((rc = page_end(b, &pg, 0, ng == 1, cause)) != 0)
-			goto out;
-		child[g] = pg.pgno;
-		key[g] = r->rowid[end[g] - 1];
+			return rc;
+		b->child[g] = pg.pgno;
+		b->key[g] = r->rowid[b->end[g] - 1];
 	}
 
 	/* Interior levels: a cell (child, its largest rowid) per child but
 	 * the last, which is the right-most pointer. */
 	for (n = ng; n > 1; n = ng) {
-		for (ng = 0, s = 0; s < n; s = end[ng++]) {
+		for (ng = 0, s = 0; s < n; s = b->end[ng++]) {
 			for (i = s + 1, used = 12; i < n; i++) {
-				cell = 4 + varint_len((uint64_t)key[i - 1]);
+				cell = 4 + varint_len((uint64_t)b->key[i - 1]);
 				if (used + 2 + cell > b->usable)
 					break;
 				used += 2 + cell;
 			}
-			end[ng] = i;
+			b->end[ng] = i;
 		}
 		/* A last page of one child would have no cell: take one. */
-		if (ng > 1 && end[ng - 1] - end[ng - 2] == 1) {
-			if (end[ng - 2] - (ng > 2 ? end[ng - 3] : 0) < 3) {
-				rc = util_cause(cause, -ENOTSUP, "%s: page size"
-				    " too small", b->path);
-				goto out;
-			}
-			end[ng - 2]--;
+		if (ng > 1 && b->end[ng - 1] - b->end[ng - 2] == 1) {
+			if (b->end[ng - 2] - (ng > 2 ? b->end[ng - 3] : 0) < 3)
+				return util_cause(cause, -ENOTSUP, "%s: page"
+				    " size too small", b->path);
+			b->end[ng - 2]--;
 		}
-		for (g = 0, s = 0; g < ng; s = end[g++]) {
+		for (g = 0, s = 0; g < ng; s = b->end[g++]) {
 			rc = page_begin(b, &pg, PAGE_TABLE_INTERIOR,
 			    ng == 1 ? root : 0, rootbuf, cause);
 			if (rc != 0)
-				goto out;
-			for (i = s; i + 1 < end[g]; i++) {
+				return rc;
+			for (i = s; i + 1 < b->end[g]; i++) {
 				c = page_cell(&pg, 4 +
-				    varint_len((uint64_t)key[i]));
-				put32(c, child[i]);
-				put_varint(c + 4, (uint64_t)key[i]);
+				    varint_len((uint64_t)b->key[i]));
+				put32(c, b->child[i]);
+				put_varint(c + 4, (uint64_t)b->key[i]);
 			}
-			if ((rc = page_end(b, &pg, child[end[g] - 1], ng == 1,
-			    cause)) != 0)
-				goto out;
-			pages[g] = pg.pgno;
-			key[g] = key[end[g] - 1];
+			if ((rc = page_end(b, &pg, b->child[b->end[g] - 1],
+			    ng == 1, cause)) != 0)
+				return rc;
+			b->page[g] = pg.pgno;
+			b->key[g] = b->key[b->end[g] - 1];
 		}
-		memcpy(child, pages, ng * sizeof *child);
+		memcpy(b->child, b->page, ng * sizeof *b->child);
 	}
-	rc = 0;
-out:
-	if (rc == -ENOMEM)
-		rc = util_cause(cause, rc, "%s: out of memory", b->path);
-	free(child);
-	free(key);
-	free(end);
-	free(pages);
-	return rc;
+	return 0;
 }
 
 int
@@ -676,4 +669,14 @@ btload_abort(struct btload *b)
 	b->chunk = NULL;
 	free(b->path);
 	b->path = NULL;
+	free(b->end);
+	free(b->item);
+	free(b->up);
+	free(b->page);
+	free(b->child);
+	free(b->key);
+	b->end = NULL;
+	b->item = b->up = b->page = b->child = NULL;
+	b->key = NULL;
+	b->cap = 0;
 }

@@ -48,6 +48,15 @@ struct btload {
 	uint8_t		*chunk;		/* new pages not written yet */
 	uint32_t	 chunk_first, chunk_n;
 	size_t		 pages_written;
+
+	/* One level of the tree being built: a slot per page (group). */
+	size_t		 cap;
+	size_t		*end;		/* a group's end in the level's items */
+	uint32_t	*item;		/* the level's entries (NULL: 0..n-1) */
+	uint32_t	*up;		/* entries that go up a level */
+	uint32_t	*page;		/* the level's pages */
+	uint32_t	*child;		/* the level below's pages */
+	int64_t		*key;		/* a table page's largest rowid */
 };
 
 /*

@@ -33,6 +33,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,6 +282,7 @@ struct store {
 	uint32_t	 root[STORE_TREES];
 	struct btload_recs recs;
 	size_t		 new_day_rows;	/* btload a first bin this large */
+	size_t		 fill_keys;	/* new keys for store_key_map_fill() */
 	int		 bl_rc;		/* a btload failure, and its cause */
 	char		*bl_cause;
 };
@@ -1414,7 +1416,6 @@ store_insert_addrs(struct store *st, size_t nnew)
 }
 
 static int store_btload_addrs(struct store *, size_t);
-static int store_btload_keys(struct store *, size_t);
 
 /* Map every row's addresses to ids, adding the new ones sorted. */
 static int
@@ -1645,7 +1646,7 @@ store_write_keys(struct store *st, const struct flowtab_bin *bin,
 	if (nnew > STORE_MAX_ID - st->next_key)
 		return SQLITE_FULL;
 	/* Many keys into a file that has none yet (a new day): in bulk. */
-	if (st->bl == NULL && st->next_key == 1 && nnew >= store_bulk_keys &&
+	if (st->next_key == 1 && nnew >= store_bulk_keys &&
 	    (rc = store_indexes_drop(st, &dropped, &nindex)) != SQLITE_OK) {
 		store_indexes_restore(st, dropped, nindex, 0);
 		return rc;
@@ -1654,8 +1655,7 @@ store_write_keys(struct store *st, const struct flowtab_bin *bin,
 	/* new_addr is spent by now: its room (2 a row) is the sort's. */
 	store_sort_keys(st->new_key, nnew,
 	    (struct store_new_key *)(void *)st->new_addr);
-	rc = st->bl != NULL ? store_btload_keys(st, nnew) :
-	    store_insert_keys(st, nnew);
+	rc = store_insert_keys(st, nnew);
 	if (dropped != NULL) {
 		if (rc == SQLITE_DONE)
 			rc = store_indexes_restore(st, dropped, nindex, 1);
@@ -2086,7 +2086,6 @@ store_btload_keys(struct store *st, size_t nnew)
 		for (i = 0; i < nnew && rc == SQLITE_DONE; i++) {
 			nk = &st->new_key[i];
 			id = st->next_key + (uint32_t)i;
-			st->new_id[nk->n] = id;
 			v[unique ? 5 : 0] = (struct btload_val){
 			    .type = unique ? BTLOAD_INT : BTLOAD_NULL,
 			    .i = id };
@@ -2156,6 +2155,82 @@ store_btload_keys(struct store *st, size_t nnew)
 	if (rc == SQLITE_DONE)
 		rc = store_btload_tree(st, TREE_KEYS_PORT);
 	return rc;
+}
+
+/* The key map gets the new day's keys: a thread of its own. */
+static void *
+store_key_map_fill(void *arg)
+{
+	struct store *st = arg;
+	struct store_new_key *nk;
+	struct store_key_slot *s;
+	size_t i, n = st->fill_keys;
+
+	for (i = 0; i < n; i++) {
+		if (i + STORE_PREFETCH < n)
+			store_key_map_prefetch(&st->keys,
+			    st->new_key[i + STORE_PREFETCH].hi,
+			    st->new_key[i + STORE_PREFETCH].lo);
+		nk = &st->new_key[i];
+		s = store_key_map_find(&st->keys, nk->hi, nk->lo);
+		store_key_slot_set(s, nk->hi, nk->lo, st->next_key +
+		    (uint32_t)i);
+	}
+	st->keys.count += n;
+	return NULL;
+}
+
+/*
+ * Every key of a new day's first bin is new: ids come from sorting the
+ * bin's keys, not from the map.  The map, for the bins after, is filled
+ * by a second thread while this one lays out the key trees.
+ */
+static int
+store_write_new_keys(struct store *st, const struct flowtab_bin *bin,
+    size_t *keys_new)
+{
+	const struct flowtab_row *r;
+	struct store_new_key *nk, k;
+	pthread_t filler;
+	size_t i, d, n = bin->nrows;
+	int threaded, rc;
+
+	for (i = 0; i < n; i++) {
+		r = &bin->rows[i];
+		nk = &st->new_key[i];
+		nk->hi = store_key_hi(st->row_sip[i], st->row_dip[i]);
+		nk->lo = store_key_lo(r->key.dport, r->key.proto, r->key.vlan);
+		nk->n = (uint32_t)i;
+	}
+	/* new_addr is spent by now: its room (2 a row) is the sort's. */
+	store_sort_keys(st->new_key, n,
+	    (struct store_new_key *)(void *)st->new_addr);
+	/* Ids in key order; a key twice (never, from flowtab) gets one. */
+	for (i = 0, d = 0; i < n; i++) {
+		k = st->new_key[i];
+		if (d == 0 || k.hi != st->new_key[d - 1].hi ||
+		    k.lo != st->new_key[d - 1].lo)
+			st->new_key[d++] = k;
+		st->row_order[k.n] = (uint64_t)(st->next_key +
+		    (uint32_t)(d - 1)) << 32 | k.n;
+	}
+	if (d > STORE_MAX_ID - st->next_key)
+		return SQLITE_FULL;
+	if (store_key_map_reserve(&st->keys, d) != 0)
+		return SQLITE_NOMEM;
+
+	st->fill_keys = d;
+	threaded = pthread_create(&filler, NULL, store_key_map_fill, st) == 0;
+	if (!threaded)
+		store_key_map_fill(st);
+	rc = store_btload_keys(st, d);
+	if (threaded)
+		pthread_join(filler, NULL);
+	if (rc != SQLITE_DONE)
+		return rc;
+	st->next_key += (uint32_t)d;
+	*keys_new = d;
+	return SQLITE_DONE;
 }
 
 /* flow_rows, by key id; a key that came twice is one row (never here). */
@@ -2273,7 +2348,7 @@ store_write_new_day(struct store *st, const struct flowtab_bin *bin,
 	rc = store_write_addrs(st, bin, &res->addrs_new);
 	st->first_new_key = st->next_key;
 	if (rc == SQLITE_DONE)
-		rc = store_write_keys(st, bin, &res->keys_new);
+		rc = store_write_new_keys(st, bin, &res->keys_new);
 	if (rc == SQLITE_DONE)
 		rc = store_btload_rows(st, bin, sum, res);
 	st->bl = NULL;
