@@ -1737,6 +1737,9 @@ store_append_rows(struct store *st, const struct flowtab_bin *bin,
 	for (i = from; i < n; i += k) {
 		q = n - i >= STORE_BATCH ? batch : one;
 		for (k = 0; k < (q == batch ? STORE_BATCH : 1); k++) {
+			if (i + k + STORE_PREFETCH < n)
+				__builtin_prefetch(&bin->rows[(uint32_t)
+				    order[i + k + STORE_PREFETCH]]);
 			r = &bin->rows[(uint32_t)order[i + k]];
 			store_bind_row(q, 5 * (int)k + 2,
 			    (uint32_t)(order[i + k] >> 32), r);
@@ -2246,6 +2249,10 @@ store_btload_rows(struct store *st, const struct flowtab_bin *bin,
 
 	order = store_sort_rows(st->row_order, st->row_tmp, n, st->next_key);
 	for (i = 0; i < n && rc == SQLITE_DONE; i = j) {
+		/* The rows are in flowtab order: fetch ahead of key order. */
+		if (i + STORE_PREFETCH < n)
+			__builtin_prefetch(&bin->rows[(uint32_t)order[i +
+			    STORE_PREFETCH]]);
 		r = &bin->rows[(uint32_t)order[i]];
 		store_count_row(sum, r);
 		store_sum_row(sum, r);
