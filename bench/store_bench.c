@@ -11,8 +11,9 @@
  *   store_bench write DIR IFACE ROWS FIRSTKEY BIN
  *	write one bin of ROWS rows, keys from FIRSTKEY on, as bin number BIN
  *	of the day into IFACE's file under DIR; prints its CPU time.
- *   store_bench fill DIR ROWS [BINS [FIRST]]
+ *   store_bench fill DIR ROWS [BINS [FIRST [STEP]]]
  *	write BINS bins (0: without end) of ROWS rows from bin number FIRST,
+ *	STEP seconds apart (default 300; 86400: each bin starts a day),
  *	printing "writing TS" before and "wrote TS" after each write (the
  *	kill -9 test reads them).
  *
@@ -265,7 +266,7 @@ bench_run(const char *dir, size_t rows, int bins)
 }
 
 static int
-bench_fill(const char *dir, size_t rows, long bins, long first)
+bench_fill(const char *dir, size_t rows, long bins, long first, long step)
 {
 	struct flowtab_row *r = calloc(rows ? rows : 1, sizeof *r);
 	struct flowtab_bin bin;
@@ -276,7 +277,7 @@ bench_fill(const char *dir, size_t rows, long bins, long first)
 	if (r == NULL)
 		return 1;
 	for (b = first; bins == 0 || b < first + bins; b++) {
-		bench_bin(&bin, r, rows, (uint64_t)b * SHIFT(rows), T0 + 300 * b);
+		bench_bin(&bin, r, rows, (uint64_t)b * SHIFT(rows), T0 + step * b);
 		printf("writing %lld\n", (long long)bin.ts);
 		fflush(stdout);
 		if (store_write_bin(st, &bin, NULL, &cause) != 0) {
@@ -316,8 +317,9 @@ main(int argc, char **argv)
 	}
 	if (argc >= 4 && strcmp(argv[1], "fill") == 0)
 		return bench_fill(argv[2], strtoul(argv[3], NULL, 10),
-		    argc > 4 ? atol(argv[4]) : 0, argc > 5 ? atol(argv[5]) : 0);
+		    argc > 4 ? atol(argv[4]) : 0, argc > 5 ? atol(argv[5]) : 0,
+		    argc > 6 ? atol(argv[6]) : 300);
 	fprintf(stderr, "usage: store_bench bench DIR [ROWS [BINS]]\n"
-	    "       store_bench fill DIR ROWS [BINS [FIRST]]\n");
+	    "       store_bench fill DIR ROWS [BINS [FIRST [STEP]]]\n");
 	return 2;
 }
