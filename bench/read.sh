@@ -92,8 +92,9 @@ def totals(name):
         m = re.search(r"([\d,]+) \([^)]*\)\s+\S*:%s \[" % fn, out)
         return int(m.group(1).replace(",", "")) if m else 0
     # The store's work: writing bins, and closing the day file (rollups,
-    # statistics, the WAL folded in) when the reader is done.
-    store = f("store_write_bin") + f("store_free")
+    # statistics, the WAL folded in) when the reader is done; a new day's
+    # key map is filled by a thread of its own.
+    store = f("store_write_bin") + f("store_free") + f("store_key_map_fill")
     return tot, store
 t1, s1 = totals("1k")
 t2, s2 = totals("100k")

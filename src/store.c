@@ -283,6 +283,7 @@ struct store {
 	struct btload_recs recs;
 	size_t		 new_day_rows;	/* btload a first bin this large */
 	size_t		 fill_keys;	/* new keys for store_key_map_fill() */
+	struct store_addr_job *addr_job;	/* a new day's address texts */
 	int		 bl_rc;		/* a btload failure, and its cause */
 	char		*bl_cause;
 };
@@ -1871,9 +1872,11 @@ store_write_counters(struct store *st, const struct flowtab_bin *bin,
  *
  *   1. SQLite creates "<day file>.new" (schema, meta) and says where the
  *      trees' root pages are; the file is closed.
- *   2. store_write_addrs() and store_write_keys() assign ids as for any
- *      bin, but with st->bl set hand the new entries to btload instead of
- *      INSERTs; the rows follow.  btload appends the pages and fsyncs.
+ *   2. store_write_addrs() assigns address ids as for any bin, but with
+ *      st->bl set starts a thread that makes their texts and text order
+ *      instead of INSERTs; store_write_new_keys() gives key ids by sorting
+ *      (every key is new) while a thread fills the key map; btload lays
+ *      out the key trees, the rows, then the address trees, and fsyncs.
  *   3. SQLite opens the file again and adds the bin's counters; the file
  *      is synced and renamed to the day's name, which must not exist.
  *
@@ -1985,6 +1988,23 @@ struct store_text {
 	uint32_t	 n;		/* the nth new address */
 };
 
+/*
+ * The new day's addresses: their texts, and the order of the text index,
+ * made by a second thread while this one does the keys and rows; the
+ * three address trees are laid out after it.  new_addr (read only) and
+ * next_addr stay as they are until store_addrs_finish().
+ */
+struct store_addr_job {
+	const struct store_new_addr *addr;
+	size_t		 n;
+	char		*texts;
+	struct store_text *t;		/* by text */
+	uint32_t	*off;		/* address i's text: [off[i], off[i + 1]) */
+	pthread_t	 thread;
+	int		 threaded;
+	int		 rc;		/* 0 or -ENOMEM */
+};
+
 static int
 store_cmp_text(const void *a, const void *b, void *texts)
 {
@@ -2000,72 +2020,114 @@ store_cmp_text(const void *a, const void *b, void *texts)
 	return (x->len > y->len) - (x->len < y->len);
 }
 
-/* addrs, its ip index (the same order) and its text index. */
+static void *
+store_addr_job_run(void *arg)
+{
+	struct store_addr_job *j = arg;
+	struct store_text *t;
+	size_t i, k, at = 0;
+
+	/* Room for the longest text of each; only what is used is touched. */
+	j->texts = malloc(j->n * INET6_ADDRSTRLEN);
+	j->t = malloc(j->n * sizeof *j->t);
+	j->off = malloc((j->n + 1) * sizeof *j->off);
+	if (j->texts == NULL || j->t == NULL || j->off == NULL) {
+		j->rc = -ENOMEM;
+		return NULL;
+	}
+	for (i = 0; i < j->n; i++) {
+		t = &j->t[i];
+		j->off[i] = (uint32_t)at;
+		t->off = (uint32_t)at;
+		t->len = (uint32_t)store_addr_text(j->addr[i].ip,
+		    j->addr[i].family, j->texts + at);
+		t->n = (uint32_t)i;
+		for (t->prefix = 0, k = 0; k < 8; k++)
+			t->prefix = t->prefix << 8 |
+			    (k < t->len ? (uint8_t)j->texts[at + k] : 0);
+		at += t->len;
+	}
+	j->off[j->n] = (uint32_t)at;
+	qsort_r(j->t, j->n, sizeof *j->t, store_cmp_text, j->texts);
+	return NULL;
+}
+
+/* Give the new addresses ids (as the SQL path does) and start the job. */
 static int
 store_btload_addrs(struct store *st, size_t nnew)
 {
-	struct store_new_addr *na;
-	struct store_text *t;
-	struct btload_val v[3];
-	char *texts;
-	size_t i, k, at = 0;
-	int rc = SQLITE_DONE;
+	struct store_addr_job *j;
+	size_t i;
 
-	/* Room for the longest text of each; only what is used is touched. */
-	texts = malloc(nnew * INET6_ADDRSTRLEN);
-	t = malloc(nnew * sizeof *t);
-	if (texts == NULL || t == NULL) {
+	for (i = 0; i < nnew; i++)
+		st->new_id[st->new_addr[i].n] = st->next_addr + (uint32_t)i;
+	if ((j = calloc(1, sizeof *j)) == NULL)
+		return store_btload_nomem(st);
+	j->addr = st->new_addr;
+	j->n = nnew;
+	st->addr_job = j;
+	j->threaded = pthread_create(&j->thread, NULL, store_addr_job_run,
+	    j) == 0;
+	if (!j->threaded)
+		store_addr_job_run(j);
+	return SQLITE_DONE;
+}
+
+/* Wait for the job; lay out addrs, its ip and its text index when run. */
+static int
+store_addrs_finish(struct store *st, int run)
+{
+	struct store_addr_job *j = st->addr_job;
+	const struct store_new_addr *na;
+	struct btload_val v[3];
+	uint32_t first;
+	size_t i;
+	int tree, rc = SQLITE_DONE;
+
+	if (j == NULL)
+		return SQLITE_DONE;
+	if (j->threaded)
+		pthread_join(j->thread, NULL);
+	st->addr_job = NULL;
+	if (j->rc != 0 && run)
 		rc = store_btload_nomem(st);
-		goto out;
+	/* The ids were given from next_addr, which has moved past them. */
+	first = st->next_addr - (uint32_t)j->n;
+	for (tree = TREE_ADDRS; tree <= TREE_ADDRS_TEXT && run &&
+	    rc == SQLITE_DONE; tree++) {
+		for (i = 0; i < j->n && rc == SQLITE_DONE; i++) {
+			na = &j->addr[i];
+			v[0] = (struct btload_val){ .type = BTLOAD_BLOB,
+			    .p = na->ip, .n = na->family == 4 ? 4 : 16 };
+			v[1] = (struct btload_val){ .type = BTLOAD_TEXT,
+			    .p = j->texts + j->off[i],
+			    .n = j->off[i + 1] - j->off[i] };
+			v[2] = (struct btload_val){ .type = BTLOAD_INT,
+			    .i = first + (int64_t)i };
+			if (tree == TREE_ADDRS) {	/* (NULL, ip, text) */
+				v[2] = v[1];
+				v[1] = v[0];
+				v[0] = (struct btload_val){ .type = BTLOAD_NULL };
+			} else if (tree == TREE_ADDRS_IP)	/* (ip, id) */
+				v[1] = v[2];
+			else {		/* (text, id) in text order */
+				v[0] = (struct btload_val){ .type = BTLOAD_TEXT,
+				    .p = j->texts + j->t[i].off,
+				    .n = j->t[i].len };
+				v[1] = (struct btload_val){ .type = BTLOAD_INT,
+				    .i = first + (int64_t)j->t[i].n };
+			}
+			if (btload_recs_add(&st->recs, first + (int64_t)i, v,
+			    tree == TREE_ADDRS ? 3 : 2) != 0)
+				rc = store_btload_nomem(st);
+		}
+		if (rc == SQLITE_DONE)
+			rc = store_btload_tree(st, tree);
 	}
-	for (i = 0; i < nnew && rc == SQLITE_DONE; i++) {
-		na = &st->new_addr[i];
-		st->new_id[na->n] = st->next_addr + (uint32_t)i;
-		t[i].off = (uint32_t)at;
-		t[i].len = (uint32_t)store_addr_text(na->ip, na->family,
-		    texts + at);
-		t[i].n = (uint32_t)i;
-		for (t[i].prefix = 0, k = 0; k < 8; k++)
-			t[i].prefix = t[i].prefix << 8 |
-			    (k < t[i].len ? (uint8_t)texts[at + k] : 0);
-		at += t[i].len;
-		v[0] = (struct btload_val){ .type = BTLOAD_NULL };
-		v[1] = (struct btload_val){ .type = BTLOAD_BLOB, .p = na->ip,
-		    .n = na->family == 4 ? 4 : 16 };
-		v[2] = (struct btload_val){ .type = BTLOAD_TEXT,
-		    .p = texts + t[i].off, .n = t[i].len };
-		if (btload_recs_add(&st->recs, st->next_addr + (int64_t)i, v,
-		    3) != 0)
-			rc = store_btload_nomem(st);
-	}
-	if (rc == SQLITE_DONE)
-		rc = store_btload_tree(st, TREE_ADDRS);
-	for (i = 0; i < nnew && rc == SQLITE_DONE; i++) {
-		na = &st->new_addr[i];
-		v[0] = (struct btload_val){ .type = BTLOAD_BLOB, .p = na->ip,
-		    .n = na->family == 4 ? 4 : 16 };
-		v[1] = (struct btload_val){ .type = BTLOAD_INT,
-		    .i = st->next_addr + (int64_t)i };
-		if (btload_recs_add(&st->recs, 0, v, 2) != 0)
-			rc = store_btload_nomem(st);
-	}
-	if (rc == SQLITE_DONE)
-		rc = store_btload_tree(st, TREE_ADDRS_IP);
-	if (rc == SQLITE_DONE)
-		qsort_r(t, nnew, sizeof *t, store_cmp_text, texts);
-	for (i = 0; i < nnew && rc == SQLITE_DONE; i++) {
-		v[0] = (struct btload_val){ .type = BTLOAD_TEXT,
-		    .p = texts + t[i].off, .n = t[i].len };
-		v[1] = (struct btload_val){ .type = BTLOAD_INT,
-		    .i = st->next_addr + (int64_t)t[i].n };
-		if (btload_recs_add(&st->recs, 0, v, 2) != 0)
-			rc = store_btload_nomem(st);
-	}
-	if (rc == SQLITE_DONE)
-		rc = store_btload_tree(st, TREE_ADDRS_TEXT);
-out:
-	free(texts);
-	free(t);
+	free(j->texts);
+	free(j->t);
+	free(j->off);
+	free(j);
 	return rc;
 }
 
@@ -2075,10 +2137,9 @@ out:
  * the column, stably, so ids ascend within a value as in the index.
  */
 static int
-store_btload_keys(struct store *st, size_t nnew)
+store_btload_keys(struct store *st, size_t nnew, uint64_t *scratch)
 {
-	/* new_addr is spent: its room (2 x 24 bytes a row) holds two. */
-	uint64_t *a = (uint64_t *)(void *)st->new_addr, *b = a + nnew, *o;
+	uint64_t *a = scratch, *b = a + nnew, *o;
 	struct store_new_key *nk;
 	struct btload_val v[6];
 	uint32_t id, maxdip = 0, maxport = 0, port;
@@ -2190,7 +2251,7 @@ store_key_map_fill(void *arg)
  */
 static int
 store_write_new_keys(struct store *st, const struct flowtab_bin *bin,
-    size_t *keys_new)
+    size_t *keys_new, struct store_new_key *scratch)
 {
 	const struct flowtab_row *r;
 	struct store_new_key *nk, k;
@@ -2205,9 +2266,7 @@ store_write_new_keys(struct store *st, const struct flowtab_bin *bin,
 		nk->lo = store_key_lo(r->key.dport, r->key.proto, r->key.vlan);
 		nk->n = (uint32_t)i;
 	}
-	/* new_addr is spent by now: its room (2 a row) is the sort's. */
-	store_sort_keys(st->new_key, n,
-	    (struct store_new_key *)(void *)st->new_addr);
+	store_sort_keys(st->new_key, n, scratch);
 	/* Ids in key order; a key twice (never, from flowtab) gets one. */
 	for (i = 0, d = 0; i < n; i++) {
 		k = st->new_key[i];
@@ -2226,7 +2285,7 @@ store_write_new_keys(struct store *st, const struct flowtab_bin *bin,
 	threaded = pthread_create(&filler, NULL, store_key_map_fill, st) == 0;
 	if (!threaded)
 		store_key_map_fill(st);
-	rc = store_btload_keys(st, d);
+	rc = store_btload_keys(st, d, (uint64_t *)(void *)scratch);
 	if (threaded)
 		pthread_join(filler, NULL);
 	if (rc != SQLITE_DONE)
@@ -2325,6 +2384,7 @@ static int
 store_write_new_day(struct store *st, const struct flowtab_bin *bin,
     struct store_write_result *res, struct store_bin_sums *sum, char **cause)
 {
+	struct store_new_key *scratch = NULL;
 	struct btload bl;
 	struct stat sb;
 	char *final, *tmp, *dir;
@@ -2351,13 +2411,22 @@ store_write_new_day(struct store *st, const struct flowtab_bin *bin,
 	/* 2. The trees, by btload. */
 	if ((rc = btload_open(&bl, tmp, cause)) != 0)
 		goto fail;
+	/* The keys' sort, then two arrays of its index orders: 24 B a row. */
+	if ((scratch = malloc(bin->nrows * sizeof *scratch)) == NULL) {
+		rc = util_cause(cause, -ENOMEM, "%s: out of memory", tmp);
+		goto fail;
+	}
 	st->bl = &bl;
 	rc = store_write_addrs(st, bin, &res->addrs_new);
 	st->first_new_key = st->next_key;
 	if (rc == SQLITE_DONE)
-		rc = store_write_new_keys(st, bin, &res->keys_new);
+		rc = store_write_new_keys(st, bin, &res->keys_new, scratch);
+	free(scratch);
+	scratch = NULL;
 	if (rc == SQLITE_DONE)
 		rc = store_btload_rows(st, bin, sum, res);
+	if (rc == SQLITE_DONE)
+		rc = store_addrs_finish(st, 1);
 	st->bl = NULL;
 	btload_recs_free(&st->recs);
 	if (rc != SQLITE_DONE) {
@@ -2422,6 +2491,8 @@ store_write_new_day(struct store *st, const struct flowtab_bin *bin,
 	return 0;
 
 fail:
+	store_addrs_finish(st, 0);
+	free(scratch);
 	st->bl = NULL;
 	btload_recs_free(&st->recs);
 	btload_abort(&bl);
