@@ -31,6 +31,9 @@
 #include "btload.h"
 #include "util.h"
 
+/* SQLite's PENDING_BYTE: the page holding it is never used. */
+uint64_t btload_pending_byte = 0x40000000;
+
 /* New pages are written this many at a time. */
 #define BTLOAD_CHUNK_PAGES	256
 
@@ -342,6 +345,20 @@ page_begin(struct btload *b, struct page *pg, int type, uint32_t root,
 			    b->path);
 		if (b->chunk_n == 0)
 			b->chunk_first = b->npages + 1;
+		/*
+		 * The page holding SQLite's lock bytes is never a b-tree's:
+		 * it stays zero, counted in the file's size but unused.
+		 */
+		if (b->npages + 1 == btload_pending_byte / b->page_size + 1) {
+			memset(b->chunk + (size_t)b->chunk_n++ * b->page_size, 0,
+			    b->page_size);
+			b->npages++;
+			if (b->chunk_n == BTLOAD_CHUNK_PAGES &&
+			    (rc = flush_chunk(b, cause)) != 0)
+				return rc;
+			if (b->chunk_n == 0)
+				b->chunk_first = b->npages + 1;
+		}
 		pg->p = b->chunk + (size_t)b->chunk_n++ * b->page_size;
 		pg->pgno = ++b->npages;
 	}

@@ -78,6 +78,12 @@ int	 btload_tree(struct btload *, uint32_t root, int table,
 /* Write the header (new size and change counter), fsync and close. */
 int	 btload_close(struct btload *, char **cause);
 
+/*
+ * SQLite's lock-byte offset (1 GiB): the page holding it is skipped.  A
+ * test that moves it with SQLITE_TESTCTRL_PENDING_BYTE sets this too.
+ */
+extern uint64_t btload_pending_byte;
+
 /* Close without finishing (after a failure): the file is garbage. */
 void	 btload_abort(struct btload *);
 
