@@ -1104,6 +1104,21 @@ store_batch_sql(int which)
 	return sql;
 }
 
+/* Remove a ".new" file and what SQLite may have left beside it. */
+static void
+store_unlink_new(const char *tmp)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+	char *p;
+	size_t i;
+
+	for (i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+		p = util_printf("%s%s", tmp, sfx[i]);
+		unlink(p);
+		free(p);
+	}
+}
+
 /*
  * Open (creating, checking or migrating) the day file of the bin, or the
  * file at path (the day's file being built by store_write_new_day()).
@@ -1113,11 +1128,17 @@ store_open_day(struct store *st, const struct flowtab_bin *bin,
     const char *path, char **cause)
 {
 	sqlite3 *db = NULL;
-	char *dir, *sql;
+	char *dir, *sql, *stale;
 	int i, rc;
 
 	st->path = path != NULL ? util_strdup(path) :
 	    store_day_path(st->dir, st->iface, bin->ts);
+	/* A day's ".new" that a crash left (one writer per interface). */
+	if (path == NULL) {
+		stale = util_printf("%s.new", st->path);
+		store_unlink_new(stale);
+		free(stale);
+	}
 	util_utc_day(bin->ts, st->day, sizeof st->day);
 	st->day_ts = bin->ts - bin->ts % ROLLUP_DAY;
 	dir = util_printf("%s/%s", st->dir, st->iface);
@@ -1884,23 +1905,9 @@ store_write_counters(struct store *st, const struct flowtab_bin *bin,
  * leaves no partial day behind: a stale ".new" is removed by the next
  * attempt, and flowq never looks at it (not a *.db name).  When the schema
  * is not the one btload's records are built for, or btload cannot extend
- * the file, -EAGAIN says: write this bin with SQL instead.
+ * the file, -EAGAIN says: write this bin with SQL instead.  So does any
+ * other failure (logged): until the rename nothing of it is visible.
  */
-
-/* Remove a ".new" file and what SQLite may have left beside it. */
-static void
-store_unlink_new(const char *tmp)
-{
-	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
-	char *p;
-	size_t i;
-
-	for (i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
-		p = util_printf("%s%s", tmp, sfx[i]);
-		unlink(p);
-		free(p);
-	}
-}
 
 /* Find the trees' root pages; -EAGAIN when one is not as btload knows it. */
 static int
@@ -2562,8 +2569,12 @@ store_write_bin(struct store *st, const struct flowtab_bin *bin,
 			res->new_day = 1;
 			goto written;
 		}
-		if (rc != -EAGAIN)
-			return rc;
+		/* Nothing of it is visible: SQL can write the bin still. */
+		if (rc != -EAGAIN && cause != NULL && *cause != NULL) {
+			log_warn("%s; writing the bin with SQL", *cause);
+			free(*cause);
+			*cause = NULL;
+		}
 		memset(res, 0, sizeof *res);
 		memset(&sum, 0, sizeof sum);
 		t[0] = util_now_ns();
