@@ -350,6 +350,13 @@ store_addr_map_find(struct store_addr_map *m, const uint8_t *ip,
 }
 
 /* Make room for one more entry (load at most 0.7); 0 or -ENOMEM. */
+static inline void
+store_addr_map_prefetch(const struct store_addr_map *m, const uint8_t *ip,
+    uint8_t family)
+{
+	__builtin_prefetch(&m->slot[store_addr_hash(ip, family) & m->mask], 1);
+}
+
 static int
 store_addr_map_reserve(struct store_addr_map *m, size_t more)
 {
@@ -1455,6 +1462,14 @@ store_write_addrs(struct store *st, const struct flowtab_bin *bin,
 	if (!st->addrs.complete)
 		store_addr_map_clear(&st->addrs);
 	for (i = 0; i < bin->nrows; i++) {
+		/* Both slots of a row a few rows ahead, as for the keys. */
+		if (i + STORE_PREFETCH < bin->nrows && st->addrs.slot != NULL) {
+			r = &bin->rows[i + STORE_PREFETCH];
+			store_addr_map_prefetch(&st->addrs, r->key.sip,
+			    r->key.family);
+			store_addr_map_prefetch(&st->addrs, r->key.dip,
+			    r->key.family);
+		}
 		r = &bin->rows[i];
 		if ((ref = store_addr_ref(st, r->key.sip, r->key.family,
 		    &nnew)) < 0)
