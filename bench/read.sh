@@ -93,8 +93,9 @@ def totals(name):
         return int(m.group(1).replace(",", "")) if m else 0
     # The store's work: writing bins, and closing the day file (rollups,
     # statistics, the WAL folded in) when the reader is done; a new day's
-    # key map is filled by a thread of its own.
-    store = f("store_write_bin") + f("store_free") + f("store_key_map_fill")
+    # key map and address texts are made by threads of their own.
+    store = (f("store_write_bin") + f("store_free") + f("store_key_map_fill") +
+             f("store_addr_job_run"))
     return tot, store
 t1, s1 = totals("1k")
 t2, s2 = totals("100k")
