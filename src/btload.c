@@ -425,12 +425,13 @@ level_reserve(struct btload *b, size_t n)
 	return 0;
 }
 
+/* A cell takes at least 4 bytes (SQLite's minimum, a free block's). */
 static inline size_t
 index_cell(const struct btload_recs *r, uint32_t i, int leaf)
 {
-	size_t n = RECLEN(r, i);
+	size_t n = RECLEN(r, i), c = (leaf ? 0 : 4) + varint_len(n) + n;
 
-	return (leaf ? 0 : 4) + varint_len(n) + n;
+	return c < 4 ? 4 : c;
 }
 
 /* Entry k of the level: its record (the leaves take them all in order). */

@@ -316,6 +316,56 @@ load_case(size_t n, int psize, int fixed)
 	return bad;
 }
 
+/* A WITHOUT ROWID table of one integer column: -n/2 .. n/2. */
+static int
+small_cells(size_t n)
+{
+	struct btload_recs recs;
+	struct btload_val v;
+	struct btload bl;
+	sqlite3 *db;
+	char *cause = NULL, *check, *count, want[32];
+	uint32_t root;
+	size_t i;
+	int bad;
+
+	unlink(path);
+	sqlite3_open(path, &db);
+	exec(db, "PRAGMA page_size = 512; PRAGMA synchronous = OFF;"
+	    " CREATE TABLE v (a INTEGER PRIMARY KEY) WITHOUT ROWID");
+	root = root_of(db, "v");
+	sqlite3_close(db);
+	memset(&recs, 0, sizeof recs);
+	for (i = 0; i < n; i++) {
+		v = (struct btload_val){ .type = BTLOAD_INT,
+		    .i = (int64_t)i - (int64_t)n / 2 };
+		btload_recs_add(&recs, 0, &v, 1);
+	}
+	bad = btload_open(&bl, path, &cause) != 0 ||
+	    btload_tree(&bl, root, 0, &recs, &cause) != 0 ||
+	    btload_close(&bl, &cause) != 0;
+	btload_recs_free(&recs);
+	if (bad) {
+		printf("# %s\n", cause);
+		free(cause);
+		return 1;
+	}
+	sqlite3_open(path, &db);
+	check = query_text(db, "PRAGMA integrity_check");
+	count = query_text(db, "SELECT count(*) || ',' || min(a) || ',' ||"
+	    " max(a) FROM v");
+	snprintf(want, sizeof want, "%zu,%lld,%lld", n, -(long long)(n / 2),
+	    (long long)(n - 1 - n / 2));
+	bad = check == NULL || strcmp(check, "ok") != 0 || count == NULL ||
+	    strcmp(count, want) != 0;
+	if (bad)
+		printf("# n %zu: %s; %s (want %s)\n", n, check, count, want);
+	free(check);
+	free(count);
+	sqlite3_close(db);
+	return bad;
+}
+
 int
 main(void)
 {
@@ -354,6 +404,15 @@ main(void)
 	bad = load_case(200000, 4096, 0) + load_case(100000, 65536, 0) +
 	    load_case(7, 65536, 1);
 	is_int(bad, 0, "4096- and 65536-byte pages");
+
+	/*
+	 * Records of 2 bytes (one column of 0 or 1) make leaf cells of 3:
+	 * each must still take 4 bytes of its page, as SQLite reads it.
+	 */
+	bad = 0;
+	for (n = 2; n <= 2000; n = n * 3 / 2)
+		bad += small_cells(n);
+	is_int(bad, 0, "cells of less than 4 bytes take 4");
 
 	/* Files it must refuse. */
 	unlink(path);
