@@ -2528,7 +2528,6 @@ fail:
 	free(st->bl_cause);
 	st->bl_cause = NULL;
 	/* A file btload cannot extend: the SQL inserts can. */
-	log_debug("new day: %d", rc);
 	if (rc == -ENOTSUP || rc == -EAGAIN) {
 		if (rc == -ENOTSUP && cause != NULL)
 			log_info("%s; writing with SQL", *cause);
