@@ -17,7 +17,10 @@
  *   4. the bin's counters are added to its rows in bins and bin_skips.
  *
  * Ids are handed out in sorted order so that every b-tree receives its
- * new entries in key order and inserts stay near the right edge.
+ * new entries in key order and inserts stay near the right edge.  The
+ * first bin of a day, when large, skips the INSERTs: btload lays its
+ * trees out in a new file that takes the day's name when whole
+ * (store_write_new_day()); the ids and maps are the same either way.
  *
  * Invariants: one store per interface, used by one thread at a time, and
  * the only writer of its files (the maps and next ids are trusted between
