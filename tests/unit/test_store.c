@@ -953,6 +953,7 @@ plan_of(const char *path, const char *where)
 static void
 test_new_day(void)
 {
+	static const char half[] = "half a file from a writer killed midway\n";
 	const char *dump = DUMP_CONTENT_SQL " UNION ALL SELECT 'b', ts, flows,"
 	    " packets || ',' || bytes_rcvd || ',' || pkts_sent || ',' ||"
 	    " writes FROM bins ORDER BY 1, 2, 3";
@@ -964,7 +965,6 @@ test_new_day(void)
 	char *dirs[2], *paths[2], *dumps[2], *s, *tmp, *cause = NULL;
 	int pass, b, rc, fails = 0, new_days[2] = { 0, 0 }, first[2] = { 0, 0 };
 	size_t i;
-	FILE *f;
 
 	for (pass = 0; pass < 2; pass++) {
 		store_new_day_rows = pass ? 1 : (size_t)-1;
@@ -1038,13 +1038,9 @@ test_new_day(void)
 	util_mkdir_p(s);
 	free(s);
 	tmp = util_printf("%s.new", paths[0]);
-	f = fopen(tmp, "w");
-	fputs("half a file from a writer killed midway\n", f);
-	fclose(f);
+	file_write(tmp, half, strlen(half));
 	s = util_printf("%s.new-wal", paths[0]);
-	f = fopen(s, "w");
-	fputs("its WAL\n", f);
-	fclose(f);
+	file_write(s, half, strlen(half));
 	store_new_day_rows = 1;
 	st = store_new(dirs[0], "eth0");
 	rows_fill(rows, 30000, 12);
@@ -1052,7 +1048,7 @@ test_new_day(void)
 	rc = store_write_bin(st, &bin, &res, &cause);
 	ok(rc == 0 && res.new_day == 1, "new day: over a stale .new");
 	store_free(st);
-	ok(stat(tmp, &sb) != 0 && stat(s, &sb) != 0,
+	ok(!file_exists(tmp) && !file_exists(s),
 	    "new day: the stale .new and its WAL are gone");
 	free(s);
 	s = db_str(paths[0], "SELECT (SELECT integrity_check FROM"
@@ -1070,15 +1066,13 @@ test_new_day(void)
 	util_mkdir_p(s);
 	free(s);
 	tmp = util_printf("%s.new", paths[0]);
-	f = fopen(tmp, "w");
-	fputs("half a file\n", f);
-	fclose(f);
+	file_write(tmp, half, strlen(half));
 	store_new_day_rows = (size_t)-1;
 	st = store_new(dirs[0], "eth0");
 	bin_init(&bin, T0, rows, 100);
 	rc = store_write_bin(st, &bin, &res, &cause);
 	store_free(st);
-	ok(rc == 0 && res.new_day == 0 && stat(tmp, &sb) != 0,
+	ok(rc == 0 && res.new_day == 0 && !file_exists(tmp),
 	    "new day: a write with SQL removes the day's stale .new");
 	store_new_day_rows = 1;
 	bin_init(&bin, T0, rows, 5000);
