@@ -285,7 +285,6 @@ struct store {
 	uint32_t	 root[STORE_TREES];
 	struct btload_recs recs;
 	size_t		 new_day_rows;	/* btload a first bin this large */
-	size_t		 fill_keys;	/* new keys for store_key_map_fill() */
 	struct store_addr_job *addr_job;	/* a new day's address texts */
 	int		 bl_rc;		/* a btload failure, and its cause */
 	char		*bl_cause;
@@ -352,7 +351,6 @@ store_addr_map_find(struct store_addr_map *m, const uint8_t *ip,
 	}
 }
 
-/* Make room for one more entry (load at most 0.7); 0 or -ENOMEM. */
 static inline void
 store_addr_map_prefetch(const struct store_addr_map *m, const uint8_t *ip,
     uint8_t family)
@@ -360,6 +358,7 @@ store_addr_map_prefetch(const struct store_addr_map *m, const uint8_t *ip,
 	__builtin_prefetch(&m->slot[store_addr_hash(ip, family) & m->mask], 1);
 }
 
+/* Make room for one more entry (load at most 0.7); 0 or -ENOMEM. */
 static int
 store_addr_map_reserve(struct store_addr_map *m, size_t more)
 {
@@ -2104,10 +2103,10 @@ store_addrs_finish(struct store *st, int run)
 {
 	struct store_addr_job *j = st->addr_job;
 	const struct store_new_addr *na;
-	struct btload_val v[3];
+	struct btload_val v[3], ip, id;
 	uint32_t first;
 	size_t i;
-	int tree, rc = SQLITE_DONE;
+	int tree, nv, rc = SQLITE_DONE;
 
 	if (j == NULL)
 		return SQLITE_DONE;
@@ -2122,28 +2121,29 @@ store_addrs_finish(struct store *st, int run)
 	    rc == SQLITE_DONE; tree++) {
 		for (i = 0; i < j->n && rc == SQLITE_DONE; i++) {
 			na = &j->addr[i];
-			v[0] = (struct btload_val){ .type = BTLOAD_BLOB,
+			ip = (struct btload_val){ .type = BTLOAD_BLOB,
 			    .p = na->ip, .n = na->family == 4 ? 4 : 16 };
-			v[1] = (struct btload_val){ .type = BTLOAD_TEXT,
-			    .p = j->texts + j->off[i],
-			    .n = j->off[i + 1] - j->off[i] };
-			v[2] = (struct btload_val){ .type = BTLOAD_INT,
+			id = (struct btload_val){ .type = BTLOAD_INT,
 			    .i = first + (int64_t)i };
+			nv = 2;
 			if (tree == TREE_ADDRS) {	/* (NULL, ip, text) */
-				v[2] = v[1];
-				v[1] = v[0];
 				v[0] = (struct btload_val){ .type = BTLOAD_NULL };
-			} else if (tree == TREE_ADDRS_IP)	/* (ip, id) */
-				v[1] = v[2];
-			else {		/* (text, id) in text order */
+				v[1] = ip;
+				v[2] = (struct btload_val){ .type = BTLOAD_TEXT,
+				    .p = j->texts + j->off[i],
+				    .n = j->off[i + 1] - j->off[i] };
+				nv = 3;
+			} else if (tree == TREE_ADDRS_IP) {	/* (ip, id) */
+				v[0] = ip;
+				v[1] = id;
+			} else {	/* (text, id), in text order */
 				v[0] = (struct btload_val){ .type = BTLOAD_TEXT,
 				    .p = j->texts + j->t[i].off,
 				    .n = j->t[i].len };
 				v[1] = (struct btload_val){ .type = BTLOAD_INT,
 				    .i = first + (int64_t)j->t[i].n };
 			}
-			if (btload_recs_add(&st->recs, first + (int64_t)i, v,
-			    tree == TREE_ADDRS ? 3 : 2) != 0)
+			if (btload_recs_add(&st->recs, id.i, v, nv) != 0)
 				rc = store_btload_nomem(st);
 		}
 		if (rc == SQLITE_DONE)
@@ -2166,32 +2166,29 @@ store_btload_keys(struct store *st, size_t nnew, uint64_t *scratch)
 {
 	uint64_t *a = scratch, *b = a + nnew, *o;
 	struct store_new_key *nk;
-	struct btload_val v[6];
+	struct btload_val v[7];
 	uint32_t id, maxdip = 0, maxport = 0, port;
-	size_t i;
+	size_t i, k;
 	int unique, rc = SQLITE_DONE;
 
+	/*
+	 * v is (NULL, sip, dip, dport, proto, vlan, id): the table's record
+	 * is v[0..5] (the id is the rowid), the UNIQUE index's v[1..6].
+	 */
+	v[0] = (struct btload_val){ .type = BTLOAD_NULL };
+	for (k = 1; k < 7; k++)
+		v[k] = (struct btload_val){ .type = BTLOAD_INT };
 	for (unique = 0; unique < 2 && rc == SQLITE_DONE; unique++) {
 		for (i = 0; i < nnew && rc == SQLITE_DONE; i++) {
 			nk = &st->new_key[i];
 			id = st->next_key + (uint32_t)i;
-			v[unique ? 5 : 0] = (struct btload_val){
-			    .type = unique ? BTLOAD_INT : BTLOAD_NULL,
-			    .i = id };
-			v[unique ? 0 : 1] = (struct btload_val){
-			    .type = BTLOAD_INT, .i = (int64_t)(nk->hi >> 32) };
-			v[unique ? 1 : 2] = (struct btload_val){
-			    .type = BTLOAD_INT,
-			    .i = (int64_t)(nk->hi & 0xffffffff) };
-			v[unique ? 2 : 3] = (struct btload_val){
-			    .type = BTLOAD_INT, .i = (int64_t)(nk->lo >> 32) };
-			v[unique ? 3 : 4] = (struct btload_val){
-			    .type = BTLOAD_INT,
-			    .i = (int64_t)(nk->lo >> 16 & 0xff) };
-			v[unique ? 4 : 5] = (struct btload_val){
-			    .type = BTLOAD_INT,
-			    .i = (int64_t)(nk->lo & 0xffff) };
-			if (btload_recs_add(&st->recs, id, v, 6) != 0)
+			v[1].i = (int64_t)(nk->hi >> 32);
+			v[2].i = (int64_t)(nk->hi & 0xffffffff);
+			v[3].i = (int64_t)(nk->lo >> 32);
+			v[4].i = (int64_t)(nk->lo >> 16 & 0xff);
+			v[5].i = (int64_t)(nk->lo & 0xffff);
+			v[6].i = id;
+			if (btload_recs_add(&st->recs, id, v + unique, 6) != 0)
 				rc = store_btload_nomem(st);
 		}
 		if (rc == SQLITE_DONE)
@@ -2246,14 +2243,19 @@ store_btload_keys(struct store *st, size_t nnew, uint64_t *scratch)
 	return rc;
 }
 
-/* The key map gets the new day's keys: a thread of its own. */
+/* The key map gets the new day's n keys: a thread of its own. */
+struct store_key_fill {
+	struct store	*st;
+	size_t		 n;
+};
+
 static void *
 store_key_map_fill(void *arg)
 {
-	struct store *st = arg;
+	struct store *st = ((struct store_key_fill *)arg)->st;
 	struct store_new_key *nk;
 	struct store_key_slot *s;
-	size_t i, n = st->fill_keys;
+	size_t i, n = ((struct store_key_fill *)arg)->n;
 
 	for (i = 0; i < n; i++) {
 		if (i + STORE_PREFETCH < n)
@@ -2280,6 +2282,7 @@ store_write_new_keys(struct store *st, const struct flowtab_bin *bin,
 {
 	const struct flowtab_row *r;
 	struct store_new_key *nk, k;
+	struct store_key_fill fill;
 	pthread_t filler;
 	size_t i, d, n = bin->nrows;
 	int threaded, rc;
@@ -2306,10 +2309,12 @@ store_write_new_keys(struct store *st, const struct flowtab_bin *bin,
 	if (store_key_map_reserve(&st->keys, d) != 0)
 		return SQLITE_NOMEM;
 
-	st->fill_keys = d;
-	threaded = pthread_create(&filler, NULL, store_key_map_fill, st) == 0;
+	fill.st = st;
+	fill.n = d;
+	threaded = pthread_create(&filler, NULL, store_key_map_fill,
+	    &fill) == 0;
 	if (!threaded)
-		store_key_map_fill(st);
+		store_key_map_fill(&fill);
 	rc = store_btload_keys(st, d, (uint64_t *)(void *)scratch);
 	if (threaded)
 		pthread_join(filler, NULL);
@@ -2443,7 +2448,6 @@ store_write_new_day(struct store *st, const struct flowtab_bin *bin,
 	}
 	st->bl = &bl;
 	rc = store_write_addrs(st, bin, &res->addrs_new);
-	st->first_new_key = st->next_key;
 	if (rc == SQLITE_DONE)
 		rc = store_write_new_keys(st, bin, &res->keys_new, scratch);
 	free(scratch);
