@@ -1140,6 +1140,7 @@ store_open_day(struct store *st, const struct flowtab_bin *bin,
 	char *dir, *sql, *stale;
 	int i, rc;
 
+	free(st->path);		/* one store_close_db() kept */
 	st->path = path != NULL ? util_strdup(path) :
 	    store_day_path(st->dir, st->iface, bin->ts);
 	/* A day's ".new" that a crash left (one writer per interface). */
@@ -2470,8 +2471,6 @@ store_write_new_day(struct store *st, const struct flowtab_bin *bin,
 		goto fail;
 
 	/* 3. The counters, by SQLite; then the day's name. */
-	free(st->path);
-	st->path = NULL;
 	if ((rc = store_open_day(st, bin, tmp, cause)) != 0)
 		goto fail;
 	rc = store_step(st->stmt[STMT_BEGIN]);
@@ -2502,8 +2501,6 @@ store_write_new_day(struct store *st, const struct flowtab_bin *bin,
 	free(dir);
 
 	/* The day file as any other; the maps and ids are what it holds. */
-	free(st->path);
-	st->path = NULL;
 	if ((rc = store_open_day(st, bin, NULL, cause)) != 0) {
 		/* Written all the same: the next bin opens it afresh. */
 		if (cause != NULL) {
