@@ -264,8 +264,9 @@ btload_open(struct btload *b, const char *path, char **cause)
 	    (uint64_t)sb.st_size / b->page_size != get32(h + 28))
 		goto unsupported;
 	b->npages = get32(h + 28);
-	if ((b->chunk = malloc((size_t)BTLOAD_CHUNK_PAGES *
-	    b->page_size)) == NULL) {
+	b->chunk = malloc((size_t)BTLOAD_CHUNK_PAGES * b->page_size);
+	b->rootbuf = malloc(b->page_size);
+	if (b->chunk == NULL || b->rootbuf == NULL) {
 		btload_abort(b);
 		return util_cause(cause, -ENOMEM, "%s: out of memory", path);
 	}
@@ -307,7 +308,6 @@ flush_chunk(struct btload *b, char **cause)
 		return 0;
 	rc = write_all(b, b->chunk, (size_t)b->chunk_n * b->page_size,
 	    (off_t)(b->chunk_first - 1) * b->page_size, cause);
-	b->pages_written += b->chunk_n;
 	b->chunk_n = 0;
 	return rc;
 }
@@ -329,12 +329,12 @@ struct page {
  */
 static int
 page_begin(struct btload *b, struct page *pg, int type, uint32_t root,
-    uint8_t *rootbuf, char **cause)
+    char **cause)
 {
 	int rc;
 
 	if (root != 0) {
-		pg->p = rootbuf;
+		pg->p = b->rootbuf;
 		pg->pgno = root;
 	} else {
 		if (b->chunk_n == BTLOAD_CHUNK_PAGES &&
@@ -480,8 +480,7 @@ plan_index_level(struct btload *b, const struct btload_recs *r, size_t m,
 }
 
 static int
-write_index(struct btload *b, uint32_t root, const struct btload_recs *r,
-    uint8_t *rootbuf, char **cause)
+write_index(struct btload *b, uint32_t root, const struct btload_recs *r, char **cause)
 {
 	size_t m = r->n, g, ng, k, s, len;
 	ssize_t planned;
@@ -499,7 +498,7 @@ write_index(struct btload *b, uint32_t root, const struct btload_recs *r,
 		ng = (size_t)planned;
 		for (g = 0, s = 0; g < ng; s = b->end[g++] + 1) {
 			rc = page_begin(b, &pg, leaf ? PAGE_INDEX_LEAF :
-			    PAGE_INDEX_INTERIOR, ng == 1 ? root : 0, rootbuf,
+			    PAGE_INDEX_INTERIOR, ng == 1 ? root : 0,
 			    cause);
 			if (rc != 0)
 				return rc;
@@ -533,8 +532,7 @@ write_index(struct btload *b, uint32_t root, const struct btload_recs *r,
 }
 
 static int
-write_table(struct btload *b, uint32_t root, const struct btload_recs *r,
-    uint8_t *rootbuf, char **cause)
+write_table(struct btload *b, uint32_t root, const struct btload_recs *r, char **cause)
 {
 	size_t n = r->n, i, s, used, cell, g, ng, len;
 	struct page pg;
@@ -561,7 +559,7 @@ write_table(struct btload *b, uint32_t root, const struct btload_recs *r,
 	}
 	for (g = 0, s = 0; g < ng; s = b->end[g++]) {
 		if ((rc = page_begin(b, &pg, PAGE_TABLE_LEAF, ng == 1 ? root : 0,
-		    rootbuf, cause)) != 0)
+		    cause)) != 0)
 			return rc;
 		for (i = s; i < b->end[g]; i++) {
 			len = RECLEN(r, i);
@@ -598,7 +596,7 @@ write_table(struct btload *b, uint32_t root, const struct btload_recs *r,
 		}
 		for (g = 0, s = 0; g < ng; s = b->end[g++]) {
 			rc = page_begin(b, &pg, PAGE_TABLE_INTERIOR,
-			    ng == 1 ? root : 0, rootbuf, cause);
+			    ng == 1 ? root : 0, cause);
 			if (rc != 0)
 				return rc;
 			for (i = s; i + 1 < b->end[g]; i++) {
@@ -622,9 +620,7 @@ int
 btload_tree(struct btload *b, uint32_t root, int table,
     const struct btload_recs *r, char **cause)
 {
-	uint8_t *rootbuf;
 	size_t i, max;
-	int rc;
 
 	if (r->n == 0)
 		return 0;	/* the empty root CREATE made is right */
@@ -639,13 +635,8 @@ btload_tree(struct btload *b, uint32_t root, int table,
 			    " %zu bytes needs overflow pages", b->path,
 			    (size_t)RECLEN(r, i));
 	}
-	if ((rootbuf = malloc(b->page_size)) == NULL)
-		return util_cause(cause, -ENOMEM, "%s: out of memory",
-		    b->path);
-	rc = table ? write_table(b, root, r, rootbuf, cause) :
-	    write_index(b, root, r, rootbuf, cause);
-	free(rootbuf);
-	return rc;
+	return table ? write_table(b, root, r, cause) :
+	    write_index(b, root, r, cause);
 }
 
 int
@@ -685,6 +676,8 @@ btload_abort(struct btload *b)
 	b->fd = -1;
 	free(b->chunk);
 	b->chunk = NULL;
+	free(b->rootbuf);
+	b->rootbuf = NULL;
 	free(b->path);
 	b->path = NULL;
 	free(b->end);

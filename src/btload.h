@@ -47,7 +47,7 @@ struct btload {
 	uint32_t	 npages;	/* pages in the file, ours included */
 	uint8_t		*chunk;		/* new pages not written yet */
 	uint32_t	 chunk_first, chunk_n;
-	size_t		 pages_written;
+	uint8_t		*rootbuf;	/* a tree's top page, for its root */
 
 	/* One level of the tree being built: a slot per page (group). */
 	size_t		 cap;
