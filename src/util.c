@@ -1,5 +1,5 @@
 /*
- * util.c - formatted messages, logging, UTC days, directories.
+ * util.c - allocation, formatted messages, logging, UTC days, directories.
  * See util.h; used by every module outside the packet path.
  */
 #include "config.h"
@@ -18,6 +18,38 @@
 static enum util_log_level log_level = LOG_LEVEL_INFO;
 static int log_syslog;
 static const char *log_ident = "flowrec";
+
+void *
+util_malloc(size_t size)
+{
+	void *p = malloc(size > 0 ? size : 1);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+void *
+util_calloc(size_t n, size_t size)
+{
+	void *p = calloc(n > 0 ? n : 1, size > 0 ? size : 1);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+void *
+util_realloc(void *old, size_t n, size_t size)
+{
+	void *p;
+
+	if (size != 0 && n > SIZE_MAX / size)
+		abort();
+	if ((p = realloc(old, n * size > 0 ? n * size : 1)) == NULL)
+		abort();
+	return p;
+}
 
 char *
 util_vprintf(const char *fmt, va_list ap)
@@ -75,12 +107,6 @@ util_log_open(const char *ident, enum util_log_level level, int use_syslog)
 	log_syslog = use_syslog;
 	if (use_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
-}
-
-void
-util_log_set_level(enum util_log_level level)
-{
-	log_level = level;
 }
 
 int
