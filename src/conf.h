@@ -1,11 +1,13 @@
 /*
  * conf.h - flowrecd's YAML configuration (flowrecd.yaml(5)).
  *
- * Called by daemon.c at start-up, on SIGHUP and for -t.  The file is read
- * with libcyaml against a schema; every key is described once in a table
- * (name, type, bounds, default, help) that drives the defaults, the range
- * checks and the error messages.  A bad file gives one message naming the
- * file, the line and the key, and no configuration.
+ * Called by daemon.c at start-up, on SIGHUP and for -t, by flowrecd.c for
+ * the defaults of its options, and by flowq (and flowctl) for db_path
+ * through conf_load_client().  Every key is one row of the table in
+ * conf.c (name, type, bounds, default, help; see conftab.h), which drives
+ * the checks, the loading, the defaults and the comparison on reload.  A
+ * bad file gives one message naming the file, the line and the key, and
+ * no configuration.
  */
 #ifndef FLOWREC_CONF_H
 #define FLOWREC_CONF_H
@@ -15,9 +17,10 @@
 
 #include "util.h"
 
-#define CONF_DEFAULT_DB_PATH	"/var/lib/flowrec"
+/* Where flowq and flowctl look when not told. */
+#define CONF_DEFAULT_PATH	"/etc/flowrec/flowrecd.yaml"
 
-/* One interface to record. */
+/* One interface to record (a row of the interfaces map). */
 struct conf_iface {
 	char		*name;
 	int		 enabled;
@@ -41,17 +44,36 @@ struct conf {
 	size_t		 nifaces;
 };
 
+struct conftab_section;
+
+/* The table: the master copy of every key (tests and docs walk it). */
+extern const struct conftab_section conf_table;
+
 /*
  * Load and check a configuration file.  Returns 0 with *out set (caller
  * owns it; free with conf_free()), or a negative code with *cause set to
- * "FILE:LINE: key 'KEY': why" (caller frees *cause).
+ * "FILE:LINE: key 'KEY': why" (caller frees).
  */
 int		 conf_load(const char *path, struct conf **out, char **cause);
+
+/*
+ * The configuration a tool reading the store uses (flowq now, flowctl
+ * later, for db_path and the API's address): path, or CONF_DEFAULT_PATH
+ * when path is NULL.  The default file missing gives the built-in
+ * defaults; any other failure (an unreadable or bad file, a path given
+ * that does not exist) is an error, as conf_load()'s.
+ */
+int		 conf_load_client(const char *path, struct conf **out,
+		    char **cause);
 
 /* A configuration of built-in defaults with no interfaces. */
 struct conf	*conf_new_default(void);
 
-/* Add an interface with default settings; returns it. */
+/*
+ * Add an interface with default settings; returns it (borrowed, until
+ * the next conf_add_iface() or conf_free()).  The caller has checked the
+ * name with names_check_iface().
+ */
 struct conf_iface *conf_add_iface(struct conf *, const char *name);
 
 void		 conf_free(struct conf *);
@@ -62,5 +84,8 @@ int		 conf_iface_same(const struct conf_iface *,
 
 /* The interface named name, or NULL. */
 const struct conf_iface *conf_find_iface(const struct conf *, const char *name);
+
+/* The default of the key at path ("db_path"), as written in a file. */
+const char	*conf_default(const char *path);
 
 #endif

@@ -109,25 +109,6 @@ util_log_open(const char *ident, enum util_log_level level, int use_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-int
-util_log_level_parse(const char *name, enum util_log_level *out)
-{
-	static const char *names[] = { "error", "warn", "info", "debug" };
-	size_t i;
-
-	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
-		if (strcmp(name, names[i]) == 0) {
-			*out = (enum util_log_level)i;
-			return 0;
-		}
-	}
-	if (strcmp(name, "warning") == 0) {
-		*out = LOG_LEVEL_WARN;
-		return 0;
-	}
-	return -EINVAL;
-}
-
 void
 util_log(enum util_log_level level, const char *fmt, ...)
 {

@@ -70,7 +70,6 @@ enum util_log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO,
 
 /* Configure logging: level, and 1 for syslog instead of stderr. */
 void	 util_log_open(const char *ident, enum util_log_level, int use_syslog);
-int	 util_log_level_parse(const char *name, enum util_log_level *out);
 void	 util_log(enum util_log_level, const char *fmt, ...) UTIL_PRINTF(2, 3);
 #define log_error(...)	util_log(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warn(...)	util_log(LOG_LEVEL_WARN, __VA_ARGS__)
