@@ -32,13 +32,13 @@
 #include <sqlite3.h>
 
 #include "cond.h"
+#include "conf.h"
 #include "qexec.h"
 #include "qout.h"
 #include "qstore.h"
 #include "qtime.h"
 #include "util.h"
 
-#define FLOWQ_CONF	"/etc/flowrec/flowrecd.yaml"
 #define RDNS_ROWS	25
 #define RDNS_TIMEOUT_MS	1000
 
@@ -1046,6 +1046,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts		 o;
+	struct conf		*conf;
 	struct sigaction	 sa;
 	char			**all, *cause = NULL, *end, *dbdir = NULL;
 	const char		*mode = NULL, *query = NULL;
@@ -1117,8 +1118,12 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	if (o.dbdir == NULL)
-		o.dbdir = dbdir = qstore_default_dir(FLOWQ_CONF);
+	if (o.dbdir == NULL) {
+		if (conf_load_client(NULL, &conf, &cause) != 0)
+			fatal(1, "%s (or give the store with -d)", cause);
+		o.dbdir = dbdir = util_strdup(conf->db_path);
+		conf_free(conf);
+	}
 	if (qstore_ifaces(o.dbdir, &all, &nall, &cause) != 0)
 		fatal(1, "%s", cause);
 

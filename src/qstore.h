@@ -104,7 +104,5 @@ void		 qstore_catalog_free(struct qcatalog *);
 const struct qcat_day *qstore_catalog_find(const struct qcatalog *,
 	    const char *iface, const struct qfile *f);
 
-/* The db_path of the flowrecd configuration, or /var/lib/flowrec. */
-char	*qstore_default_dir(const char *conf_path);
 
 #endif
