@@ -1,9 +1,11 @@
 #!/bin/sh
-# run.sh - fuzz the frame parser and the capture-file reader with libFuzzer.
+# run.sh - fuzz the frame parser, the capture-file reader and the YAML
+# configuration loader with libFuzzer.
 #
 # usage: tests/fuzz/run.sh [SECONDS [TARGET...]]
 #   SECONDS  how long each target runs (default 60)
-#   TARGET   parse, capfile (default: both, one after the other)
+#   TARGET   parse, capfile, conf (default: parse and capfile, one after
+#            the other)
 #
 # 1. Copies the working tree (tracked files and untracked ones that are not
 #    ignored) to $FUZZ_BUILD/src (default /tmp/fuzzbuild) and builds the
@@ -28,7 +30,7 @@ secs=${1:-60}
 [ $# -gt 0 ] && shift
 targets=${*:-parse capfile}
 case $secs in
-''|*[!0-9]*) echo "usage: $0 [SECONDS [parse|capfile ...]]" >&2; exit 2 ;;
+''|*[!0-9]*) echo "usage: $0 [SECONDS [parse|capfile|conf ...]]" >&2; exit 2 ;;
 esac
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -51,7 +53,7 @@ if [ ! -f "$B/src/config.status" ]; then
 	    { log "configure failed, see $B/configure.log"; exit 2; }
 fi
 log "building"
-(cd "$B/src" && make -j2 tests/fuzz/fuzz_parse tests/fuzz/fuzz_capfile \
+(cd "$B/src" && make -j2 $(for t in $targets; do echo tests/fuzz/fuzz_$t; done) \
     >"$B/build.log" 2>&1) || { log "build failed, see $B/build.log"; exit 2; }
 
 # Seeds for the parse fuzzer: frames of the shared captures (scratch only).
@@ -75,6 +77,7 @@ for t in $targets; do
 	case $t in
 	parse)   maxlen=4096;  seeds="$B/seeds/parse" ;;
 	capfile) maxlen=65536; seeds=$dev ;;
+	conf)    maxlen=4096;  seeds=$top/examples ;;
 	*) echo "run.sh: unknown target $t" >&2; exit 2 ;;
 	esac
 	fuzzer=$B/src/tests/fuzz/fuzz_$t
