@@ -249,9 +249,7 @@ daemon_reconcile(struct daemon *d)
 		ifc = &d->conf->ifaces[i];
 		if (!ifc->enabled || daemon_find(d, ifc->name) != NULL)
 			continue;
-		di = calloc(1, sizeof *di);
-		if (di == NULL)
-			continue;
+		di = util_calloc(1, sizeof *di);
 		di->d = d;
 		di->name = util_strdup(ifc->name);
 		di->next = d->ifaces;

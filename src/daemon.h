@@ -15,10 +15,12 @@
 struct daemon_options {
 	const char	*config_path;	/* -c FILE, NULL when -i is used */
 	int		 check_only;	/* -t: check the config and exit */
-	const char	*iface;		/* -i IFACE: record one interface without a config file */
+	const char	*iface;		/* -i IFACE: record one interface
+					   without a config file; the caller
+					   checked it (names_check_iface()) */
 	const char	*db_dir;	/* --db DIR (overrides config db_path) */
-	uint32_t	 interval;	/* --interval S, 0 = config/default 300 */
-	size_t		 max_flows;	/* --max-flows N, 0 = config/default */
+	uint32_t	 interval;	/* --interval S, 0: the config's */
+	size_t		 max_flows;	/* --max-flows N, 0: the config's */
 	int		 verbose;	/* -v count: log level bump */
 };
 

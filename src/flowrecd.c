@@ -17,11 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "daemon.h"
+#include "names.h"
 #include "offline.h"
 #include "util.h"
-
-#define DEFAULT_DB_DIR	"/var/lib/flowrec"
 
 enum {
 	OPT_READ = 256, OPT_IFACE, OPT_DB, OPT_INTERVAL, OPT_MAX_FLOWS,
@@ -58,12 +58,28 @@ usage(FILE *f)
 "  -i, --interface IF   record IF live without a configuration file\n"
 "      --read FILE      read a capture file instead of an interface\n"
 "      --iface NAME     interface name to store a capture file under\n"
-"      --db DIR         store directory (default " DEFAULT_DB_DIR ")\n"
-"      --interval S     bin length in seconds, divides 86400 (default 300)\n"
+"      --db DIR         store directory (default %s)\n"
+"      --interval S     bin length in seconds, divides 86400 (default %s)\n"
 "      --max-flows N    flows per bin before an early write\n"
 "      --no-progress    no progress display while reading a file\n"
 "  -v, --verbose        more logging (repeatable)\n"
-"  -V, --version        print the version and exit\n");
+"  -V, --version        print the version and exit\n",
+	    conf_default("db_path"), conf_default("interval"));
+}
+
+/* An interface name from the command line, refused with its reason. */
+static int
+check_iface(const char *opt, const char *name)
+{
+	char *why = NULL, *shown;
+
+	if (names_check_iface(name, &why) == 0)
+		return 0;
+	shown = names_escape(name);
+	fprintf(stderr, "flowrecd: %s '%s': %s\n", opt, shown, why);
+	free(shown);
+	free(why);
+	return -1;
 }
 
 static int
@@ -89,6 +105,8 @@ run_read(const char *path, const char *iface, const char *db_dir,
 {
 	struct offline_options o = { 0 };
 	struct offline_summary s;
+	struct conf *def;
+	const struct conf_iface *ifc;
 	char *cause = NULL;
 	int rc;
 
@@ -96,19 +114,19 @@ run_read(const char *path, const char *iface, const char *db_dir,
 		fprintf(stderr, "flowrecd: --read needs --iface NAME\n");
 		return 2;
 	}
-	if (iface[0] == '\0' || strchr(iface, '/') != NULL ||
-	    strcmp(iface, ".") == 0 || strcmp(iface, "..") == 0) {
-		fprintf(stderr, "flowrecd: --iface: not a usable interface "
-		    "name: '%s'\n", iface);
+	if (check_iface("--iface", iface) != 0)
 		return 2;
-	}
+	/* What the options leave out is the configuration's default. */
+	def = conf_new_default();
+	ifc = conf_add_iface(def, iface);
 	o.path = path;
 	o.iface = iface;
-	o.db_dir = db_dir;
-	o.interval = interval;
-	o.max_flows = max_flows;
+	o.db_dir = db_dir ? db_dir : def->db_path;
+	o.interval = interval ? interval : def->interval;
+	o.max_flows = max_flows ? max_flows : ifc->max_flows;
 	o.progress = !no_progress && isatty(STDERR_FILENO);
 	rc = offline_run(&o, &s, &cause);
+	conf_free(def);
 	if (rc == OFFLINE_REFUSED) {
 		fprintf(stderr, "flowrecd: %s: %s\n", path, cause);
 		free(cause);
@@ -145,6 +163,7 @@ main(int argc, char **argv)
 {
 	struct daemon_options d = { 0 };
 	const char *read_path = NULL, *read_iface = NULL;
+	char *shown;
 	unsigned long long n;
 	int c, no_progress = 0;
 
@@ -216,12 +235,27 @@ main(int argc, char **argv)
 			    "-c, -t or -i\n");
 			return 2;
 		}
-		return run_read(read_path, read_iface, d.db_dir ? d.db_dir :
-		    DEFAULT_DB_DIR, d.interval, d.max_flows, no_progress);
+		return run_read(read_path, read_iface, d.db_dir, d.interval,
+		    d.max_flows, no_progress);
+	}
+	if (read_iface != NULL) {
+		fprintf(stderr, "flowrecd: --iface names a capture file's "
+		    "interface (with --read); live, use -i\n");
+		return 2;
+	}
+	if (d.config_path != NULL && d.iface != NULL) {
+		shown = names_escape(d.iface);
+		fprintf(stderr, "flowrecd: -c and -i do not go together: with "
+		    "-c the interfaces are those of %s (add '%s' under its "
+		    "interfaces: instead)\n", d.config_path, shown);
+		free(shown);
+		return 2;
 	}
 	if (d.config_path == NULL && d.iface == NULL) {
 		usage(stderr);
 		return 2;
 	}
+	if (d.iface != NULL && check_iface("-i", d.iface) != 0)
+		return 2;
 	return daemon_run(&d);
 }
