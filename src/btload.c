@@ -1,10 +1,10 @@
 /*
  * btload.c - lay out whole SQLite b-trees of a new file at once.
  *
- * Called by the store (src/store.c) for the first bin of a day, when all
- * of a tree's entries are known and sorted: instead of a million inserts,
- * each walking the tree from its root, the pages are filled in order and
- * written once.  The format is SQLite's (fileformat2.html), limited to what
+ * Called by the store (src/store_newday.c) for the first bin of a day,
+ * when all of a tree's entries are known and sorted: instead of a million
+ * inserts, each walking the tree from its root, the pages are filled in
+ * order and written once.  The format is SQLite's (fileformat2.html), limited to what
  * a new file needs: every record fits in its cell (no overflow pages), no
  * free pages, no auto-vacuum pointer maps.  btload_open() refuses any file
  * that is not like that, and the store then writes the bin with SQL.

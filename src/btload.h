@@ -1,7 +1,7 @@
 /*
  * btload.h - lay out whole SQLite b-trees of a new file at once.
  *
- * The store (src/store.c) uses it for the first bin of a day: SQLite
+ * The store (src/store_newday.c) uses it for the first bin of a day: SQLite
  * creates the file and its empty tables, the file is closed, btload
  * appends the pages of each large tree from its sorted entries and puts
  * the tree's top page into the root page SQLite allocated, and the file is

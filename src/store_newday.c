@@ -1,0 +1,708 @@
+/*
+ * store_newday.c - a new day's first bin, laid out by btload.
+ *
+ * The first bin of a day, when it is large, is not inserted: every address,
+ * key and row in it is new, so each tree's entries are known and can be
+ * sorted, and btload lays out the pages of addrs, flow_keys, flow_rows and
+ * their five indexes at once (a third of the CPU and half the writes of
+ * the inserts; doc/storage.md, "A new day").  store.c calls
+ * store__write_new_day() when no day file is open and the bin has at least
+ * new_day_rows rows:
+ *
+ *   1. SQLite creates "<day file>.new" (schema, meta) and says where the
+ *      trees' root pages are; the file is closed.
+ *   2. The addresses get ids as on the SQL path (store__collect_addrs())
+ *      and a thread makes their texts and text order; the keys get ids by
+ *      sorting (every key is new) while a thread fills the key map for the
+ *      day's next bins; btload lays out the key trees, the rows, then the
+ *      address trees, and fsyncs.
+ *   3. SQLite opens the file again and adds the bin's counters; the file
+ *      is synced and renamed to the day's name, which must not exist.
+ *
+ * Until the rename the day has no file, so a crash or kill -9 at any point
+ * leaves no partial day behind: a stale ".new" is removed by the next
+ * attempt, and flowq never looks at it (not a *.db name).  When the schema
+ * is not the one btload's records are built for, or btload cannot extend
+ * the file, -EAGAIN says: write this bin with SQL instead.  Any other
+ * failure is returned with its cause; until the rename nothing of it is
+ * visible, so the caller may still write the bin with SQL.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "btload.h"
+#include "store_int.h"
+#include "util.h"
+
+/*
+ * The trees of a new day that btload lays out, by name in sqlite_master,
+ * with their columns: "name:pk" in column order for a table, the indexed
+ * columns for an index.  The records btload gets are built for exactly
+ * these; a schema that differs makes the store write the bin with SQL.
+ */
+enum {
+	TREE_ADDRS, TREE_ADDRS_IP, TREE_ADDRS_TEXT,
+	TREE_KEYS, TREE_KEYS_UNIQUE, TREE_KEYS_DIP, TREE_KEYS_PORT,
+	TREE_ROWS,
+	STORE_TREES
+};
+
+static const struct {
+	const char	*name;
+	const char	*columns;
+} store_trees[STORE_TREES] = {
+	[TREE_ADDRS] = { "addrs", "id:1,ip:0,text:0" },
+	[TREE_ADDRS_IP] = { "sqlite_autoindex_addrs_1", "ip" },
+	[TREE_ADDRS_TEXT] = { "sqlite_autoindex_addrs_2", "text" },
+	[TREE_KEYS] = { "flow_keys",
+	    "id:1,sip:0,dip:0,dport:0,proto:0,vlan:0" },
+	[TREE_KEYS_UNIQUE] = { "sqlite_autoindex_flow_keys_1",
+	    "sip,dip,dport,proto,vlan" },
+	[TREE_KEYS_DIP] = { "flow_keys_dip", "dip" },
+	[TREE_KEYS_PORT] = { "flow_keys_proto_dport", "proto,dport" },
+	[TREE_ROWS] = { "flow_rows", "ts:1,key:2,bytes_rcvd:0,bytes_sent:0,"
+	    "pkts_rcvd:0,pkts_sent:0" },
+};
+
+struct store_addr_job;
+
+/* One new day being written: the file btload extends, and its trees. */
+struct store_newday {
+	struct store	*st;
+	struct btload	 bl;
+	uint32_t	 root[STORE_TREES];
+	struct btload_recs recs;
+	struct store_addr_job *addr_job;	/* the addresses' texts */
+};
+
+/* Find the trees' root pages; -EAGAIN when one is not as btload knows it. */
+static int
+store_tree_roots(struct store_newday *nd, char **cause)
+{
+	struct store *st = nd->st;
+	sqlite3_stmt *q = NULL;
+	const char *type, *sql;
+	char *cols = NULL;
+	int64_t n;
+	int i, rc;
+
+	rc = store__query_int(st, st->db, "SELECT count(*) FROM sqlite_master"
+	    " WHERE tbl_name IN ('addrs', 'flow_keys', 'flow_rows')", &n,
+	    cause);
+	if (rc != 0)
+		return rc;
+	if (n != STORE_TREES)
+		return -EAGAIN;
+	for (i = 0; i < STORE_TREES; i++) {
+		rc = sqlite3_prepare_v2(st->db, "SELECT type, rootpage, sql,"
+		    " CASE type WHEN 'table' THEN (SELECT group_concat(name ||"
+		    " ':' || pk) FROM (SELECT name, pk FROM pragma_table_info(?1)"
+		    " ORDER BY cid)) ELSE (SELECT group_concat(name) FROM"
+		    " (SELECT name FROM pragma_index_info(?1) ORDER BY seqno))"
+		    " END FROM sqlite_master WHERE name = ?1", -1, &q, NULL);
+		if (rc != SQLITE_OK)
+			return store__fail(st, st->db, rc, cause);
+		sqlite3_bind_text(q, 1, store_trees[i].name, -1, SQLITE_STATIC);
+		rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW) {
+			type = (const char *)sqlite3_column_text(q, 0);
+			nd->root[i] = (uint32_t)sqlite3_column_int64(q, 1);
+			sql = (const char *)sqlite3_column_text(q, 2);
+			cols = sqlite3_column_text(q, 3) == NULL ? NULL :
+			    util_strdup((const char *)sqlite3_column_text(q, 3));
+			/* flow_rows is a WITHOUT ROWID table, the others not
+			 * (an index of a UNIQUE constraint has no sql). */
+			if (type == NULL || cols == NULL ||
+			    strcmp(cols, store_trees[i].columns) != 0 ||
+			    (strcmp(type, "table") == 0) != (i == TREE_ADDRS ||
+			    i == TREE_KEYS || i == TREE_ROWS) ||
+			    (sql != NULL && strstr(sql, "WITHOUT ROWID") !=
+			    NULL) != (i == TREE_ROWS))
+				rc = -EAGAIN;
+			else
+				rc = 0;
+			free(cols);
+		} else if (rc == SQLITE_DONE)
+			rc = -EAGAIN;
+		else
+			rc = store__fail(st, st->db, rc, cause);
+		sqlite3_finalize(q);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+store_newday_nomem(struct store_newday *nd, char **cause)
+{
+	return util_cause(cause, -ENOMEM, "%s: out of memory", nd->st->path);
+}
+
+/* Lay out one tree from nd->recs, which is emptied for the next. */
+static int
+store_btload_tree(struct store_newday *nd, int tree, char **cause)
+{
+	int rc;
+
+	rc = btload_tree(&nd->bl, nd->root[tree], tree == TREE_ADDRS ||
+	    tree == TREE_KEYS, &nd->recs, cause);
+	btload_recs_reset(&nd->recs);
+	return rc;
+}
+
+/* ------------------------------------------------------------ addresses */
+
+/* An address's text, sortable: its first 8 bytes as a number, then all. */
+struct store_text {
+	uint64_t	 prefix;
+	uint32_t	 off;		/* in the text buffer */
+	uint32_t	 len;
+	uint32_t	 n;		/* the nth new address */
+};
+
+/*
+ * The new day's addresses: their texts, and the order of the text index,
+ * made by a second thread while this one does the keys and rows; the
+ * three address trees are laid out after it.  new_addr (read only) and
+ * next_addr stay as they are until store_addrs_finish().
+ */
+struct store_addr_job {
+	const struct store_new_addr *addr;
+	size_t		 n;
+	char		*texts;
+	struct store_text *t;		/* by text */
+	uint32_t	*off;		/* address i's text: [off[i], off[i + 1]) */
+	pthread_t	 thread;
+	int		 threaded;
+	int		 rc;		/* 0 or -ENOMEM */
+};
+
+static int
+store_cmp_text(const void *a, const void *b, void *texts)
+{
+	const struct store_text *x = a, *y = b;
+	int c;
+
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	c = memcmp((char *)texts + x->off, (char *)texts + y->off,
+	    x->len < y->len ? x->len : y->len);
+	if (c != 0)
+		return c;
+	return (x->len > y->len) - (x->len < y->len);
+}
+
+static void *
+store_addr_job_run(void *arg)
+{
+	struct store_addr_job *j = arg;
+	struct store_text *t;
+	size_t i, k, at = 0;
+
+	/* Room for the longest text of each; only what is used is touched. */
+	j->texts = malloc(j->n * INET6_ADDRSTRLEN);
+	j->t = malloc(j->n * sizeof *j->t);
+	j->off = malloc((j->n + 1) * sizeof *j->off);
+	if (j->texts == NULL || j->t == NULL || j->off == NULL) {
+		j->rc = -ENOMEM;
+		return NULL;
+	}
+	for (i = 0; i < j->n; i++) {
+		t = &j->t[i];
+		j->off[i] = (uint32_t)at;
+		t->off = (uint32_t)at;
+		t->len = (uint32_t)store__addr_text(j->addr[i].ip,
+		    j->addr[i].family, j->texts + at);
+		t->n = (uint32_t)i;
+		for (t->prefix = 0, k = 0; k < 8; k++)
+			t->prefix = t->prefix << 8 |
+			    (k < t->len ? (uint8_t)j->texts[at + k] : 0);
+		at += t->len;
+	}
+	j->off[j->n] = (uint32_t)at;
+	qsort_r(j->t, j->n, sizeof *j->t, store_cmp_text, j->texts);
+	return NULL;
+}
+
+/* Give the new addresses ids (as the SQL path does) and start the job. */
+static int
+store_btload_addrs(struct store_newday *nd, size_t nnew, char **cause)
+{
+	struct store *st = nd->st;
+	struct store_addr_job *j;
+	size_t i;
+
+	for (i = 0; i < nnew; i++)
+		st->new_id[st->new_addr[i].n] = st->next_addr + (uint32_t)i;
+	if ((j = calloc(1, sizeof *j)) == NULL)
+		return store_newday_nomem(nd, cause);
+	j->addr = st->new_addr;
+	j->n = nnew;
+	nd->addr_job = j;
+	j->threaded = pthread_create(&j->thread, NULL, store_addr_job_run,
+	    j) == 0;
+	if (!j->threaded)
+		store_addr_job_run(j);
+	return 0;
+}
+
+/* Wait for the job; lay out addrs, its ip and its text index when run. */
+static int
+store_addrs_finish(struct store_newday *nd, int run, char **cause)
+{
+	struct store_addr_job *j = nd->addr_job;
+	const struct store_new_addr *na;
+	struct btload_val v[3], ip, id;
+	uint32_t first;
+	size_t i;
+	int tree, nv, rc = 0;
+
+	if (j == NULL)
+		return 0;
+	if (j->threaded)
+		pthread_join(j->thread, NULL);
+	nd->addr_job = NULL;
+	if (j->rc != 0 && run)
+		rc = store_newday_nomem(nd, cause);
+	/* The ids were given from next_addr, which has moved past them. */
+	first = nd->st->next_addr - (uint32_t)j->n;
+	for (tree = TREE_ADDRS; tree <= TREE_ADDRS_TEXT && run && rc == 0;
+	    tree++) {
+		for (i = 0; i < j->n && rc == 0; i++) {
+			na = &j->addr[i];
+			ip = (struct btload_val){ .type = BTLOAD_BLOB,
+			    .p = na->ip, .n = na->family == 4 ? 4 : 16 };
+			id = (struct btload_val){ .type = BTLOAD_INT,
+			    .i = first + (int64_t)i };
+			nv = 2;
+			if (tree == TREE_ADDRS) {	/* (NULL, ip, text) */
+				v[0] = (struct btload_val){ .type = BTLOAD_NULL };
+				v[1] = ip;
+				v[2] = (struct btload_val){ .type = BTLOAD_TEXT,
+				    .p = j->texts + j->off[i],
+				    .n = j->off[i + 1] - j->off[i] };
+				nv = 3;
+			} else if (tree == TREE_ADDRS_IP) {	/* (ip, id) */
+				v[0] = ip;
+				v[1] = id;
+			} else {	/* (text, id), in text order */
+				v[0] = (struct btload_val){ .type = BTLOAD_TEXT,
+				    .p = j->texts + j->t[i].off,
+				    .n = j->t[i].len };
+				v[1] = (struct btload_val){ .type = BTLOAD_INT,
+				    .i = first + (int64_t)j->t[i].n };
+			}
+			if (btload_recs_add(&nd->recs, id.i, v, nv) != 0)
+				rc = store_newday_nomem(nd, cause);
+		}
+		if (rc == 0)
+			rc = store_btload_tree(nd, tree, cause);
+	}
+	free(j->texts);
+	free(j->t);
+	free(j->off);
+	free(j);
+	return rc;
+}
+
+/* ------------------------------------------------------------ keys */
+
+/*
+ * flow_keys and its UNIQUE index (both in the new keys' sorted order),
+ * then its dip and (proto, dport) indexes: (column << 32 | id) sorted by
+ * the column, stably, so ids ascend within a value as in the index.
+ */
+static int
+store_btload_keys(struct store_newday *nd, size_t nnew, uint64_t *scratch,
+    char **cause)
+{
+	struct store *st = nd->st;
+	uint64_t *a = scratch, *b = a + nnew, *o;
+	struct store_new_key *nk;
+	struct btload_val v[7];
+	uint32_t id, maxdip = 0, maxport = 0, port;
+	size_t i, k;
+	int unique, rc = 0;
+
+	/*
+	 * v is (NULL, sip, dip, dport, proto, vlan, id): the table's record
+	 * is v[0..5] (the id is the rowid), the UNIQUE index's v[1..6].
+	 */
+	v[0] = (struct btload_val){ .type = BTLOAD_NULL };
+	for (k = 1; k < 7; k++)
+		v[k] = (struct btload_val){ .type = BTLOAD_INT };
+	for (unique = 0; unique < 2 && rc == 0; unique++) {
+		for (i = 0; i < nnew && rc == 0; i++) {
+			nk = &st->new_key[i];
+			id = st->next_key + (uint32_t)i;
+			v[1].i = (int64_t)(nk->hi >> 32);
+			v[2].i = (int64_t)(nk->hi & 0xffffffff);
+			v[3].i = (int64_t)(nk->lo >> 32);
+			v[4].i = (int64_t)(nk->lo >> 16 & 0xff);
+			v[5].i = (int64_t)(nk->lo & 0xffff);
+			v[6].i = id;
+			if (btload_recs_add(&nd->recs, id, v + unique, 6) != 0)
+				rc = store_newday_nomem(nd, cause);
+		}
+		if (rc == 0)
+			rc = store_btload_tree(nd, unique ? TREE_KEYS_UNIQUE :
+			    TREE_KEYS, cause);
+	}
+	if (rc != 0)
+		return rc;
+
+	for (i = 0; i < nnew; i++) {
+		nk = &st->new_key[i];
+		id = st->next_key + (uint32_t)i;
+		a[i] = (nk->hi & 0xffffffff) << 32 | id;
+		if ((uint32_t)nk->hi > maxdip)
+			maxdip = (uint32_t)nk->hi;
+	}
+	o = store__sort_rows(a, b, nnew, maxdip);
+	for (i = 0; i < nnew && rc == 0; i++) {
+		v[0] = (struct btload_val){ .type = BTLOAD_INT,
+		    .i = (int64_t)(o[i] >> 32) };
+		v[1] = (struct btload_val){ .type = BTLOAD_INT,
+		    .i = (int64_t)(o[i] & 0xffffffff) };
+		if (btload_recs_add(&nd->recs, 0, v, 2) != 0)
+			rc = store_newday_nomem(nd, cause);
+	}
+	if (rc == 0)
+		rc = store_btload_tree(nd, TREE_KEYS_DIP, cause);
+	if (rc != 0)
+		return rc;
+
+	for (i = 0; i < nnew; i++) {
+		nk = &st->new_key[i];
+		port = (uint32_t)(nk->lo >> 16 & 0xff) << 16 |
+		    (uint32_t)(nk->lo >> 32);
+		a[i] = (uint64_t)port << 32 | (st->next_key + (uint32_t)i);
+		if (port > maxport)
+			maxport = port;
+	}
+	o = store__sort_rows(a, b, nnew, maxport);
+	for (i = 0; i < nnew && rc == 0; i++) {
+		v[0] = (struct btload_val){ .type = BTLOAD_INT,
+		    .i = (int64_t)(o[i] >> 48) };
+		v[1] = (struct btload_val){ .type = BTLOAD_INT,
+		    .i = (int64_t)(o[i] >> 32 & 0xffff) };
+		v[2] = (struct btload_val){ .type = BTLOAD_INT,
+		    .i = (int64_t)(o[i] & 0xffffffff) };
+		if (btload_recs_add(&nd->recs, 0, v, 3) != 0)
+			rc = store_newday_nomem(nd, cause);
+	}
+	if (rc == 0)
+		rc = store_btload_tree(nd, TREE_KEYS_PORT, cause);
+	return rc;
+}
+
+/* The key map gets the new day's n keys: a thread of its own. */
+struct store_key_fill {
+	struct store	*st;
+	size_t		 n;
+};
+
+static void *
+store_key_map_fill(void *arg)
+{
+	struct store *st = ((struct store_key_fill *)arg)->st;
+	struct store_new_key *nk;
+	struct store_key_slot *s;
+	size_t i, n = ((struct store_key_fill *)arg)->n;
+
+	for (i = 0; i < n; i++) {
+		if (i + STORE_PREFETCH < n)
+			store__key_map_prefetch(&st->keys,
+			    st->new_key[i + STORE_PREFETCH].hi,
+			    st->new_key[i + STORE_PREFETCH].lo);
+		nk = &st->new_key[i];
+		s = store__key_map_find(&st->keys, nk->hi, nk->lo);
+		store__key_slot_set(s, nk->hi, nk->lo, st->next_key +
+		    (uint32_t)i);
+	}
+	st->keys.count += n;
+	return NULL;
+}
+
+/*
+ * Every key of a new day's first bin is new: ids come from sorting the
+ * bin's keys, not from the map.  The map, for the bins after, is filled
+ * by a second thread while this one lays out the key trees.
+ */
+static int
+store_write_new_keys(struct store_newday *nd, const struct flowtab_bin *bin,
+    size_t *keys_new, struct store_new_key *scratch, char **cause)
+{
+	struct store *st = nd->st;
+	const struct flowtab_row *r;
+	struct store_new_key *nk, k;
+	struct store_key_fill fill;
+	pthread_t filler;
+	size_t i, d, n = bin->nrows;
+	int threaded, rc;
+
+	for (i = 0; i < n; i++) {
+		r = &bin->rows[i];
+		nk = &st->new_key[i];
+		nk->hi = store__key_hi(st->row_sip[i], st->row_dip[i]);
+		nk->lo = store__key_lo(r->key.dport, r->key.proto, r->key.vlan);
+		nk->n = (uint32_t)i;
+	}
+	store__sort_keys(st->new_key, n, scratch);
+	/* Ids in key order; a key twice (never, from flowtab) gets one. */
+	for (i = 0, d = 0; i < n; i++) {
+		k = st->new_key[i];
+		if (d == 0 || k.hi != st->new_key[d - 1].hi ||
+		    k.lo != st->new_key[d - 1].lo)
+			st->new_key[d++] = k;
+		st->row_order[k.n] = (uint64_t)(st->next_key +
+		    (uint32_t)(d - 1)) << 32 | k.n;
+	}
+	if (d > STORE_MAX_ID - st->next_key)
+		return store__fail(st, NULL, SQLITE_FULL, cause);
+	if (store__key_map_reserve(&st->keys, d) != 0)
+		return store_newday_nomem(nd, cause);
+
+	fill.st = st;
+	fill.n = d;
+	threaded = pthread_create(&filler, NULL, store_key_map_fill,
+	    &fill) == 0;
+	if (!threaded)
+		store_key_map_fill(&fill);
+	rc = store_btload_keys(nd, d, (uint64_t *)(void *)scratch, cause);
+	if (threaded)
+		pthread_join(filler, NULL);
+	if (rc != 0)
+		return rc;
+	st->next_key += (uint32_t)d;
+	*keys_new = d;
+	return 0;
+}
+
+/* ------------------------------------------------------------ rows */
+
+/* flow_rows, by key id; a key that came twice is one row (never here). */
+static int
+store_btload_rows(struct store_newday *nd, const struct flowtab_bin *bin,
+    struct store_bin_sums *sum, struct store_write_result *res,
+    char **cause)
+{
+	struct store *st = nd->st;
+	const struct flowtab_row *r;
+	struct btload_val v[6];
+	uint64_t *order, c[4];
+	size_t i, j, k, n = bin->nrows;
+	int rc = 0;
+
+	order = store__sort_rows(st->row_order, st->row_tmp, n, st->next_key);
+	for (i = 0; i < n && rc == 0; i = j) {
+		/* The rows are in flowtab order: fetch ahead of key order. */
+		if (i + STORE_PREFETCH < n)
+			__builtin_prefetch(&bin->rows[(uint32_t)order[i +
+			    STORE_PREFETCH]]);
+		r = &bin->rows[(uint32_t)order[i]];
+		store__count_row(sum, r);
+		store__sum_row(sum, r);
+		c[0] = r->bytes_rcvd;
+		c[1] = r->bytes_sent;
+		c[2] = r->pkts_rcvd;
+		c[3] = r->pkts_sent;
+		for (j = i + 1; j < n && order[j] >> 32 == order[i] >> 32;
+		    j++) {
+			r = &bin->rows[(uint32_t)order[j]];
+			store__sum_row(sum, r);
+			c[0] += r->bytes_rcvd;
+			c[1] += r->bytes_sent;
+			c[2] += r->pkts_rcvd;
+			c[3] += r->pkts_sent;
+			res->rows_updated++;
+		}
+		v[0] = (struct btload_val){ .type = BTLOAD_INT, .i = bin->ts };
+		v[1] = (struct btload_val){ .type = BTLOAD_INT,
+		    .i = (int64_t)(order[i] >> 32) };
+		for (k = 0; k < 4; k++)
+			v[2 + k] = (struct btload_val){ .type = BTLOAD_INT,
+			    .i = (int64_t)c[k] };
+		if (btload_recs_add(&nd->recs, 0, v, 6) != 0)
+			rc = store_newday_nomem(nd, cause);
+		res->rows_new++;
+	}
+	if (rc == 0)
+		rc = store_btload_tree(nd, TREE_ROWS, cause);
+	return rc;
+}
+
+/* ------------------------------------------------------------ the file */
+
+/* fsync a file or directory by name; 0 or -errno. */
+static int
+store_fsync_path(const char *path, int dir)
+{
+	int fd, rc = 0;
+
+	fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* Give tmp the day file's name unless something has it: 0, -EEXIST, -errno. */
+static int
+store_rename_new(const char *tmp, const char *final)
+{
+	struct stat sb;
+
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -errno;
+	/* A file system without RENAME_NOREPLACE: one writer per day. */
+	if (stat(final, &sb) == 0)
+		return -EEXIST;
+	return rename(tmp, final) == 0 ? 0 : -errno;
+}
+
+int
+store__write_new_day(struct store *st, const struct flowtab_bin *bin,
+    struct store_write_result *res, struct store_bin_sums *sum, char **cause)
+{
+	struct store_new_key *scratch = NULL;
+	struct store_newday nd;
+	struct stat sb;
+	char *final, *tmp, *dir;
+	size_t nnew;
+	int rc;
+
+	final = store_day_path(st->dir, st->iface, bin->ts);
+	if (stat(final, &sb) == 0 || errno != ENOENT) {
+		free(final);
+		return -EAGAIN;
+	}
+	tmp = util_printf("%s.new", final);
+	store__unlink_new(tmp);
+	memset(&nd, 0, sizeof nd);
+	nd.st = st;
+	nd.bl.fd = -1;
+
+	/* 1. The schema, by SQLite; where the trees' roots are. */
+	if ((rc = store__open_day(st, bin, tmp, cause)) != 0)
+		goto fail;
+	if ((rc = store_tree_roots(&nd, cause)) != 0 ||
+	    (rc = store__load(st, cause)) != 0)
+		goto fail;
+	store__close_db(st);
+
+	/* 2. The trees, by btload. */
+	if ((rc = btload_open(&nd.bl, tmp, cause)) != 0)
+		goto fail;
+	/* The keys' sort, then two arrays of its index orders: 24 B a row. */
+	if ((scratch = malloc(bin->nrows * sizeof *scratch)) == NULL) {
+		rc = util_cause(cause, -ENOMEM, "%s: out of memory", tmp);
+		goto fail;
+	}
+	rc = store__collect_addrs(st, bin, &nnew, cause);
+	if (rc == 0 && nnew > 0 && (rc = store_btload_addrs(&nd, nnew,
+	    cause)) == 0) {
+		store__resolve_addrs(st, bin->nrows, nnew);
+		res->addrs_new = nnew;
+	}
+	if (rc == 0)
+		rc = store_write_new_keys(&nd, bin, &res->keys_new, scratch,
+		    cause);
+	free(scratch);
+	scratch = NULL;
+	if (rc == 0)
+		rc = store_btload_rows(&nd, bin, sum, res, cause);
+	if (rc == 0)
+		rc = store_addrs_finish(&nd, 1, cause);
+	btload_recs_free(&nd.recs);
+	if (rc != 0)
+		goto fail;
+	if ((rc = btload_close(&nd.bl, cause)) != 0)
+		goto fail;
+
+	/* 3. The counters, by SQLite; then the day's name. */
+	if ((rc = store__open_day(st, bin, tmp, cause)) != 0)
+		goto fail;
+	rc = store__step(st, st->stmt[STORE_STMT_BEGIN], cause);
+	if (rc == 0)
+		rc = store__write_counters(st, bin, sum, cause);
+	if (rc == 0)
+		rc = store__step(st, st->stmt[STORE_STMT_COMMIT], cause);
+	if (rc != 0)
+		goto fail;
+	store__close_db(st);
+	if ((rc = store_fsync_path(tmp, 0)) != 0) {
+		rc = util_cause(cause, rc, "%s: fsync: %s", tmp, strerror(-rc));
+		goto fail;
+	}
+	if ((rc = store_rename_new(tmp, final)) != 0) {
+		if (rc != -EEXIST)
+			rc = util_cause(cause, rc, "%s: rename: %s", tmp,
+			    strerror(-rc));
+		else
+			rc = -EAGAIN;	/* someone made the day meanwhile */
+		goto fail;
+	}
+	dir = util_printf("%s/%s", st->dir, st->iface);
+	if ((rc = store_fsync_path(dir, 1)) != 0)
+		log_warn("%s: fsync: %s", dir, strerror(-rc));
+	free(dir);
+
+	/* The day file as any other; the maps and ids are what it holds. */
+	if ((rc = store__open_day(st, bin, NULL, cause)) != 0) {
+		/* Written all the same: the next bin opens it afresh. */
+		if (cause != NULL) {
+			log_warn("%s", *cause);
+			free(*cause);
+			*cause = NULL;
+		}
+		store__forget(st);
+	} else
+		st->loaded = 1;
+	st->rows = sum->flows;
+	free(tmp);
+	free(final);
+	return 0;
+
+fail:
+	store_addrs_finish(&nd, 0, NULL);
+	free(scratch);
+	btload_recs_free(&nd.recs);
+	btload_abort(&nd.bl);
+	if (st->db != NULL)
+		store__close_db(st);
+	free(st->path);
+	st->path = NULL;
+	st->day[0] = '\0';
+	store__forget(st);
+	store__unlink_new(tmp);
+	/* A file btload cannot extend: the SQL inserts can. */
+	if (rc == -ENOTSUP || rc == -EAGAIN) {
+		if (rc == -ENOTSUP && cause != NULL)
+			log_info("%s; writing with SQL", *cause);
+		if (cause != NULL) {
+			free(*cause);
+			*cause = NULL;
+		}
+		rc = -EAGAIN;
+	}
+	free(tmp);
+	free(final);
+	return rc;
+}
