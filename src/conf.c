@@ -207,14 +207,7 @@ conf_new_default(void)
 struct conf_iface *
 conf_add_iface(struct conf *c, const char *name)
 {
-	struct conf_iface *ifc;
-
-	c->ifaces = util_realloc(c->ifaces, c->nifaces + 1, sizeof *c->ifaces);
-	ifc = &c->ifaces[c->nifaces++];
-	memset(ifc, 0, sizeof *ifc);
-	ifc->name = util_strdup(name);
-	conftab_defaults(&conf_iface_section, ifc);
-	return ifc;
+	return conftab_append(&conf_table, c, "interfaces", name);
 }
 
 void

@@ -508,6 +508,27 @@ conftab_defaults(const struct conftab_section *sec, void *base)
 	ct_fill(NULL, sec, base, "", NULL, NULL, 0);
 }
 
+void *
+conftab_append(const struct conftab_section *sec, void *vbase,
+    const char *map, const char *name)
+{
+	const struct conftab_key *k = conftab__row(sec, map);
+	uint8_t *base = vbase, *entries, *e;
+	size_t *n;
+
+	if (k == NULL || k->type != CONFTAB_MAP)
+		abort();	/* a caller naming a map that is not one */
+	n = (size_t *)(base + k->count_offset);
+	entries = util_realloc(*(uint8_t **)(base + k->offset), *n + 1,
+	    k->sub->size);
+	*(uint8_t **)(base + k->offset) = entries;
+	e = entries + (*n)++ * k->sub->size;
+	memset(e, 0, k->sub->size);
+	*(char **)(e + k->sub->name_offset) = util_strdup(name);
+	ct_fill(NULL, k->sub, e, "", sec, base, 0);
+	return e;
+}
+
 /* --------------------------------------------- step 4: cross-key rules */
 
 static int

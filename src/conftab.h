@@ -126,6 +126,16 @@ int	 conftab_fail(struct conftab_ctx *, const char *key, const char *fmt,
 /* Every key of sec its default, in base (zeroed, sec->size bytes). */
 void	 conftab_defaults(const struct conftab_section *sec, void *base);
 
+/*
+ * Append an entry called name (the caller checked it) to the MAP row map
+ * of the instance of sec at base: every key its default or, for
+ * CONFTAB_INHERIT rows, the value beside the map, as if the file had
+ * listed it with no settings.  Returns the entry, borrowed until the next
+ * append to that map or conftab_free().
+ */
+void	*conftab_append(const struct conftab_section *sec, void *base,
+	    const char *map, const char *name);
+
 /* Free a root conftab_load() returned and all it holds; NULL is fine. */
 void	 conftab_free(const struct conftab_section *root, void *base);
 

@@ -615,6 +615,13 @@ test_types(void)
 		    "compared alone");
 	}
 	conftab_free(&t_root, r2);
+	if (r->ne == 3) {
+		x = conftab_append(&t_root, r, "ifaces", "late");
+		ok(r->ne == 4 && x == &r->e[3] && strcmp(x->name, "late") ==
+		    0 && x->keep == 10ull << 30 && x->lim.idle == 90 &&
+		    x->lim.ntokens == 2 && x->mode == 0 && x->line == 0,
+		    "conftab_append(): an entry as if listed bare, inheriting");
+	}
 	conftab_free(&t_root, r);
 
 	e = t_load("", &r);
