@@ -1030,6 +1030,15 @@ test_docs(void)
 		free(item);
 	}
 
+	/* flowq(1) names the db_path it falls back to. */
+	free(man8);
+	man8 = t_slurp("man/flowq.1");
+	item = man8 ? t_item(man8, ".It Fl d Ar dir , Fl \\-db-path Ar dir") :
+	    NULL;
+	ok(item != NULL && strstr(item, conf_default("db_path")) != NULL,
+	    "flowq.1: -d falls back to %s", conf_default("db_path"));
+	free(item);
+
 	/* The example loads, and every value it shows is the default. */
 	path = util_printf("%s/examples/flowrecd.yaml", top ? top : ".");
 	e = NULL;
