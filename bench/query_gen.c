@@ -48,6 +48,7 @@
 
 #include <sqlite3.h>
 
+#include "catalog.h"
 #include "store.h"
 
 #define NCLIENTS	20000
@@ -149,25 +150,6 @@ static const char rollup_sql[] =
     "ts INTEGER NOT NULL, rows INTEGER NOT NULL, "
     "PRIMARY KEY (span, ts)) WITHOUT ROWID;"
     "DELETE FROM flow_rows_1h; DELETE FROM flow_rows_1d; DELETE FROM rollups";
-
-static const char catalog_sql[] =
-    "PRAGMA journal_mode = WAL;"
-    "CREATE TABLE IF NOT EXISTS days (iface TEXT NOT NULL, "
-    "day TEXT NOT NULL, first INTEGER, last INTEGER, bins INTEGER, "
-    "packets INTEGER, ip INTEGER, non_ip INTEGER, malformed INTEGER, "
-    "flows INTEGER, flows_v4 INTEGER, flows_v6 INTEGER, "
-    "bytes_rcvd INTEGER, bytes_sent INTEGER, pkts_rcvd INTEGER, "
-    "pkts_sent INTEGER, kernel_packets INTEGER, kernel_drops INTEGER, "
-    "db_size INTEGER, db_mtime_ns INTEGER, wal_size INTEGER, "
-    "wal_mtime_ns INTEGER, PRIMARY KEY (iface, day)) WITHOUT ROWID";
-
-/* The sums over `bins` that a catalog row holds, in catalog order. */
-#define CAT_SUMS	16
-static const char bins_sums_sql[] = "SELECT min(ts), max(ts), count(*), "
-    "sum(packets), sum(ip), sum(non_ip), sum(malformed), sum(flows), "
-    "sum(flows_v4), sum(flows_v6), sum(bytes_rcvd), sum(bytes_sent), "
-    "sum(pkts_rcvd), sum(pkts_sent), sum(kernel_packets), "
-    "sum(kernel_drops) FROM bins";
 
 struct racc {
 	uint64_t	 br, bs, pr, ps;
@@ -313,52 +295,14 @@ rollup_write(sqlite3 *db, int64_t day)
 	free(dtouch);
 }
 
-/* The bins' sums of an open day file, in catalog order. */
-static void
-catalog_sums(sqlite3 *db, int64_t sums[CAT_SUMS])
-{
-	sqlite3_stmt	*st;
-	int		 i;
-
-	if (sqlite3_prepare_v2(db, bins_sums_sql, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW)
-		die(db, "bins sums");
-	for (i = 0; i < CAT_SUMS; i++)
-		sums[i] = sqlite3_column_int64(st, i);
-	sqlite3_finalize(st);
-}
-
-static int64_t
-stat_ns(const struct stat *sb)
-{
-	return (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
-}
-
 /*
  * Record the closed day file path (DBDIR/IFACE/IFACE-DAY.db) in
- * DBDIR/catalog.db, with its sums and its files' stat() values now.
+ * DBDIR/catalog.db with the totals d, as the store does.
  */
-static sqlite3	*cat;
-static char	*catdir;
-
 static void
-catalog_close(void)
+catalog_write(const char *path, const struct catalog_day *d)
 {
-	if (cat != NULL && sqlite3_close(cat) != SQLITE_OK)
-		die(cat, "closing the catalog");
-	cat = NULL;
-	free(catdir);
-	catdir = NULL;
-}
-
-static void
-catalog_write(const char *path, const int64_t sums[CAT_SUMS])
-{
-	sqlite3_stmt	*st;
-	struct stat	 sb;
-	char		*copy, *dir, *iface, *name, *wal, *p, day[11];
-	int64_t		 sz, mt, wsz = 0, wmt = 0;
-	int		 i;
+	char	*copy, *dir, *iface, *name, *cause = NULL, day[11];
 
 	/* DBDIR/IFACE/IFACE-YYYY-MM-DD.db */
 	if ((copy = strdup(path)) == NULL ||
@@ -376,48 +320,19 @@ catalog_write(const char *path, const int64_t sums[CAT_SUMS])
 		die(NULL, "catalog: not a day file name");
 	memcpy(day, name + strlen(name) - 13, 10);
 	day[10] = '\0';
-	if (stat(path, &sb) != 0)
-		die(NULL, path);
-	sz = (int64_t)sb.st_size;
-	mt = stat_ns(&sb);
-	if (asprintf(&wal, "%s-wal", path) < 0)
-		die(NULL, "memory");
-	if (stat(wal, &sb) == 0) {
-		wsz = (int64_t)sb.st_size;
-		wmt = stat_ns(&sb);
+	if (catalog_update(dir, iface, day, path, d, &cause) != 0) {
+		fprintf(stderr, "query_gen: %s\n", cause);
+		exit(1);
 	}
-	free(wal);
-
-	if (cat == NULL || strcmp(catdir, dir) != 0) {
-		catalog_close();
-		catdir = strdup(dir);
-		if (asprintf(&p, "%s/catalog.db", dir) < 0)
-			die(NULL, "memory");
-		if (sqlite3_open(p, &cat) != SQLITE_OK)
-			die(cat, p);
-		free(p);
-		sqlite3_busy_timeout(cat, 5000);
-		exec(cat, catalog_sql);
-	}
-	if (sqlite3_prepare_v2(cat, "INSERT OR REPLACE INTO days (iface, day, "
-	    "first, last, bins, packets, ip, non_ip, malformed, flows, "
-	    "flows_v4, flows_v6, bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent, "
-	    "kernel_packets, kernel_drops, db_size, db_mtime_ns, wal_size, "
-	    "wal_mtime_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
-		die(cat, "catalog insert");
-	sqlite3_bind_text(st, 1, iface, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, day, -1, SQLITE_STATIC);
-	for (i = 0; i < CAT_SUMS; i++)
-		sqlite3_bind_int64(st, 3 + i, sums[i]);
-	sqlite3_bind_int64(st, 19, sz);
-	sqlite3_bind_int64(st, 20, mt);
-	sqlite3_bind_int64(st, 21, wsz);
-	sqlite3_bind_int64(st, 22, wmt);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		die(cat, "catalog insert");
-	sqlite3_finalize(st);
 	free(copy);
+}
+
+/* The bins' sums of an open day file, or die. */
+static void
+catalog_sums(sqlite3 *db, struct catalog_day *d)
+{
+	if (catalog_day_read(db, d) != SQLITE_OK)
+		die(db, "bins sums");
 }
 
 /* UTC midnight of the day in a day file's name, or die. */
@@ -440,7 +355,7 @@ static int
 upgrade(int argc, char **argv)
 {
 	sqlite3		*db;
-	int64_t		 sums[CAT_SUMS];
+	struct catalog_day sums;
 	int		 i;
 
 	for (i = 0; i < argc; i++) {
@@ -449,13 +364,12 @@ upgrade(int argc, char **argv)
 			die(db, argv[i]);
 		exec(db, "PRAGMA cache_size = -262144");
 		rollup_write(db, name_day(argv[i]));
-		catalog_sums(db, sums);
+		catalog_sums(db, &sums);
 		/* the last connection folds the WAL into the file */
 		if (sqlite3_close(db) != SQLITE_OK)
 			die(db, "close");
-		catalog_write(argv[i], sums);
+		catalog_write(argv[i], &sums);
 	}
-	catalog_close();
 	return 0;
 }
 
@@ -521,7 +435,7 @@ main(int argc, char **argv)
 	long		 bins, per_bin, pop, i, b, k, s, c, len, nhot;
 	unsigned	 seed = 1;
 	int		 v2 = 0;
-	int64_t		 sums[CAT_SUMS];
+	struct catalog_day sums;
 
 	if (argc > 2 && strcmp(argv[1], "-u") == 0)
 		return upgrade(argc - 2, argv + 2);
@@ -731,14 +645,12 @@ main(int argc, char **argv)
 		rollup_write(db, day);
 	exec(db, "ANALYZE");
 	exec(db, "PRAGMA journal_mode = WAL");
-	catalog_sums(db, sums);
+	catalog_sums(db, &sums);
 	/* the last connection folds the WAL into the file */
 	if (sqlite3_close(db) != SQLITE_OK)
 		die(db, "close");
-	if (v2) {
-		catalog_write(path, sums);
-		catalog_close();
-	}
+	if (v2)
+		catalog_write(path, &sums);
 	printf("%s: %ld bins, %llu rows, %ld keys\n", path, bins,
 	    (unsigned long long)nseen, pop);
 	free(keys);

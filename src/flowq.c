@@ -5,13 +5,11 @@
  *   flowq list [-v] [-i ...]		interfaces and their counters
  *   flowq sql [-i ...] "SELECT ..."	read-only SQL over every day file
  *
- * This file is the command line: it parses the flags, the attribute list
- * and the condition (cond.c), the times (qtime.c), finds the day files
- * (qstore.c), runs the query (qexec.c) and prints it (qout.c).  `list`
- * reads only the per-bin counters, from the store's catalog.db where its
- * rows are still valid; `sql` attaches the day files read-only under one
- * `flows` relation.  Exit status: 0 (also for no results), 1
- * for any error, 130 when interrupted.
+ * This file is the command line only: it parses the flags, finds the day
+ * files (qstore.c) and runs a subcommand of cmd_table[]: a query (the
+ * condition: cond.c, the times: qtime.c, the run: qexec.c), `list`
+ * (qlist.c) or `sql` (qsql.c); every result is printed by qout.c.  Exit
+ * status: 0 (also for no results), 1 for any error, 130 when interrupted.
  */
 #include "config.h"
 
@@ -34,7 +32,10 @@
 #include "cond.h"
 #include "conf.h"
 #include "qexec.h"
+#include "qlist.h"
 #include "qout.h"
+#include "qrdns.h"
+#include "qsql.h"
 #include "qstore.h"
 #include "qtime.h"
 #include "util.h"
@@ -55,20 +56,6 @@ struct opts {
 	long long	 limit;
 	int		 limit_set;
 };
-
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-"usage: flowq [-i IFACES] [-c COND] [-f FIRST] [-l LAST] [-s bytes|packets|time]\n"
-"             [-a] [-n N] [--in] [--out] [--sum] [-e txt|json|csv] [-d DIR]\n"
-"             [-r] [--resolution 5m|1h|1d|auto] [--timeout S] [--sql] [QUERY]\n"
-"       flowq list [-v] [-i IFACES] [-f FIRST] [-l LAST] [-e FMT] [-d DIR]\n"
-"       flowq sql [-i IFACES] [-f FIRST] [-l LAST] [-e FMT] [-d DIR] SELECT...\n"
-"QUERY is a comma list of sip (src), dip (dst), dport (port), proto, vlan,\n"
-"time, iface and the shortcuts talk_src, talk_dst, talk_conv, apps_port,\n"
-"agg_talk_port, raw (default talk_src).  See flowq(1).\n");
-}
 
 static void
 fatal(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3),
@@ -226,7 +213,7 @@ parse_resolution(const char *s, int64_t first, int64_t last)
 /* ------------------------------------------------------------ query */
 
 static int
-run_query(const struct opts *o, unsigned attrs, char **all, size_t nall)
+run_query(const struct opts *o, const char *arg, char **all, size_t nall)
 {
 	struct qquery	 q;
 	struct qfiles	 files;
@@ -239,7 +226,11 @@ run_query(const struct opts *o, unsigned attrs, char **all, size_t nall)
 	size_t		 nsel;
 	double		 t;
 	uint64_t	 rstart;
+	unsigned	 attrs;
 
+	if (o->verbose)
+		fatal(1, "-v is an option of flowq list");
+	attrs = parse_query(arg != NULL ? arg : "talk_src");
 	memset(&q, 0, sizeof q);
 	if (o->condition != NULL && cond_parse(o->condition, &copts, &c,
 	    &cause) != 0)
@@ -282,13 +273,7 @@ run_query(const struct opts *o, unsigned attrs, char **all, size_t nall)
 			    o->timeout);
 		q.timeout = t;
 	}
-	if (o->format == NULL || strcmp(o->format, "txt") == 0)
-		fmt = QOUT_TXT;
-	else if (strcmp(o->format, "json") == 0)
-		fmt = QOUT_JSON;
-	else if (strcmp(o->format, "csv") == 0)
-		fmt = QOUT_CSV;
-	else
+	if (qout_format_parse(o->format, &fmt) != 0)
 		fatal(1, "-e '%s': use txt, json or csv", o->format);
 
 	qstore_files(o->dbdir, sel, nsel, q.first, q.last, &files);
@@ -304,15 +289,15 @@ run_query(const struct opts *o, unsigned attrs, char **all, size_t nall)
 	info.condition = c != NULL ? c->canonical : NULL;
 	if (o->rdns && fmt == QOUT_TXT && (attrs & (QA_SIP | QA_DIP))) {
 		rstart = util_now_ns();
-		info.names = qout_rdns(&q, &res, RDNS_ROWS, RDNS_TIMEOUT_MS);
+		info.names = qrdns_resolve(&q, &res, RDNS_ROWS,
+		    RDNS_TIMEOUT_MS);
 		info.rdns_ns = util_now_ns() - rstart;
 		if (info.rdns_ns == 0)
 			info.rdns_ns = 1;
 		info.rdns_timeout_ms = RDNS_TIMEOUT_MS;
 	}
 	qout_print(stdout, fmt, &info, &res);
-	qout_rdns_free(info.names, res.nrows < RDNS_ROWS ? res.nrows :
-	    RDNS_ROWS);
+	qrdns_free(info.names, res.nrows < RDNS_ROWS ? res.nrows : RDNS_ROWS);
 	qexec_free(&res);
 	qstore_files_free(&files);
 	cond_free(c);
@@ -320,164 +305,6 @@ run_query(const struct opts *o, unsigned attrs, char **all, size_t nall)
 }
 
 /* ------------------------------------------------------------ list */
-
-struct list_row {
-	size_t		 iface;
-	int		 data;
-	int64_t		 first, last;
-	uint64_t	 v[9];	/* pr ps br bs flows v4 v6 drops packets */
-};
-
-/* A catalog row that stands for "no bin in range". */
-static const struct qcat_day list_nothing;
-
-struct list_work {
-	const struct qfiles *files;
-	const struct qcat_day **cat;	/* per file: its valid catalog row */
-	uint8_t		*end;		/* per file: read the last bin's end */
-	struct list_row	*per_file;
-	int64_t		 lo, hi;
-	size_t		 next;
-	pthread_mutex_t	 lock;
-	char		*err;
-};
-
-/* A file's row from its catalog row (wholly inside the range). */
-static void
-list_from_catalog(struct list_row *r, const struct qcat_day *d)
-{
-	r->data = d->bins > 0;
-	if (!r->data)
-		return;
-	r->first = d->first;
-	r->last = d->last;	/* the start of the last bin: see list_plan() */
-	r->v[0] = (uint64_t)d->pkts_rcvd;
-	r->v[1] = (uint64_t)d->pkts_sent;
-	r->v[2] = (uint64_t)d->bytes_rcvd;
-	r->v[3] = (uint64_t)d->bytes_sent;
-	r->v[4] = (uint64_t)d->flows;
-	r->v[5] = (uint64_t)d->flows_v4;
-	r->v[6] = (uint64_t)d->flows_v6;
-	r->v[7] = (uint64_t)d->kernel_drops;
-	r->v[8] = (uint64_t)d->packets;
-}
-
-/*
- * Which files the catalog answers: those with a valid row whose bins lie
- * all inside [lo, hi] or all outside it.  The catalog knows the start of
- * a day's last bin, not its end, which `list` prints: so each interface's
- * latest file with data is opened to read that bin's interval.  Bins never
- * overlap (one interval, dividing the day, aligned), so no earlier bin can
- * end later.
- */
-static void
-list_plan(struct list_work *w, const struct qcatalog *cat)
-{
-	const struct qfiles	*files = w->files;
-	const struct qcat_day	*d, **latest;
-	size_t			 i;
-
-	if ((w->cat = calloc(files->nfiles + 1, sizeof *w->cat)) == NULL ||
-	    (w->end = calloc(files->nfiles + 1, 1)) == NULL ||
-	    (latest = calloc(files->nifaces + 1, sizeof *latest)) == NULL)
-		abort();
-	for (i = 0; cat != NULL && i < files->nfiles; i++) {
-		d = qstore_catalog_find(cat,
-		    files->ifaces[files->files[i].iface], &files->files[i]);
-		if (d == NULL)
-			continue;
-		if (d->bins > 0 && (d->last < w->lo || d->first > w->hi)) {
-			w->cat[i] = &list_nothing;
-			continue;
-		}
-		if (d->bins > 0 && (d->first < w->lo || d->last > w->hi))
-			continue;
-		w->cat[i] = d;
-		if (d->bins > 0 && (latest[files->files[i].iface] == NULL ||
-		    d->last > latest[files->files[i].iface]->last))
-			latest[files->files[i].iface] = d;
-	}
-	for (i = 0; i < files->nfiles; i++) {
-		if (w->cat[i] != NULL &&
-		    w->cat[i] == latest[files->files[i].iface])
-			w->end[i] = 1;
-	}
-	free(latest);
-}
-
-static void *
-list_run(void *arg)
-{
-	struct list_work	*w = arg;
-	struct list_row		*r;
-	sqlite3			*db;
-	sqlite3_stmt		*st;
-	char			*cause = NULL;
-	size_t			 i;
-	int			 k;
-
-	for (;;) {
-		pthread_mutex_lock(&w->lock);
-		i = w->next++;
-		pthread_mutex_unlock(&w->lock);
-		if (i >= w->files->nfiles || qexec_interrupted())
-			return NULL;
-		r = &w->per_file[i];
-		r->iface = w->files->files[i].iface;
-		if (w->cat[i] != NULL && !w->end[i]) {
-			list_from_catalog(r, w->cat[i]);
-			continue;
-		}
-		if ((db = qstore_open_day(w->files->files[i].path,
-		    w->files->files[i].day, &cause)) == NULL) {
-			pthread_mutex_lock(&w->lock);
-			if (w->err == NULL)
-				w->err = cause;
-			else
-				free(cause);
-			pthread_mutex_unlock(&w->lock);
-			cause = NULL;
-			continue;
-		}
-		qexec_watch(db, 0);
-		/* the catalog's sums, and the end of the last bin */
-		if (w->cat[i] != NULL) {
-			if (sqlite3_prepare_v2(db, "SELECT interval FROM bins "
-			    "WHERE ts = ?", -1, &st, NULL) == SQLITE_OK) {
-				sqlite3_bind_int64(st, 1, w->cat[i]->last);
-				if (sqlite3_step(st) == SQLITE_ROW) {
-					list_from_catalog(r, w->cat[i]);
-					r->last += sqlite3_column_int64(st, 0);
-				}
-			}
-			sqlite3_finalize(st);
-			if (r->data) {
-				sqlite3_close(db);
-				continue;
-			}
-		}
-		if (sqlite3_prepare_v2(db, "SELECT count(*), min(ts), "
-		    "max(ts + interval), total(pkts_rcvd), total(pkts_sent), "
-		    "total(bytes_rcvd), total(bytes_sent), total(flows), "
-		    "total(flows_v4), total(flows_v6), total(kernel_drops), "
-		    "total(packets) FROM bins WHERE ts >= ? AND ts <= ?", -1,
-		    &st, NULL) == SQLITE_OK) {
-			sqlite3_bind_int64(st, 1, w->lo);
-			sqlite3_bind_int64(st, 2, w->hi);
-			if (sqlite3_step(st) == SQLITE_ROW &&
-			    sqlite3_column_int64(st, 0) > 0) {
-				r->data = 1;
-				r->first = sqlite3_column_int64(st, 1);
-				r->last = sqlite3_column_int64(st, 2);
-				for (k = 0; k < 9; k++)
-					r->v[k] = (uint64_t)
-					    sqlite3_column_int64(st, 3 + k);
-			}
-		}
-		sqlite3_finalize(st);
-		sqlite3_close(db);
-	}
-}
 
 /*
  * The day files of list and sql: the interfaces of -i and, with -f/-l,
@@ -506,186 +333,26 @@ select_files(const struct opts *o, char **all, size_t nall, int64_t *first,
 }
 
 static int
-run_list(const struct opts *o, char **all, size_t nall)
+run_list(const struct opts *o, const char *arg, char **all, size_t nall)
 {
 	struct qfiles		 files;
-	struct list_work	 w;
-	struct qcatalog		*cat = NULL;
-	struct list_row		*rows, tot;
-	struct qout_tw		*tw;
-	pthread_t		 th[4];
-	char			 a[64], b[64];
-	size_t			 i, k, nth = 2;
+	struct qlist		 l;
+	enum qout_format	 fmt;
+	char			*cause = NULL;
 	int64_t			 first, last;
-	json_t			*jo, *ja, *jr;
-	int			 nrows = 0;
 
-	select_files(o, all, nall, &first, &last, &files);
-
-	memset(&w, 0, sizeof w);
-	w.files = &files;
-	w.lo = first;
-	w.hi = last;
-	if (!env_flag("FLOWQ_NO_CATALOG"))
-		cat = qstore_catalog_open(o->dbdir);
-	list_plan(&w, cat);
-	pthread_mutex_init(&w.lock, NULL);
-	if ((w.per_file = calloc(files.nfiles + 1, sizeof *w.per_file)) ==
-	    NULL)
-		abort();
-	for (i = 0; i < nth; i++) {
-		if (pthread_create(&th[i], NULL, list_run, &w) != 0)
-			fatal(1, "cannot start a thread");
-	}
-	for (i = 0; i < nth; i++)
-		pthread_join(th[i], NULL);
-	if (qexec_interrupted())
-		fatal(130, "interrupted");
-	if (w.err != NULL)
-		fatal(1, "%s", w.err);
-
-	/* per interface */
-	if ((rows = calloc(files.nifaces + 1, sizeof *rows)) == NULL)
-		abort();
-	memset(&tot, 0, sizeof tot);
-	for (i = 0; i < files.nfiles; i++) {
-		struct list_row *f = &w.per_file[i], *r = &rows[f->iface];
-
-		if (!f->data)
-			continue;
-		if (!r->data || f->first < r->first)
-			r->first = f->first;
-		if (!r->data || f->last > r->last)
-			r->last = f->last;
-		r->data = 1;
-		for (k = 0; k < 9; k++)
-			r->v[k] += f->v[k];
-	}
-	for (i = 0; i < files.nifaces; i++) {
-		if (!rows[i].data)
-			continue;
-		nrows++;
-		for (k = 0; k < 9; k++)
-			tot.v[k] += rows[i].v[k];
-	}
-
-	if (o->format != NULL && strcmp(o->format, "json") == 0) {
-		ja = json_array();
-		for (i = 0; i < files.nifaces; i++) {
-			struct list_row *r = &rows[i];
-
-			if (!r->data)
-				continue;
-			jr = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
-			    "s:I,s:I,s:I,s:I}", "iface", files.ifaces[i],
-			    "first", (json_int_t)r->first,
-			    "last", (json_int_t)r->last,
-			    "packets", (json_int_t)(r->v[0] + r->v[1]),
-			    "bytes", (json_int_t)(r->v[2] + r->v[3]),
-			    "flows", (json_int_t)r->v[4],
-			    "packets_rcvd", (json_int_t)r->v[0],
-			    "packets_sent", (json_int_t)r->v[1],
-			    "bytes_rcvd", (json_int_t)r->v[2],
-			    "bytes_sent", (json_int_t)r->v[3],
-			    "flows_v4", (json_int_t)r->v[5],
-			    "flows_v6", (json_int_t)r->v[6],
-			    "kernel_drops", (json_int_t)r->v[7]);
-			json_array_append_new(ja, jr);
-		}
-		jo = json_pack("{s:o}", "interfaces", ja);
-		json_dumpf(jo, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		fputc('\n', stdout);
-		json_decref(jo);
-	} else if (o->format != NULL && strcmp(o->format, "csv") == 0) {
-		printf("iface,first,last,packets,bytes,flows%s\n", o->verbose ?
-		    ",packets_rcvd,packets_sent,bytes_rcvd,bytes_sent,"
-		    "flows_v4,flows_v6,kernel_drops" : "");
-		for (i = 0; i < files.nifaces; i++) {
-			struct list_row *r = &rows[i];
-
-			if (!r->data)
-				continue;
-			printf("%s,%lld,%lld,%llu,%llu,%llu", files.ifaces[i],
-			    (long long)r->first, (long long)r->last,
-			    (unsigned long long)(r->v[0] + r->v[1]),
-			    (unsigned long long)(r->v[2] + r->v[3]),
-			    (unsigned long long)r->v[4]);
-			if (o->verbose)
-				printf(",%llu,%llu,%llu,%llu,%llu,%llu,%llu",
-				    (unsigned long long)r->v[0],
-				    (unsigned long long)r->v[1],
-				    (unsigned long long)r->v[2],
-				    (unsigned long long)r->v[3],
-				    (unsigned long long)r->v[5],
-				    (unsigned long long)r->v[6],
-				    (unsigned long long)r->v[7]);
-			printf("\n");
-		}
-	} else if (o->format == NULL || strcmp(o->format, "txt") == 0) {
-		if (nrows == 0) {
-			printf("Status \"missing data\": no data available for "
-			    "the specified interface(s) / time range (maybe "
-			    "flowrecd was not running)\n");
-			goto out;
-		}
-		tw = qout_tw_new(0, 2, 1);
-		qout_tw_printf(tw, "\tpackets\tbytes\tflows\t%s\t\t\n",
-		    o->verbose ? "packets\tpackets\tbytes\tbytes\tflows\t"
-		    "flows\tkernel\t" : "");
-		qout_tw_printf(tw, "iface\t\t\t\t%sfirst\tlast\t\n",
-		    o->verbose ? "in\tout\tin\tout\tIPv4\tIPv6\tdrops\t" : "");
-		for (i = 0; i <= files.nifaces; i++) {
-			struct list_row	*r = i < files.nifaces ? &rows[i] :
-			    &tot;
-			char		 p[32], by[32], fl[32];
-
-			if (i < files.nifaces && !r->data)
-				continue;
-			if (i == files.nifaces)
-				qout_tw_printf(tw, "\t\t\t\t%s\t\t\n",
-				    o->verbose ? "\t\t\t\t\t\t\t" : "");
-			qout_count(r->v[0] + r->v[1], p, sizeof p);
-			qout_size(r->v[2] + r->v[3], by, sizeof by);
-			qout_count(r->v[4], fl, sizeof fl);
-			qout_tw_printf(tw, "%s\t%s\t%s\t%s\t",
-			    i < files.nifaces ? files.ifaces[i] : "", p, by,
-			    fl);
-			if (o->verbose) {
-				char x[7][32];
-
-				qout_count(r->v[0], x[0], sizeof x[0]);
-				qout_count(r->v[1], x[1], sizeof x[1]);
-				qout_size(r->v[2], x[2], sizeof x[2]);
-				qout_size(r->v[3], x[3], sizeof x[3]);
-				qout_count(r->v[5], x[4], sizeof x[4]);
-				qout_count(r->v[6], x[5], sizeof x[5]);
-				qout_count(r->v[7], x[6], sizeof x[6]);
-				for (k = 0; k < 7; k++)
-					qout_tw_printf(tw, "%s\t", x[k]);
-			}
-			if (i < files.nifaces) {
-				qtime_format(r->first, a, sizeof a);
-				qtime_format(r->last, b, sizeof b);
-			} else
-				a[0] = b[0] = '\0';
-			qout_tw_printf(tw, "%s\t%s\t\n", a, b);
-		}
-		fputc('\n', stdout);
-		qout_tw_flush(tw, stdout);
-		fputc('\n', stdout);
-		tw = qout_tw_new(0, 1, 0);
-		qout_tw_printf(tw, "Interfaces\t: %d listed\n", nrows);
-		qout_tw_flush(tw, stdout);
-		fputc('\n', stdout);
-	} else
+	if (arg != NULL)
+		fatal(1, "list: unexpected argument '%s'", arg);
+	if (qout_format_parse(o->format, &fmt) != 0)
 		fatal(1, "-e '%s': use txt, json or csv", o->format);
-out:
-	free(rows);
-	free(w.per_file);
-	free(w.cat);
-	free(w.end);
-	qstore_catalog_free(cat);
-	pthread_mutex_destroy(&w.lock);
+	select_files(o, all, nall, &first, &last, &files);
+	if (qlist_run(&files, first, last, o->dbdir,
+	    !env_flag("FLOWQ_NO_CATALOG"), &l, &cause) != 0)
+		fatal(qexec_interrupted() ? 130 : 1, "%s", cause);
+	if (l.nskipped > 0)
+		fatal(1, "%s", l.skipped[0].reason);
+	qout_list_print(stdout, fmt, o->verbose, &l);
+	qlist_free(&l);
 	qstore_files_free(&files);
 	return fflush(stdout) == 0 ? 0 : 1;
 }
@@ -693,329 +360,67 @@ out:
 /* ------------------------------------------------------------ sql */
 
 static int
-sql_authorize(void *arg, int action, const char *a, const char *b,
-    const char *c, const char *d)
-{
-	(void)arg; (void)a; (void)b; (void)c; (void)d;
-	switch (action) {
-	case SQLITE_ATTACH:
-	case SQLITE_DETACH:
-	case SQLITE_PRAGMA:
-		return SQLITE_DENY;
-	default:
-		return SQLITE_OK;
-	}
-}
-
-static void
-sql_exec(sqlite3 *db, const char *sql)
-{
-	char *err = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
-		fatal(1, "sql: %s", err);
-}
-
-/* Attach a day file read-only as f<n> (immutable if it must be). */
-static void
-sql_attach(sqlite3 *db, const char *path, size_t n)
-{
-	static const char *const modes[] = { "mode=ro", "mode=ro&immutable=1" };
-	sqlite3_stmt	*st;
-	char		*uri, *sql, *probe;
-	size_t		 i;
-	int		 rc = SQLITE_ERROR;
-
-	for (i = 0; i < 2 && rc != SQLITE_OK; i++) {
-		uri = util_printf("file:%s?%s", path, modes[i]);
-		sql = util_printf("ATTACH ? AS f%zu", n);
-		rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-		free(sql);
-		if (rc == SQLITE_OK) {
-			sqlite3_bind_text(st, 1, uri, -1, SQLITE_TRANSIENT);
-			rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK :
-			    SQLITE_ERROR;
-		}
-		sqlite3_finalize(st);
-		free(uri);
-		if (rc != SQLITE_OK)
-			continue;
-		probe = util_printf("SELECT 1 FROM f%zu.sqlite_master LIMIT 1",
-		    n);
-		rc = sqlite3_exec(db, probe, NULL, NULL, NULL);
-		free(probe);
-		if (rc != SQLITE_OK) {
-			sql = util_printf("DETACH f%zu", n);
-			sqlite3_exec(db, sql, NULL, NULL, NULL);
-			free(sql);
-		}
-	}
-	if (rc != SQLITE_OK)
-		fatal(1, "%s: %s", path, sqlite3_errmsg(db));
-}
-
-static const char sql_columns[] = "ts, sip, dip, dport, proto, vlan, "
-    "bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent";
-
-/* Build temp.flows over files: a view, or a table past ATTACH's limit. */
-static void
-sql_prepare_flows(sqlite3 *db, const struct qfiles *files, int64_t lo,
-    int64_t hi)
-{
-	sqlite3_stmt	*st;
-	char		*view = NULL, *part, *sql;
-	size_t		 i, j, batch;
-	int		 maxatt = sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, -1);
-
-	sql_exec(db, "CREATE TABLE ifaces (idx INTEGER PRIMARY KEY, name "
-	    "TEXT NOT NULL)");
-	if (sqlite3_prepare_v2(db, "INSERT INTO ifaces VALUES (?, ?)", -1,
-	    &st, NULL) != SQLITE_OK)
-		fatal(1, "sql: %s", sqlite3_errmsg(db));
-	for (i = 0; i < files->nifaces; i++) {
-		sqlite3_bind_int64(st, 1, (int64_t)i);
-		sqlite3_bind_text(st, 2, files->ifaces[i], -1, SQLITE_STATIC);
-		sqlite3_step(st);
-		sqlite3_reset(st);
-	}
-	sqlite3_finalize(st);
-
-	if (files->nfiles == 0) {
-		sql = util_printf("CREATE TEMP VIEW flows (iface, %s) AS SELECT "
-		    "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
-		    "NULL, NULL WHERE 0", sql_columns);
-		sql_exec(db, sql);
-		free(sql);
-		return;
-	}
-	if (files->nfiles <= (size_t)maxatt) {
-		for (i = 0; i < files->nfiles; i++) {
-			sql_attach(db, files->files[i].path, i);
-			/* only our own numbers go into the text */
-			part = util_printf("%s%sSELECT i.name, f.ts, f.sip, "
-			    "f.dip, f.dport, f.proto, f.vlan, f.bytes_rcvd, "
-			    "f.bytes_sent, f.pkts_rcvd, f.pkts_sent FROM "
-			    "f%zu.flows AS f, main.ifaces AS i WHERE i.idx = "
-			    "%zu AND f.ts >= %lld AND f.ts <= %lld",
-			    view != NULL ? view : "", view != NULL ?
-			    " UNION ALL " : "", i, files->files[i].iface,
-			    (long long)lo, (long long)hi);
-			free(view);
-			view = part;
-		}
-		sql = util_printf("CREATE TEMP VIEW flows (iface, %s) AS %s",
-		    sql_columns, view);
-		sql_exec(db, sql);
-		free(sql);
-		free(view);
-		return;
-	}
-	/* more files than ATTACH allows: copy the rows in range */
-	sql = util_printf("CREATE TEMP TABLE flows (iface, %s)", sql_columns);
-	sql_exec(db, sql);
-	free(sql);
-	batch = (size_t)maxatt;
-	for (i = 0; i < files->nfiles; i += batch) {
-		for (j = i; j < files->nfiles && j < i + batch; j++)
-			sql_attach(db, files->files[j].path, j - i);
-		for (j = i; j < files->nfiles && j < i + batch; j++) {
-			sql = util_printf("INSERT INTO temp.flows SELECT "
-			    "i.name, f.* FROM f%zu.flows AS f, main.ifaces AS "
-			    "i WHERE i.idx = ? AND f.ts >= ? AND f.ts <= ?",
-			    j - i);
-			if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) !=
-			    SQLITE_OK)
-				fatal(1, "sql: %s", sqlite3_errmsg(db));
-			free(sql);
-			sqlite3_bind_int64(st, 1,
-			    (int64_t)files->files[j].iface);
-			sqlite3_bind_int64(st, 2, lo);
-			sqlite3_bind_int64(st, 3, hi);
-			if (sqlite3_step(st) != SQLITE_DONE)
-				fatal(1, "%s: %s", files->files[j].path,
-				    sqlite3_errmsg(db));
-			sqlite3_finalize(st);
-		}
-		for (j = i; j < files->nfiles && j < i + batch; j++) {
-			sql = util_printf("DETACH f%zu", j - i);
-			sql_exec(db, sql);
-			free(sql);
-		}
-	}
-}
-
-static void
-csv_field(const char *s)
-{
-	const char *p;
-
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, stdout);
-		return;
-	}
-	putchar('"');
-	for (p = s; *p != '\0'; p++) {
-		if (*p == '"')
-			putchar('"');
-		putchar(*p);
-	}
-	putchar('"');
-}
-
-static int
 run_sql(const struct opts *o, const char *text, char **all, size_t nall)
 {
-	struct qfiles	 files;
-	sqlite3		*db;
-	sqlite3_stmt	*st;
-	struct qout_tw	*tw = NULL;
-	json_t		*jo = NULL, *jrows = NULL, *jrow, *jcols;
-	const char	*tail, *fmt = o->format != NULL ? o->format : "txt";
-	char		*v, *p;
-	int64_t		 first, last;
-	int		 rc, ncol, i, nrows = 0;
+	struct qfiles		 files;
+	struct qout_sql		*out;
+	enum qout_format	 fmt;
+	char			*cause = NULL;
+	int64_t			 first, last;
+	int			 rc;
 
-	if (strcmp(fmt, "txt") != 0 && strcmp(fmt, "csv") != 0 &&
-	    strcmp(fmt, "json") != 0)
-		fatal(1, "-e '%s': use txt, json or csv", fmt);
+	if (text == NULL)
+		fatal(1, "sql: give a SELECT statement");
+	if (qout_format_parse(o->format, &fmt) != 0)
+		fatal(1, "-e '%s': use txt, json or csv", o->format);
 	select_files(o, all, nall, &first, &last, &files);
-
-	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL) != SQLITE_OK)
-		fatal(1, "sql: cannot open a connection");
-	qexec_watch(db, 0);
-	sql_prepare_flows(db, &files, first, last);
-	sqlite3_set_authorizer(db, sql_authorize, NULL);
-
-	rc = sqlite3_prepare_v2(db, text, -1, &st, &tail);
-	if (rc != SQLITE_OK)
-		fatal(1, "sql: %s", sqlite3_errmsg(db));
-	if (st == NULL)
-		fatal(1, "sql: empty statement");
-	while (isspace((unsigned char)*tail) || *tail == ';')
-		tail++;
-	if (*tail != '\0')
-		fatal(1, "sql: one statement only (left over: '%.40s')", tail);
-	if (!sqlite3_stmt_readonly(st))
-		fatal(1, "sql: only read-only statements are allowed");
-
-	ncol = sqlite3_column_count(st);
-	if (strcmp(fmt, "txt") == 0) {
-		tw = qout_tw_new(0, 2, 0);
-		for (i = 0; i < ncol; i++)
-			qout_tw_printf(tw, "%s\t", sqlite3_column_name(st, i));
-		qout_tw_printf(tw, "\n");
-	} else if (strcmp(fmt, "csv") == 0) {
-		for (i = 0; i < ncol; i++) {
-			if (i > 0)
-				putchar(',');
-			csv_field(sqlite3_column_name(st, i));
-		}
-		putchar('\n');
-	} else {
-		jcols = json_array();
-		for (i = 0; i < ncol; i++)
-			json_array_append_new(jcols, json_string(
-			    sqlite3_column_name(st, i)));
-		jrows = json_array();
-		jo = json_pack("{s:o,s:o}", "columns", jcols, "rows", jrows);
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		nrows++;
-		jrow = jrows != NULL ? json_array() : NULL;
-		for (i = 0; i < ncol; i++) {
-			switch (sqlite3_column_type(st, i)) {
-			case SQLITE_NULL:
-				v = util_strdup(tw != NULL ? "NULL" : "");
-				if (jrow != NULL)
-					json_array_append_new(jrow,
-					    json_null());
-				break;
-			case SQLITE_INTEGER:
-				v = util_printf("%lld", (long long)
-				    sqlite3_column_int64(st, i));
-				if (jrow != NULL)
-					json_array_append_new(jrow,
-					    json_integer(sqlite3_column_int64(
-					    st, i)));
-				break;
-			case SQLITE_FLOAT:
-				v = util_printf("%.17g",
-				    sqlite3_column_double(st, i));
-				if (jrow != NULL)
-					json_array_append_new(jrow, json_real(
-					    sqlite3_column_double(st, i)));
-				break;
-			case SQLITE_BLOB:
-				v = util_printf("x'%s'", "");
-				free(v);
-				v = malloc((size_t)sqlite3_column_bytes(st, i) *
-				    2 + 4);
-				if (v == NULL)
-					abort();
-				p = v + sprintf(v, "x'");
-				{
-					const uint8_t *bl =
-					    sqlite3_column_blob(st, i);
-					int n = sqlite3_column_bytes(st, i);
-					int k;
-
-					for (k = 0; k < n; k++)
-						p += sprintf(p, "%02x", bl[k]);
-				}
-				sprintf(p, "'");
-				if (jrow != NULL)
-					json_array_append_new(jrow,
-					    json_string(v));
-				break;
-			default:
-				v = util_strdup((const char *)
-				    sqlite3_column_text(st, i));
-				if (jrow != NULL)
-					json_array_append_new(jrow,
-					    json_string(v));
-				break;
-			}
-			if (tw != NULL) {
-				for (p = v; *p != '\0'; p++) {
-					if (*p == '\t' || *p == '\n')
-						*p = ' ';
-				}
-				qout_tw_printf(tw, "%s\t", v);
-			} else if (jrow == NULL) {
-				if (i > 0)
-					putchar(',');
-				csv_field(v);
-			}
-			free(v);
-		}
-		if (tw != NULL)
-			qout_tw_printf(tw, "\n");
-		else if (jrow != NULL)
-			json_array_append_new(jrows, jrow);
-		else
-			putchar('\n');
-	}
-	if (rc != SQLITE_DONE) {
-		if (qexec_interrupted())
-			fatal(130, "interrupted");
-		fatal(1, "sql: %s", sqlite3_errmsg(db));
-	}
-	sqlite3_finalize(st);
-	if (tw != NULL) {
-		qout_tw_flush(tw, stdout);
-		printf("(%d row%s)\n", nrows, nrows == 1 ? "" : "s");
-	} else if (jo != NULL) {
-		json_dumpf(jo, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		putchar('\n');
-		json_decref(jo);
-	}
-	sqlite3_close(db);
+	out = qout_sql_new(stdout, fmt);
+	rc = qsql_run(&files, first, last, text, out, &cause);
+	qout_sql_free(out);
+	if (rc != 0)
+		fatal(rc == QSQL_INTERRUPTED ? 130 : 1, "%s", cause);
 	qstore_files_free(&files);
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 /* ------------------------------------------------------------ main */
+
+/*
+ * The subcommands (tmux's cmd_entry): a first argument naming one runs
+ * it, anything else is a query.  run() gets the one argument that may
+ * follow (NULL if none).
+ */
+static const struct cmd_entry {
+	const char	*name;
+	const char	*usage;
+	int		(*run)(const struct opts *, const char *arg, char **all,
+			    size_t nall);
+} cmd_table[] = {
+	{ "list", "[-v] [-i IFACES] [-f FIRST] [-l LAST] [-e FMT] [-d DIR]",
+	    run_list },
+	{ "sql", "[-i IFACES] [-f FIRST] [-l LAST] [-e FMT] [-d DIR] SELECT...",
+	    run_sql },
+};
+
+static const struct cmd_entry cmd_query = { NULL, NULL, run_query };
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+"usage: flowq [-i IFACES] [-c COND] [-f FIRST] [-l LAST] [-s bytes|packets|time]\n"
+"             [-a] [-n N] [--in] [--out] [--sum] [-e txt|json|csv] [-d DIR]\n"
+"             [-r] [--resolution 5m|1h|1d|auto] [--timeout S] [--sql] [QUERY]\n");
+	for (i = 0; i < sizeof cmd_table / sizeof cmd_table[0]; i++)
+		fprintf(f, "       flowq %s %s\n", cmd_table[i].name,
+		    cmd_table[i].usage);
+	fprintf(f,
+"QUERY is a comma list of sip (src), dip (dst), dport (port), proto, vlan,\n"
+"time, iface and the shortcuts talk_src, talk_dst, talk_conv, apps_port,\n"
+"agg_talk_port, raw (default talk_src).  See flowq(1).\n");
+}
 
 enum { OPT_IN = 256, OPT_OUT, OPT_SUM, OPT_RES, OPT_TIMEOUT, OPT_SQL,
 	OPT_THREADS };
@@ -1045,12 +450,13 @@ main(int argc, char **argv)
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ NULL, 0, NULL, 0 }
 	};
+	const struct cmd_entry	*cmd = &cmd_query;
 	struct opts		 o;
 	struct conf		*conf;
 	struct sigaction	 sa;
 	char			**all, *cause = NULL, *end, *dbdir = NULL;
-	const char		*mode = NULL, *query = NULL;
-	size_t			 nall;
+	const char		*arg = NULL;
+	size_t			 nall, i;
 	int			 ch, rc;
 
 	/* no global malloc statistics: threads would contend for them */
@@ -1097,19 +503,20 @@ main(int argc, char **argv)
 		default: usage(stderr); return 1;
 		}
 	}
-	if (optind < argc && (strcmp(argv[optind], "list") == 0 ||
-	    strcmp(argv[optind], "sql") == 0))
-		mode = argv[optind++];
+	for (i = 0; optind < argc && i < sizeof cmd_table /
+	    sizeof cmd_table[0]; i++) {
+		if (strcmp(argv[optind], cmd_table[i].name) == 0) {
+			cmd = &cmd_table[i];
+			optind++;
+			break;
+		}
+	}
 	if (optind < argc)
-		query = argv[optind++];
+		arg = argv[optind++];
 	if (optind < argc)
 		fatal(1, "unexpected argument '%s' (quote the query or SQL)",
 		    argv[optind]);
-	if (mode != NULL && strcmp(mode, "sql") == 0 && query == NULL)
-		fatal(1, "sql: give a SELECT statement");
-	if (mode != NULL && strcmp(mode, "list") == 0 && query != NULL)
-		fatal(1, "list: unexpected argument '%s'", query);
-	if (o.verbose && (mode == NULL || strcmp(mode, "list") != 0))
+	if (o.verbose && cmd->run != run_list)
 		fatal(1, "-v is an option of flowq list");
 
 	memset(&sa, 0, sizeof sa);
@@ -1126,14 +533,7 @@ main(int argc, char **argv)
 	}
 	if (qstore_ifaces(o.dbdir, &all, &nall, &cause) != 0)
 		fatal(1, "%s", cause);
-
-	if (mode == NULL)
-		rc = run_query(&o, parse_query(query != NULL ? query :
-		    "talk_src"), all, nall);
-	else if (strcmp(mode, "list") == 0)
-		rc = run_list(&o, all, nall);
-	else
-		rc = run_sql(&o, query, all, nall);
+	rc = cmd->run(&o, arg, all, nall);
 	qstore_strv_free(all, nall);
 	free(dbdir);
 	return rc;

@@ -246,7 +246,8 @@ key_compare(const struct qkey *a, const struct qkey *b)
 	return 0;
 }
 
-int
+/* Compare two rows in the query's order (ties broken by the key). */
+static int
 qexec_compare(const struct qquery *q, const struct qrow *a,
     const struct qrow *b)
 {

@@ -101,8 +101,4 @@ int	qexec_interrupted(void);
 /* Install the interrupt/timeout check on a connection. */
 void	qexec_watch(void *db, double timeout);
 
-/* Compare two rows in the query's order (ties broken by the key). */
-int	qexec_compare(const struct qquery *q, const struct qrow *a,
-	    const struct qrow *b);
-
 #endif

@@ -1,231 +1,27 @@
 /*
- * qout.c - flowq's output formats (see qout.h).
+ * qout.c - flowq's printers (see qout.h).
  *
- * The tabwriter follows Go's algorithm: a column block is a run of
- * consecutive lines that have a cell in that column (the text after a
- * line's last tab is not a cell); its width is the widest cell plus the
- * padding; blocks are formatted column by column, recursively, so that a
- * line with fewer cells ends the blocks of the columns it lacks.
+ * Text tables go through qtab (Go's tabwriter) with goquery's settings;
+ * JSON through jansson; CSV is written directly.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <netdb.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include <jansson.h>
 
 #include "qout.h"
+#include "qtab.h"
 #include "qtime.h"
 #include "util.h"
 
-/* ------------------------------------------------------------ tabwriter */
-
-struct tw_line {
-	char		**cells;	/* tab-terminated cells, then the rest */
-	size_t		 ncells;
-};
-
-struct qout_tw {
-	int		 minwidth, padding, align_right;
-	struct tw_line	*lines;
-	size_t		 nlines, lines_cap;
-	char		*pending;	/* text after the last newline */
-	size_t		 plen, pcap;
-};
-
-struct qout_tw *
-qout_tw_new(int minwidth, int padding, int align_right)
-{
-	struct qout_tw *t;
-
-	if ((t = calloc(1, sizeof *t)) == NULL)
-		abort();
-	t->minwidth = minwidth;
-	t->padding = padding;
-	t->align_right = align_right;
-	t->pcap = 256;
-	if ((t->pending = malloc(t->pcap)) == NULL)
-		abort();
-	t->pending[0] = '\0';
-	return t;
-}
-
-static void
-tw_add_line(struct qout_tw *t, const char *s, size_t len)
-{
-	struct tw_line	*l;
-	const char	*p, *e = s + len;
-
-	size_t		 n = 1;
-	char		*c;
-
-	if (t->nlines == t->lines_cap) {
-		t->lines_cap = t->lines_cap ? t->lines_cap * 2 : 64;
-		t->lines = realloc(t->lines, t->lines_cap * sizeof *t->lines);
-		if (t->lines == NULL)
-			abort();
-	}
-	l = &t->lines[t->nlines++];
-	memset(l, 0, sizeof *l);
-	for (p = s; p < e; p++)
-		n += *p == '\t';
-	if ((l->cells = malloc(n * sizeof *l->cells)) == NULL)
-		abort();
-	for (;;) {
-		for (p = s; p < e && *p != '\t'; p++)
-			;
-		if ((c = malloc((size_t)(p - s) + 1)) == NULL)
-			abort();
-		memcpy(c, s, (size_t)(p - s));
-		c[p - s] = '\0';
-		l->cells[l->ncells++] = c;
-		if (p == e)
-			break;
-		s = p + 1;
-	}
-}
-
-void
-qout_tw_printf(struct qout_tw *t, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*nl, *p;
-	size_t	 old = t->plen;
-	int	 n;
-
-	/* append to the pending text, then cut the lines it completes */
-	va_start(ap, fmt);
-	n = vsnprintf(t->pending + t->plen, t->pcap - t->plen, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		abort();
-	if ((size_t)n >= t->pcap - t->plen) {
-		while ((size_t)n >= t->pcap - t->plen)
-			t->pcap *= 2;
-		if ((t->pending = realloc(t->pending, t->pcap)) == NULL)
-			abort();
-		va_start(ap, fmt);
-		vsnprintf(t->pending + t->plen, t->pcap - t->plen, fmt, ap);
-		va_end(ap);
-	}
-	t->plen += (size_t)n;
-	if (memchr(t->pending + old, '\n', (size_t)n) == NULL)
-		return;
-	for (p = t->pending; (nl = memchr(p, '\n', t->plen - (size_t)(p -
-	    t->pending))) != NULL; p = nl + 1)
-		tw_add_line(t, p, (size_t)(nl - p));
-	t->plen -= (size_t)(p - t->pending);
-	memmove(t->pending, p, t->plen + 1);
-}
-
-/* Width in characters (UTF-8 continuation bytes do not count). */
-static size_t
-tw_width(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
-static void
-tw_pad(FILE *f, size_t n)
-{
-	while (n-- > 0)
-		fputc(' ', f);
-}
-
-static void
-tw_write_lines(struct qout_tw *t, size_t line0, size_t line1,
-    const size_t *widths, size_t nw, FILE *f)
-{
-	struct tw_line	*l;
-	size_t		 i, j, w;
-
-	for (i = line0; i < line1; i++) {
-		l = &t->lines[i];
-		for (j = 0; j < l->ncells; j++) {
-			w = tw_width(l->cells[j]);
-			if (j >= nw) {
-				fputs(l->cells[j], f);
-				continue;
-			}
-			if (t->align_right) {
-				tw_pad(f, widths[j] - w);
-				fputs(l->cells[j], f);
-			} else {
-				fputs(l->cells[j], f);
-				tw_pad(f, widths[j] - w);
-			}
-		}
-		fputc('\n', f);
-	}
-}
-
-static void
-tw_format(struct qout_tw *t, size_t line0, size_t line1, size_t *widths,
-    size_t nw, FILE *f)
-{
-	size_t	 this, width, w, column = nw;
-
-	for (this = line0; this < line1; this++) {
-		if (column + 1 >= t->lines[this].ncells)
-			continue;
-		tw_write_lines(t, line0, this, widths, nw, f);
-		line0 = this;
-		width = (size_t)t->minwidth;
-		for (; this < line1; this++) {
-			if (column + 1 >= t->lines[this].ncells)
-				break;
-			w = tw_width(t->lines[this].cells[column]) +
-			    (size_t)t->padding;
-			if (w > width)
-				width = w;
-		}
-		widths[nw] = width;
-		tw_format(t, line0, this, widths, nw + 1, f);
-		line0 = this;
-		if (this >= line1)
-			break;
-	}
-	tw_write_lines(t, line0, line1, widths, nw, f);
-}
-
-void
-qout_tw_flush(struct qout_tw *t, FILE *f)
-{
-	size_t	*widths, i, j, max = 1;
-
-	for (i = 0; i < t->nlines; i++) {
-		if (t->lines[i].ncells > max)
-			max = t->lines[i].ncells;
-	}
-	if ((widths = calloc(max + 1, sizeof *widths)) == NULL)
-		abort();
-	tw_format(t, 0, t->nlines, widths, 0, f);
-	if (*t->pending != '\0')
-		fputs(t->pending, f);
-	free(widths);
-	for (i = 0; i < t->nlines; i++) {
-		for (j = 0; j < t->lines[i].ncells; j++)
-			free(t->lines[i].cells[j]);
-		free(t->lines[i].cells);
-	}
-	free(t->lines);
-	free(t->pending);
-	free(t);
-}
-
 /* ------------------------------------------------------------ units */
 
-void
+/* goquery's units: "481.00  ", "1.08 M"; "59.27 kB", "0.00  B". */
+static void
 qout_count(uint64_t v, char *buf, size_t len)
 {
 	static const char *const units[] = { " ", "k", "M", "G", "T", "P",
@@ -241,7 +37,7 @@ qout_count(uint64_t v, char *buf, size_t len)
 	snprintf(buf, len, "%.2f %s", f, units[i]);
 }
 
-void
+static void
 qout_size(uint64_t v, char *buf, size_t len)
 {
 	static const char *const units[] = { " B", "kB", "MB", "GB", "TB",
@@ -279,7 +75,8 @@ percent(uint64_t v, uint64_t total)
 	return (double)(100 * v) / (double)(total == 0 ? UINT64_MAX : total);
 }
 
-void
+/* Address text of a key side ("" when not selected). */
+static void
 qout_addr(const uint8_t *ip, int len, char *buf, size_t size)
 {
 	if (len == 4)
@@ -507,7 +304,7 @@ static void
 print_txt(FILE *f, const struct qout_info *info, const struct qresult *res)
 {
 	const struct qquery	*q = info->q;
-	struct qout_tw		*tw, *fw;
+	struct qtab		*tw, *fw;
 	enum col		 cols[C_COUNT];
 	size_t			 ncols, i, j, nif;
 	char			 b[1024], a[64], d[64], ifs[4096];
@@ -518,38 +315,38 @@ print_txt(FILE *f, const struct qout_info *info, const struct qresult *res)
 		return;
 	}
 	ncols = columns(q, cols);
-	tw = qout_tw_new(0, 2, 1);
+	tw = qtab_new(0, 2, 1);
 	for (j = 0; j < ncols; j++)
-		qout_tw_printf(tw, "%s\t", header1[cols[j]] ?
+		qtab_printf(tw, "%s\t", header1[cols[j]] ?
 		    header1[cols[j]] : "");
-	qout_tw_printf(tw, "\n");
+	qtab_printf(tw, "\n");
 	for (j = 0; j < ncols; j++)
-		qout_tw_printf(tw, "%s\t", header2[cols[j]]);
-	qout_tw_printf(tw, "\n");
+		qtab_printf(tw, "%s\t", header2[cols[j]]);
+	qtab_printf(tw, "\n");
 	for (i = 0; i < res->nrows; i++) {
 		for (j = 0; j < ncols; j++) {
 			cell(info, res, &res->rows[i], i, cols[j], b, sizeof b);
-			qout_tw_printf(tw, "%s\t", b);
+			qtab_printf(tw, "%s\t", b);
 		}
-		qout_tw_printf(tw, "\n");
+		qtab_printf(tw, "\n");
 	}
 	for (j = 0; j < ncols; j++)
-		qout_tw_printf(tw, "%s\t", is_total(cols[j]) &&
+		qtab_printf(tw, "%s\t", is_total(cols[j]) &&
 		    res->nrows < res->hits ? "..." : "");
-	qout_tw_printf(tw, "\n");
+	qtab_printf(tw, "\n");
 	for (j = 0; j < ncols; j++) {
 		if (is_total(cols[j]))
 			cell(info, res, NULL, 0, cols[j], b, sizeof b);
 		else
 			b[0] = '\0';
-		qout_tw_printf(tw, "%s\t", b);
+		qtab_printf(tw, "%s\t", b);
 	}
-	qout_tw_printf(tw, "\n");
+	qtab_printf(tw, "\n");
 	if (q->dir == QDIR_BOTH) {
 		for (j = 1; j < ncols; j++)
-			qout_tw_printf(tw, "\t");
-		qout_tw_printf(tw, "\n");
-		qout_tw_printf(tw, "Totals:\t");
+			qtab_printf(tw, "\t");
+		qtab_printf(tw, "\n");
+		qtab_printf(tw, "Totals:\t");
 		for (j = 1; j < ncols; j++) {
 			b[0] = '\0';
 			if (cols[j] == C_BOTH_PKTS_SENT)
@@ -558,42 +355,42 @@ print_txt(FILE *f, const struct qout_info *info, const struct qresult *res)
 			if (cols[j] == C_BOTH_BYTES_SENT)
 				qout_size(res->bytes_rcvd + res->bytes_sent, b,
 				    sizeof b);
-			qout_tw_printf(tw, "%s\t", b);
+			qtab_printf(tw, "%s\t", b);
 		}
-		qout_tw_printf(tw, "\n");
+		qtab_printf(tw, "\n");
 	}
 	fputc('\n', f);
-	qout_tw_flush(tw, f);
+	qtab_flush(tw, f);
 	fputc('\n', f);
 
-	fw = qout_tw_new(0, 1, 0);
+	fw = qtab_new(0, 1, 0);
 	qtime_format(res->span_first, a, sizeof a);
 	qtime_format(res->span_last, d, sizeof d);
 	/* Round(time.Minute) */
 	qtime_duration(((res->span_last - res->span_first) + 30) / 60 * 60 *
 	    1000000000LL, b, sizeof b);
-	qout_tw_printf(fw, "Timespan\t: [%s, %s] (%s)\n", a, d, b);
+	qtab_printf(fw, "Timespan\t: [%s, %s] (%s)\n", a, d, b);
 	nif = ifaces_with_data(info, res, ifs, sizeof ifs);
 	if (q->attrs & QA_IFACE)
 		snprintf(ifs, sizeof ifs, "%zu queried", nif);
-	qout_tw_printf(fw, "%s\t: %s\n", nif > 1 ? "Interfaces" : "Interface",
+	qtab_printf(fw, "%s\t: %s\n", nif > 1 ? "Interfaces" : "Interface",
 	    ifs);
-	qout_tw_printf(fw, "Sorted by\t: %s\n", describe(q));
+	qtab_printf(fw, "Sorted by\t: %s\n", describe(q));
 	if (info->rdns_ns > 0) {
 		qtime_duration((int64_t)info->rdns_ns, a, sizeof a);
 		qtime_duration((int64_t)info->rdns_timeout_ms * 1000000LL, d,
 		    sizeof d);
-		qout_tw_printf(fw, "Reverse DNS stats\t: RDNS took %s, timeout "
+		qtab_printf(fw, "Reverse DNS stats\t: RDNS took %s, timeout "
 		    "was %s\n", a, d);
 	}
 	if (info->condition != NULL && *info->condition != '\0')
-		qout_tw_printf(fw, "Conditions\t: %s\n", info->condition);
+		qtab_printf(fw, "Conditions\t: %s\n", info->condition);
 	count_small(res->nrows, a, sizeof a);
 	count_small(res->hits, d, sizeof d);
 	qtime_duration((int64_t)res->duration_ns, b, sizeof b);
-	qout_tw_printf(fw, "Query stats\t: displayed top %s hits out of %s in "
+	qtab_printf(fw, "Query stats\t: displayed top %s hits out of %s in "
 	    "%s\n", a, d, b);
-	qout_tw_flush(fw, f);
+	qtab_flush(fw, f);
 	fputc('\n', f);
 }
 
@@ -808,171 +605,336 @@ qout_print(FILE *f, enum qout_format fmt, const struct qout_info *info,
 	}
 }
 
-/* ------------------------------------------------------------ rdns */
+int
+qout_format_parse(const char *name, enum qout_format *out)
+{
+	if (name == NULL || strcmp(name, "txt") == 0)
+		*out = QOUT_TXT;
+	else if (strcmp(name, "json") == 0)
+		*out = QOUT_JSON;
+	else if (strcmp(name, "csv") == 0)
+		*out = QOUT_CSV;
+	else
+		return -1;
+	return 0;
+}
 
-struct rdns {
-	pthread_mutex_t	 lock;
-	pthread_cond_t	 cv;
-	size_t		 pending;
-	int		 refs;		/* the caller and each thread */
-	size_t		 n;
-	struct rdns_q {
-		uint8_t	 ip[16];
-		int	 len;
-		char	*name;
-		struct rdns *r;
-	}		*q;
-};
+/* ------------------------------------------------------------ list */
 
 static void
-rdns_unref(struct rdns *r)
+list_json(FILE *f, const struct qlist *l)
 {
-	size_t	i;
-	int	last;
+	const struct qlist_row	*r;
+	const struct catalog_day *s;
+	json_t			*ja, *jo;
+	size_t			 i;
 
-	pthread_mutex_lock(&r->lock);
-	last = --r->refs == 0;
-	pthread_mutex_unlock(&r->lock);
-	if (!last)
+	ja = json_array();
+	for (i = 0; i < l->files->nifaces; i++) {
+		r = &l->rows[i];
+		s = &r->sum;
+		if (!r->data)
+			continue;
+		json_array_append_new(ja, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,"
+		    "s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "iface", l->files->ifaces[i],
+		    "first", (json_int_t)r->first,
+		    "last", (json_int_t)r->last,
+		    "packets", (json_int_t)(s->pkts_rcvd + s->pkts_sent),
+		    "bytes", (json_int_t)(s->bytes_rcvd + s->bytes_sent),
+		    "flows", (json_int_t)s->flows,
+		    "packets_rcvd", (json_int_t)s->pkts_rcvd,
+		    "packets_sent", (json_int_t)s->pkts_sent,
+		    "bytes_rcvd", (json_int_t)s->bytes_rcvd,
+		    "bytes_sent", (json_int_t)s->bytes_sent,
+		    "flows_v4", (json_int_t)s->flows_v4,
+		    "flows_v6", (json_int_t)s->flows_v6,
+		    "kernel_drops", (json_int_t)s->kernel_drops));
+	}
+	jo = json_pack("{s:o}", "interfaces", ja);
+	json_dumpf(jo, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', f);
+	json_decref(jo);
+}
+
+static void
+list_csv(FILE *f, int verbose, const struct qlist *l)
+{
+	const struct qlist_row	*r;
+	const struct catalog_day *s;
+	size_t			 i;
+
+	fprintf(f, "iface,first,last,packets,bytes,flows%s\n", verbose ?
+	    ",packets_rcvd,packets_sent,bytes_rcvd,bytes_sent,"
+	    "flows_v4,flows_v6,kernel_drops" : "");
+	for (i = 0; i < l->files->nifaces; i++) {
+		r = &l->rows[i];
+		s = &r->sum;
+		if (!r->data)
+			continue;
+		fprintf(f, "%s,%lld,%lld,%lld,%lld,%lld", l->files->ifaces[i],
+		    (long long)r->first, (long long)r->last,
+		    (long long)(s->pkts_rcvd + s->pkts_sent),
+		    (long long)(s->bytes_rcvd + s->bytes_sent),
+		    (long long)s->flows);
+		if (verbose)
+			fprintf(f, ",%lld,%lld,%lld,%lld,%lld,%lld,%lld",
+			    (long long)s->pkts_rcvd, (long long)s->pkts_sent,
+			    (long long)s->bytes_rcvd, (long long)s->bytes_sent,
+			    (long long)s->flows_v4, (long long)s->flows_v6,
+			    (long long)s->kernel_drops);
+		fputc('\n', f);
+	}
+}
+
+static void
+list_txt(FILE *f, int verbose, const struct qlist *l)
+{
+	const struct qlist_row	*r;
+	const struct catalog_day *s;
+	struct qtab		*tw;
+	char			 a[64], b[64], p[32], by[32], fl[32], x[7][32];
+	size_t			 i, k;
+
+	if (l->nrows == 0) {
+		fprintf(f, "Status \"missing data\": %s\n", status_missing);
 		return;
-	for (i = 0; i < r->n; i++)
-		free(r->q[i].name);
-	free(r->q);
-	pthread_mutex_destroy(&r->lock);
-	pthread_cond_destroy(&r->cv);
-	free(r);
-}
-
-static void *
-rdns_run(void *arg)
-{
-	struct rdns_q		*e = arg;
-	struct rdns		*r = e->r;
-	struct sockaddr_storage	 ss;
-	socklen_t		 sl;
-	char			 host[NI_MAXHOST];
-
-	memset(&ss, 0, sizeof ss);
-	if (e->len == 4) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		memcpy(&s4->sin_addr, e->ip, 4);
-		sl = sizeof *s4;
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		memcpy(&s6->sin6_addr, e->ip, 16);
-		sl = sizeof *s6;
 	}
-	if (getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, NULL, 0,
-	    NI_NAMEREQD) == 0) {
-		pthread_mutex_lock(&r->lock);
-		e->name = util_strdup(host);
-		pthread_mutex_unlock(&r->lock);
-	}
-	pthread_mutex_lock(&r->lock);
-	r->pending--;
-	pthread_cond_signal(&r->cv);
-	pthread_mutex_unlock(&r->lock);
-	rdns_unref(r);
-	return NULL;
-}
-
-char **
-qout_rdns(const struct qquery *q, const struct qresult *res, size_t n,
-    int timeout_ms)
-{
-	struct rdns	*r;
-	struct timespec	 ts;
-	pthread_attr_t	 attr;
-	pthread_t	 th;
-	char		**names;
-	size_t		 i, j, side;
-	const uint8_t	*ip;
-	int		 len;
-
-	if (n > res->nrows)
-		n = res->nrows;
-	if ((names = calloc(2 * n + 1, sizeof *names)) == NULL)
-		abort();
-	if ((r = calloc(1, sizeof *r)) == NULL)
-		abort();
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cv, NULL);
-	r->refs = 1;
-	if ((r->q = calloc(2 * n + 1, sizeof *r->q)) == NULL)
-		abort();
-	for (i = 0; i < n; i++) {
-		for (side = 0; side < 2; side++) {
-			ip = side ? res->rows[i].k.dip : res->rows[i].k.sip;
-			len = side ? res->rows[i].k.dalen : res->rows[i].k.salen;
-			if (len == 0 || (side == 0 && !(q->attrs & QA_SIP)) ||
-			    (side == 1 && !(q->attrs & QA_DIP)))
-				continue;
-			for (j = 0; j < r->n; j++) {
-				if (r->q[j].len == len &&
-				    memcmp(r->q[j].ip, ip, 16) == 0)
-					break;
-			}
-			if (j < r->n)
-				continue;
-			memcpy(r->q[r->n].ip, ip, 16);
-			r->q[r->n].len = len;
-			r->q[r->n].r = r;
-			r->n++;
+	tw = qtab_new(0, 2, 1);
+	qtab_printf(tw, "\tpackets\tbytes\tflows\t%s\t\t\n", verbose ?
+	    "packets\tpackets\tbytes\tbytes\tflows\tflows\tkernel\t" : "");
+	qtab_printf(tw, "iface\t\t\t\t%sfirst\tlast\t\n", verbose ?
+	    "in\tout\tin\tout\tIPv4\tIPv6\tdrops\t" : "");
+	for (i = 0; i <= l->files->nifaces; i++) {
+		r = i < l->files->nifaces ? &l->rows[i] : &l->total;
+		s = &r->sum;
+		if (i < l->files->nifaces && !r->data)
+			continue;
+		if (i == l->files->nifaces)
+			qtab_printf(tw, "\t\t\t\t%s\t\t\n", verbose ?
+			    "\t\t\t\t\t\t\t" : "");
+		qout_count((uint64_t)(s->pkts_rcvd + s->pkts_sent), p,
+		    sizeof p);
+		qout_size((uint64_t)(s->bytes_rcvd + s->bytes_sent), by,
+		    sizeof by);
+		qout_count((uint64_t)s->flows, fl, sizeof fl);
+		qtab_printf(tw, "%s\t%s\t%s\t%s\t", i < l->files->nifaces ?
+		    l->files->ifaces[i] : "", p, by, fl);
+		if (verbose) {
+			qout_count((uint64_t)s->pkts_rcvd, x[0], sizeof x[0]);
+			qout_count((uint64_t)s->pkts_sent, x[1], sizeof x[1]);
+			qout_size((uint64_t)s->bytes_rcvd, x[2], sizeof x[2]);
+			qout_size((uint64_t)s->bytes_sent, x[3], sizeof x[3]);
+			qout_count((uint64_t)s->flows_v4, x[4], sizeof x[4]);
+			qout_count((uint64_t)s->flows_v6, x[5], sizeof x[5]);
+			qout_count((uint64_t)s->kernel_drops, x[6],
+			    sizeof x[6]);
+			for (k = 0; k < 7; k++)
+				qtab_printf(tw, "%s\t", x[k]);
 		}
+		if (i < l->files->nifaces) {
+			qtime_format(r->first, a, sizeof a);
+			qtime_format(r->last, b, sizeof b);
+		} else
+			a[0] = b[0] = '\0';
+		qtab_printf(tw, "%s\t%s\t\n", a, b);
 	}
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	for (i = 0; i < r->n; i++) {
-		pthread_mutex_lock(&r->lock);
-		r->refs++;
-		r->pending++;
-		pthread_mutex_unlock(&r->lock);
-		if (pthread_create(&th, &attr, rdns_run, &r->q[i]) != 0) {
-			pthread_mutex_lock(&r->lock);
-			r->refs--;
-			r->pending--;
-			pthread_mutex_unlock(&r->lock);
-		}
-	}
-	pthread_attr_destroy(&attr);
-
-	util_deadline(&ts, (unsigned)timeout_ms);
-	pthread_mutex_lock(&r->lock);
-	while (r->pending > 0 &&
-	    pthread_cond_timedwait(&r->cv, &r->lock, &ts) == 0)
-		;
-	/* what resolved in time is used; late answers are dropped */
-	for (i = 0; i < n; i++) {
-		for (side = 0; side < 2; side++) {
-			ip = side ? res->rows[i].k.dip : res->rows[i].k.sip;
-			len = side ? res->rows[i].k.dalen : res->rows[i].k.salen;
-			for (j = 0; j < r->n; j++) {
-				if (r->q[j].len == len &&
-				    memcmp(r->q[j].ip, ip, 16) == 0)
-					break;
-			}
-			if (j < r->n && r->q[j].name != NULL)
-				names[i * 2 + side] =
-				    util_strdup(r->q[j].name);
-		}
-	}
-	pthread_mutex_unlock(&r->lock);
-	rdns_unref(r);
-	return names;
+	fputc('\n', f);
+	qtab_flush(tw, f);
+	fputc('\n', f);
+	tw = qtab_new(0, 1, 0);
+	qtab_printf(tw, "Interfaces\t: %zu listed\n", l->nrows);
+	qtab_flush(tw, f);
+	fputc('\n', f);
 }
 
 void
-qout_rdns_free(char **names, size_t n)
+qout_list_print(FILE *f, enum qout_format fmt, int verbose,
+    const struct qlist *l)
 {
-	size_t i;
+	switch (fmt) {
+	case QOUT_JSON:
+		list_json(f, l);
+		break;
+	case QOUT_CSV:
+		list_csv(f, verbose, l);
+		break;
+	case QOUT_TXT:
+		list_txt(f, verbose, l);
+		break;
+	}
+}
 
-	if (names == NULL)
+/* ------------------------------------------------------------ sql */
+
+struct qout_sql {
+	FILE		*f;
+	enum qout_format fmt;
+	struct qtab	*tw;		/* txt */
+	json_t		*jo, *jrows;	/* json */
+};
+
+struct qout_sql *
+qout_sql_new(FILE *f, enum qout_format fmt)
+{
+	struct qout_sql *p;
+
+	if ((p = calloc(1, sizeof *p)) == NULL)
+		abort();
+	p->f = f;
+	p->fmt = fmt;
+	return p;
+}
+
+static void
+csv_field(FILE *f, const char *s)
+{
+	const char *p;
+
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, f);
 		return;
-	for (i = 0; i < 2 * n; i++)
-		free(names[i]);
-	free(names);
+	}
+	fputc('"', f);
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '"')
+			fputc('"', f);
+		fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+void
+qout_sql_columns(struct qout_sql *p, int n, const char *const *names)
+{
+	json_t	*jcols;
+	int	 i;
+
+	switch (p->fmt) {
+	case QOUT_TXT:
+		p->tw = qtab_new(0, 2, 0);
+		for (i = 0; i < n; i++)
+			qtab_printf(p->tw, "%s\t", names[i]);
+		qtab_printf(p->tw, "\n");
+		break;
+	case QOUT_CSV:
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				fputc(',', p->f);
+			csv_field(p->f, names[i]);
+		}
+		fputc('\n', p->f);
+		break;
+	case QOUT_JSON:
+		jcols = json_array();
+		for (i = 0; i < n; i++)
+			json_array_append_new(jcols, json_string(names[i]));
+		p->jrows = json_array();
+		p->jo = json_pack("{s:o,s:o}", "columns", jcols, "rows",
+		    p->jrows);
+		break;
+	}
+}
+
+/* A cell as text: NULL as null_text, blobs as x'..', reals %.17g. */
+static char *
+cell_text(const struct qout_cell *c, const char *null_text)
+{
+	const uint8_t	*b = c->p;
+	char		*v, *q;
+	size_t		 k;
+
+	switch (c->type) {
+	case QOUT_CELL_NULL:
+		return util_strdup(null_text);
+	case QOUT_CELL_INT:
+		return util_printf("%lld", (long long)c->i);
+	case QOUT_CELL_REAL:
+		return util_printf("%.17g", c->r);
+	case QOUT_CELL_BLOB:
+		if ((v = malloc(c->len * 2 + 4)) == NULL)
+			abort();
+		q = v + sprintf(v, "x'");
+		for (k = 0; k < c->len; k++)
+			q += sprintf(q, "%02x", b[k]);
+		sprintf(q, "'");
+		return v;
+	case QOUT_CELL_TEXT:
+		break;
+	}
+	if ((v = malloc(c->len + 1)) == NULL)
+		abort();
+	memcpy(v, c->p, c->len);
+	v[c->len] = '\0';
+	return v;
+}
+
+void
+qout_sql_row(struct qout_sql *p, const struct qout_cell *cells, int n)
+{
+	json_t	*jrow = NULL;
+	char	*v, *q;
+	int	 i;
+
+	if (p->fmt == QOUT_JSON)
+		jrow = json_array();
+	for (i = 0; i < n; i++) {
+		v = cell_text(&cells[i], p->fmt == QOUT_TXT ? "NULL" : "");
+		switch (p->fmt) {
+		case QOUT_TXT:
+			for (q = v; *q != '\0'; q++) {
+				if (*q == '\t' || *q == '\n')
+					*q = ' ';
+			}
+			qtab_printf(p->tw, "%s\t", v);
+			break;
+		case QOUT_CSV:
+			if (i > 0)
+				fputc(',', p->f);
+			csv_field(p->f, v);
+			break;
+		case QOUT_JSON:
+			if (cells[i].type == QOUT_CELL_NULL)
+				json_array_append_new(jrow, json_null());
+			else if (cells[i].type == QOUT_CELL_INT)
+				json_array_append_new(jrow,
+				    json_integer(cells[i].i));
+			else if (cells[i].type == QOUT_CELL_REAL)
+				json_array_append_new(jrow,
+				    json_real(cells[i].r));
+			else
+				json_array_append_new(jrow, json_string(v));
+			break;
+		}
+		free(v);
+	}
+	if (p->fmt == QOUT_TXT)
+		qtab_printf(p->tw, "\n");
+	else if (p->fmt == QOUT_CSV)
+		fputc('\n', p->f);
+	else
+		json_array_append_new(p->jrows, jrow);
+}
+
+void
+qout_sql_end(struct qout_sql *p, uint64_t nrows)
+{
+	if (p->tw != NULL) {
+		qtab_flush(p->tw, p->f);
+		p->tw = NULL;
+		fprintf(p->f, "(%llu row%s)\n", (unsigned long long)nrows,
+		    nrows == 1 ? "" : "s");
+	} else if (p->jo != NULL) {
+		json_dumpf(p->jo, p->f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', p->f);
+	}
+}
+
+void
+qout_sql_free(struct qout_sql *p)
+{
+	if (p == NULL)
+		return;
+	qtab_free(p->tw);
+	json_decref(p->jo);
+	free(p);
 }

@@ -1,21 +1,28 @@
 /*
- * qout.h - print flowq results: goquery's text table, JSON, CSV.
+ * qout.h - every printer of flowq: a query's result, `flowq list` and
+ * `flowq sql`, each as goquery's text table (through qtab, Go's
+ * tabwriter), JSON or CSV.
  *
- * The text table is laid out by a re-implementation of Go's
- * text/tabwriter (the same column blocks, padding and alignment), which is
- * what goquery prints through, so that the output matches goquery's
- * character for character.  JSON is one object (see flowq(1) for its
- * schema); CSV is a header row and raw integers.
+ * Nothing here runs a query: flowq hands over what qexec, qlist and qsql
+ * computed.  One printer per kind of result and format; no other module
+ * prints results.
  */
 #ifndef FLOWREC_QOUT_H
 #define FLOWREC_QOUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "qexec.h"
+#include "qlist.h"
 
 enum qout_format { QOUT_TXT, QOUT_JSON, QOUT_CSV };
+
+/* "txt", "json", "csv" into *out; -1 for anything else. */
+int	qout_format_parse(const char *name, enum qout_format *out);
+
+/* ------------------------------------------------------------ queries */
 
 /* What the footer and the JSON summary need besides the rows. */
 struct qout_info {
@@ -30,27 +37,36 @@ struct qout_info {
 void	qout_print(FILE *, enum qout_format, const struct qout_info *,
 	    const struct qresult *);
 
-/* goquery's units: "481.00  ", "1.08 M"; "59.27 kB", "0.00  B". */
-void	qout_count(uint64_t v, char *buf, size_t len);
-void	qout_size(uint64_t v, char *buf, size_t len);
+/* ------------------------------------------------------------ list */
 
-/* A Go text/tabwriter: cells end with '\t', lines with '\n'. */
-struct qout_tw;
-struct qout_tw *qout_tw_new(int minwidth, int padding, int align_right);
-void	qout_tw_printf(struct qout_tw *, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
-void	qout_tw_flush(struct qout_tw *, FILE *);	/* and free */
+/* `flowq list`: the interfaces with data (verbose: every counter). */
+void	qout_list_print(FILE *, enum qout_format, int verbose,
+	    const struct qlist *);
 
-/* Address text of a key side ("" when not selected). */
-void	qout_addr(const uint8_t *ip, int len, char *buf, size_t size);
+/* ------------------------------------------------------------ sql */
+
+/* A value of a `flowq sql` row. */
+enum qout_cell_type { QOUT_CELL_NULL, QOUT_CELL_INT, QOUT_CELL_REAL,
+	QOUT_CELL_TEXT, QOUT_CELL_BLOB };
+
+struct qout_cell {
+	enum qout_cell_type type;
+	int64_t		 i;
+	double		 r;
+	const void	*p;		/* TEXT, BLOB; borrowed for the call */
+	size_t		 len;
+};
 
 /*
- * Reverse-resolve the addresses of the first n rows within timeout_ms;
- * returns 2 * n names (sip, dip; NULL where unresolved).  Caller frees
- * with qout_rdns_free().
+ * The rows of `flowq sql` as they come: qout_sql_columns() once, then
+ * qout_sql_row() per row, then qout_sql_end() after the last (it prints
+ * what is left).  Free with qout_sql_free(), ended or not.
  */
-char	**qout_rdns(const struct qquery *, const struct qresult *, size_t n,
-	    int timeout_ms);
-void	 qout_rdns_free(char **, size_t n);
+struct qout_sql;
+struct qout_sql	*qout_sql_new(FILE *, enum qout_format);
+void	qout_sql_columns(struct qout_sql *, int n, const char *const *names);
+void	qout_sql_row(struct qout_sql *, const struct qout_cell *, int n);
+void	qout_sql_end(struct qout_sql *, uint64_t nrows);
+void	qout_sql_free(struct qout_sql *);
 
 #endif

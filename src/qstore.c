@@ -284,13 +284,13 @@ day_finished(const char *path, int64_t day)
 }
 
 sqlite3 *
-qstore_open(const char *path, char **cause)
+qstore_open_day(const char *path, int64_t day, char **cause)
 {
-	return qstore_open_day(path, -1, cause);
+	return qstore_open_ro(path, day_finished(path, day), cause);
 }
 
 sqlite3 *
-qstore_open_day(const char *path, int64_t day, char **cause)
+qstore_open_ro(const char *path, int immutable, char **cause)
 {
 	static const char *const modes[] = { "mode=ro", "mode=ro&immutable=1" };
 	sqlite3		*db = NULL;
@@ -298,8 +298,7 @@ qstore_open_day(const char *path, int64_t day, char **cause)
 	size_t		 i;
 	int		 rc = SQLITE_ERROR;
 
-	for (i = day_finished(path, day); i < sizeof modes / sizeof modes[0];
-	    i++) {
+	for (i = immutable != 0; i < sizeof modes / sizeof modes[0]; i++) {
 		uri = file_uri(path, modes[i]);
 		rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY |
 		    SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
@@ -321,197 +320,4 @@ qstore_open_day(const char *path, int64_t day, char **cause)
 		db = NULL;
 	}
 	return NULL;
-}
-
-/* ------------------------------------------------------------ catalog */
-
-static int
-cat_cmp(const void *a, const void *b)
-{
-	const struct qcat_day	*x = a, *y = b;
-	int			 c;
-
-	if ((c = strcmp(x->iface, y->iface)) != 0)
-		return c;
-	return strcmp(x->day, y->day);
-}
-
-static int64_t
-mtime_ns(const struct stat *sb)
-{
-	return (int64_t)sb->st_mtim.tv_sec * 1000000000 +
-	    (int64_t)sb->st_mtim.tv_nsec;
-}
-
-/* Read the rows of the catalog db.  NULL if it cannot be read. */
-static struct qcatalog *
-catalog_read(sqlite3 *db)
-{
-	static const char	 sql[] = "SELECT iface, day, first, last, bins, "
-	    "packets, ip, non_ip, malformed, flows, flows_v4, flows_v6, "
-	    "bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent, kernel_packets, "
-	    "kernel_drops, db_size, db_mtime_ns, wal_size, wal_mtime_ns "
-	    "FROM days";
-	struct qcatalog		*cat;
-	struct qcat_day		*d;
-	sqlite3_stmt		*st = NULL;
-	const char		*iface, *day;
-	size_t			 cap = 0;
-	int			 rc, i;
-
-	if ((cat = calloc(1, sizeof *cat)) == NULL)
-		abort();
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		iface = (const char *)sqlite3_column_text(st, 0);
-		day = (const char *)sqlite3_column_text(st, 1);
-		if (iface == NULL || day == NULL || strlen(day) != 10)
-			continue;
-		for (i = 2; i < 22; i++) {
-			if (sqlite3_column_type(st, i) != SQLITE_INTEGER)
-				break;
-		}
-		if (i < 22)
-			continue;	/* a row with a gap is no row */
-		if (cat->ndays == cap) {
-			cap = cap ? cap * 2 : 256;
-			if ((cat->days = realloc(cat->days, cap *
-			    sizeof *cat->days)) == NULL)
-				abort();
-		}
-		d = &cat->days[cat->ndays++];
-		d->iface = util_strdup(iface);
-		memcpy(d->day, day, 11);
-		d->first = sqlite3_column_int64(st, 2);
-		d->last = sqlite3_column_int64(st, 3);
-		d->bins = sqlite3_column_int64(st, 4);
-		d->packets = sqlite3_column_int64(st, 5);
-		d->ip = sqlite3_column_int64(st, 6);
-		d->non_ip = sqlite3_column_int64(st, 7);
-		d->malformed = sqlite3_column_int64(st, 8);
-		d->flows = sqlite3_column_int64(st, 9);
-		d->flows_v4 = sqlite3_column_int64(st, 10);
-		d->flows_v6 = sqlite3_column_int64(st, 11);
-		d->bytes_rcvd = sqlite3_column_int64(st, 12);
-		d->bytes_sent = sqlite3_column_int64(st, 13);
-		d->pkts_rcvd = sqlite3_column_int64(st, 14);
-		d->pkts_sent = sqlite3_column_int64(st, 15);
-		d->kernel_packets = sqlite3_column_int64(st, 16);
-		d->kernel_drops = sqlite3_column_int64(st, 17);
-		d->db_size = sqlite3_column_int64(st, 18);
-		d->db_mtime_ns = sqlite3_column_int64(st, 19);
-		d->wal_size = sqlite3_column_int64(st, 20);
-		d->wal_mtime_ns = sqlite3_column_int64(st, 21);
-	}
-	if (rc != SQLITE_DONE)
-		goto fail;
-	sqlite3_finalize(st);
-	if (cat->ndays > 1)
-		qsort(cat->days, cat->ndays, sizeof *cat->days, cat_cmp);
-	return cat;
-fail:
-	sqlite3_finalize(st);
-	qstore_catalog_free(cat);
-	return NULL;
-}
-
-struct qcatalog *
-qstore_catalog_open(const char *dbdir)
-{
-	struct qcatalog	*cat = NULL;
-	struct stat	 sb, before, after;
-	sqlite3		*db;
-	char		*path, *wal, *uri;
-	int		 try, immutable;
-
-	path = util_printf("%s/catalog.db", dbdir);
-	wal = util_printf("%s-wal", path);
-	for (try = 0; cat == NULL && try < 3; try++) {
-		if (stat(path, &before) != 0 || !S_ISREG(before.st_mode))
-			break;
-		/*
-		 * Without a -wal there is nothing but the file to read:
-		 * open it as immutable, which creates no -wal or -shm beside
-		 * it, and read it again if the store changed it meanwhile
-		 * (an immutable read takes no lock).  With a -wal (the
-		 * store is writing) like a day file: read-only, as
-		 * immutable when its WAL index cannot be had.  Rows an
-		 * immutable read misses leave it with stale ones, which fail
-		 * the stat() check: never a wrong answer.
-		 */
-		immutable = stat(wal, &sb) != 0 || sb.st_size == 0;
-		if (immutable) {
-			uri = file_uri(path, "mode=ro&immutable=1");
-			if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY |
-			    SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL) !=
-			    SQLITE_OK) {
-				sqlite3_close(db);
-				db = NULL;
-			}
-			free(uri);
-		} else
-			db = qstore_open(path, NULL);
-		if (db == NULL)
-			break;
-		cat = catalog_read(db);
-		sqlite3_close(db);
-		if (cat == NULL || !immutable)
-			break;
-		if (stat(path, &after) != 0 || after.st_size !=
-		    before.st_size || mtime_ns(&after) != mtime_ns(&before)) {
-			qstore_catalog_free(cat);
-			cat = NULL;
-		}
-	}
-	free(wal);
-	free(path);
-	return cat;
-}
-
-void
-qstore_catalog_free(struct qcatalog *cat)
-{
-	size_t i;
-
-	if (cat == NULL)
-		return;
-	for (i = 0; i < cat->ndays; i++)
-		free(cat->days[i].iface);
-	free(cat->days);
-	free(cat);
-}
-
-
-const struct qcat_day *
-qstore_catalog_find(const struct qcatalog *cat, const char *iface,
-    const struct qfile *f)
-{
-	struct qcat_day		 key;
-	const struct qcat_day	*d;
-	struct stat		 sb;
-	char			*wal;
-	int			 rc;
-
-	if (cat == NULL || cat->ndays == 0)
-		return NULL;
-	memset(&key, 0, sizeof key);
-	key.iface = (char *)(uintptr_t)iface;
-	util_utc_day(f->day, key.day, sizeof key.day);
-	d = bsearch(&key, cat->days, cat->ndays, sizeof *cat->days, cat_cmp);
-	if (d == NULL)
-		return NULL;
-	if (stat(f->path, &sb) != 0 || (int64_t)sb.st_size != d->db_size ||
-	    mtime_ns(&sb) != d->db_mtime_ns)
-		return NULL;
-	wal = util_printf("%s-wal", f->path);
-	rc = stat(wal, &sb);
-	free(wal);
-	if (rc != 0)
-		return errno == ENOENT && d->wal_size == 0 &&
-		    d->wal_mtime_ns == 0 ? d : NULL;
-	if ((int64_t)sb.st_size != d->wal_size ||
-	    mtime_ns(&sb) != d->wal_mtime_ns)
-		return NULL;
-	return d;
 }
