@@ -41,6 +41,7 @@ static const char *const reason_names[PARSE_REASON_COUNT] = {
 	[PARSE_SHORT_IPV6] = "short_ipv6",
 	[PARSE_SHORT_EXTHDR] = "short_ipv6_exthdr",
 	[PARSE_SHORT_PORTS] = "short_ports",
+	[PARSE_BAD_TIME] = "time_out_of_range",
 };
 
 const char *
@@ -386,8 +387,13 @@ parse_frame(const struct parse_input *in, struct parse_packet *out)
 	return parse_frame_walk(in, out);
 }
 
-enum parse_reason
-parse_frame_walk(const struct parse_input *in, struct parse_packet *out)
+/*
+ * The general walk; lo, when not NULL, gets where the headers are.  Inlined
+ * into both callers, so parse_frame_walk() pays nothing for lo.
+ */
+static inline __attribute__((always_inline)) enum parse_reason
+parse_walk(const struct parse_input *in, struct parse_packet *out,
+    struct parse_layout *lo)
 {
 	const uint8_t *d = in->data;
 	uint32_t len = in->caplen, off = 0, l4 = 0, iplen = 0;
@@ -443,5 +449,22 @@ parse_frame_walk(const struct parse_input *in, struct parse_packet *out)
 		}
 	}
 	out->nbytes = iplen ? iplen : in->wirelen - off;
+	if (lo != NULL) {
+		lo->l3 = off;
+		lo->l4 = l4;
+	}
 	return PARSE_OK;
+}
+
+enum parse_reason
+parse_frame_walk(const struct parse_input *in, struct parse_packet *out)
+{
+	return parse_walk(in, out, NULL);
+}
+
+enum parse_reason
+parse_frame_layout(const struct parse_input *in, struct parse_packet *out,
+    struct parse_layout *lo)
+{
+	return parse_walk(in, out, lo);
 }

@@ -27,7 +27,9 @@
 /*
  * Why a frame was not counted as a flow.  PARSE_OK is an IP packet; the
  * reasons below PARSE_MALFORMED_FIRST are "not IP", the others "malformed".
- * parse_reason_name() gives the stable name stored in the DB.
+ * parse_reason_name() gives the stable name stored in the DB.  This is the
+ * one list of skip reasons: the ingest path's own (a record's time) is
+ * here too.
  */
 enum parse_reason {
 	PARSE_OK = 0,
@@ -46,6 +48,8 @@ enum parse_reason {
 	PARSE_SHORT_IPV6,		/* IPv6 header not fully captured */
 	PARSE_SHORT_EXTHDR,		/* IPv6 extension header cut */
 	PARSE_SHORT_PORTS,		/* transport ports not captured */
+	PARSE_BAD_TIME,			/* stamped at or after 2100 (SEMANTICS
+					   8): found by ingest.c, not here */
 	PARSE_REASON_COUNT
 };
 
@@ -103,6 +107,26 @@ enum parse_reason parse_frame(const struct parse_input *in,
  */
 enum parse_reason parse_frame_walk(const struct parse_input *in,
 		    struct parse_packet *out);
+
+/*
+ * Where the headers of a decoded packet lie in its frame, for the packet
+ * users that cut or rewrite frames (header capture, anonymisation): the
+ * parsed packet itself carries no offsets, so that the flow path does not
+ * pay for them.
+ */
+struct parse_layout {
+	uint32_t	 l3;		/* the IP header */
+	uint32_t	 l4;		/* the transport header (may equal
+					   caplen: nothing of it captured);
+					   0 for a later fragment */
+};
+
+/*
+ * parse_frame_walk() that also says where the headers are (*lo is set
+ * when PARSE_OK is returned).  Same results as parse_frame().
+ */
+enum parse_reason parse_frame_layout(const struct parse_input *in,
+		    struct parse_packet *out, struct parse_layout *lo);
 
 /* Stable lower-case name of a reason ("short_ipv4"); never NULL. */
 const char	*parse_reason_name(enum parse_reason);
