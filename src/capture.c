@@ -1,19 +1,24 @@
 /*
  * capture.c - one interface's live recording (see capture.h).
  *
+ * The socket, its ring and the life of a capture; every frame goes
+ * through ingest.c (the clock, the parser, the counters, the flow table),
+ * the path --read takes too, and frozen bins go to the writer.
+ *
  * Life of a capture:
  *   WAITING  no socket: the interface is missing (or could not be opened);
  *            the housekeeping timer tries again every second.
  *   RUNNING  socket, ring and uv_poll open.  Each block the kernel retired
  *            (TP_STATUS_USER) is walked in place with ring.c, each frame
- *            parsed and counted, and the block handed back.
+ *            handed to ingest, and the block handed back once ingest has
+ *            counted them all.
  *   DRAINING capture_stop(): a reject-all filter stops new packets; the
  *            ring is walked until every packet the kernel reports delivered
  *            (tp_packets - tp_drops) has been seen, or a deadline passes.
  *   CLOSING  the open bin is written, the writer flushed, the handles closed.
  *
  * Time bins follow packet time: a frame stamped past the open bin rotates
- * the flow table (O(1)) and the frozen bin goes to the writer.  The
+ * the flow table (O(1), in ingest) and the frozen bin goes to the writer.  The
  * housekeeping timer rotates by the wall clock when no packet did, a little
  * after the bin's end (the ring's retire timeout plus a second), so a
  * silent interface still gets its bins written.  PACKET_STATISTICS resets
@@ -36,16 +41,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpf.h"
 #include "capture.h"
 #include "flowtab.h"
+#include "ingest.h"
 #include "parse.h"
 #include "ring.h"
 #include "util.h"
 
-#define NS_PER_S		1000000000LL
 #define TICK_MS			1000	/* housekeeping */
 #define DRAIN_TICK_MS		10
-#define CAPTURE_BATCH		64	/* packets counted together */
 #define FRAME_SIZE		2048	/* tp_frame_size: unused by V3 walks */
 
 enum capture_state {
@@ -75,14 +80,13 @@ struct capture_sock {
 struct capture {
 	uv_loop_t	*loop;
 	struct conf_iface cfg;		/* cfg.name owned */
-	uint32_t	 interval;
 	struct flowtab	*ft;
+	struct ingest	*ing;
 	struct writer	*writer;
 	struct capture_sock *sock;	/* NULL unless RUNNING/DRAINING */
 	uv_timer_t	 timer;
 	enum capture_state state;
 
-	int64_t		 next_bin_ns;	/* packets from here rotate */
 	int		 missing_logged;
 	int		 last_open_err;
 
@@ -98,201 +102,15 @@ struct capture {
 static void	capture_tick(uv_timer_t *);
 static void	capture_sock_close(struct capture *);
 
-/* ------------------------------------------------------------ BPF */
-
-/* Labels of the filter; the VLAN steps each get one. */
-enum {
-	LB_ACCEPT, LB_REJECT, LB_PPPOE, LB_MPLS, LB_BOS, LB_TAG0
-};
-#define BPF_TAGS	8	/* VLAN tags walked in the frame data */
-#define BPF_LABELS	8	/* MPLS labels walked */
-#define LB_COUNT	(LB_TAG0 + BPF_TAGS)
-#define LB_NEXT		(-1)
-
-struct bpf_asm {
-	struct sock_filter *p;
-	size_t		 n;
-	int		 jt[CAPTURE_BPF_MAX], jf[CAPTURE_BPF_MAX];
-	int		 label[LB_COUNT];
-};
-
-static void
-bpf_emit(struct bpf_asm *a, uint16_t code, uint32_t k, int jt, int jf)
-{
-	if (a->n >= CAPTURE_BPF_MAX)
-		return;
-	a->p[a->n].code = code;
-	a->p[a->n].k = k;
-	a->p[a->n].jt = a->p[a->n].jf = 0;
-	a->jt[a->n] = jt;
-	a->jf[a->n] = jf;
-	a->n++;
-}
-
-static void
-bpf_label(struct bpf_asm *a, int label)
-{
-	a->label[label] = (int)a->n;
-}
-
-/* Resolve the jumps; 0 when one does not fit in 8 bits. */
-static int
-bpf_resolve(struct bpf_asm *a)
-{
-	size_t i;
-	int d;
-
-	if (a->n >= CAPTURE_BPF_MAX)
-		return 0;
-	for (i = 0; i < a->n; i++) {
-		if (a->jt[i] != LB_NEXT) {
-			d = a->label[a->jt[i]] - (int)i - 1;
-			if (d < 0 || d > 255)
-				return 0;
-			a->p[i].jt = (uint8_t)d;
-		}
-		if (a->jf[i] != LB_NEXT) {
-			d = a->label[a->jf[i]] - (int)i - 1;
-			if (d < 0 || d > 255)
-				return 0;
-			a->p[i].jf = (uint8_t)d;
-		}
-		if (a->p[i].code == (BPF_JMP | BPF_JA)) {
-			/* ja: the target is in k, 32 bits. */
-			a->p[i].k = (uint32_t)(a->label[a->jt[i]] - (int)i - 1);
-			a->p[i].jt = 0;
-		}
-	}
-	return 1;
-}
-
-size_t
-capture_bpf_build(int linktype, uint32_t snaplen, struct sock_filter *prog)
-{
-	struct bpf_asm a;
-	int i;
-
-	memset(&a, 0, sizeof a);
-	a.p = prog;
-	if (linktype == PARSE_LINK_RAW) {
-		bpf_emit(&a, BPF_LD | BPF_B | BPF_ABS, 0, LB_NEXT, LB_NEXT);
-		bpf_emit(&a, BPF_ALU | BPF_AND | BPF_K, 0xf0, LB_NEXT, LB_NEXT);
-		bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, 0x40, LB_ACCEPT, LB_NEXT);
-		bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, 0x60, LB_ACCEPT,
-		    LB_REJECT);
-	} else {
-		/*
-		 * X is the offset of the EtherType.  The kernel has already
-		 * moved an outer 802.1Q/802.1ad tag out of the frame (into
-		 * tp_vlan_tci) for received packets and for sent ones with
-		 * VLAN offload; tags still in the frame are walked here.
-		 */
-		bpf_emit(&a, BPF_LDX | BPF_IMM, 12, LB_NEXT, LB_NEXT);
-		for (i = 0; i < BPF_TAGS; i++) {
-			bpf_emit(&a, BPF_LD | BPF_H | BPF_IND, 0, LB_NEXT,
-			    LB_NEXT);
-			bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP,
-			    LB_ACCEPT, LB_NEXT);
-			bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6,
-			    LB_ACCEPT, LB_NEXT);
-			bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_PPP_SES,
-			    LB_PPPOE, LB_NEXT);
-			bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_MPLS_UC,
-			    LB_MPLS, LB_NEXT);
-			bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_MPLS_MC,
-			    LB_MPLS, LB_NEXT);
-			bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_8021Q,
-			    LB_TAG0 + i, LB_NEXT);
-			bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_8021AD,
-			    LB_TAG0 + i, LB_NEXT);
-			bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_QINQ1,
-			    LB_TAG0 + i, LB_NEXT);
-			bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, ETH_P_QINQ2,
-			    LB_TAG0 + i, LB_REJECT);
-			bpf_label(&a, LB_TAG0 + i);
-			bpf_emit(&a, BPF_MISC | BPF_TXA, 0, LB_NEXT, LB_NEXT);
-			bpf_emit(&a, BPF_ALU | BPF_ADD | BPF_K, 4, LB_NEXT,
-			    LB_NEXT);
-			bpf_emit(&a, BPF_MISC | BPF_TAX, 0, LB_NEXT, LB_NEXT);
-		}
-		/* Deeper stacks: let the parser decide and count. */
-		bpf_emit(&a, BPF_JMP | BPF_JA, 0, LB_ACCEPT, LB_NEXT);
-
-		/* PPPoE session: 6-byte header, then the PPP protocol. */
-		bpf_label(&a, LB_PPPOE);
-		bpf_emit(&a, BPF_LD | BPF_H | BPF_IND, 8, LB_NEXT, LB_NEXT);
-		bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, 0x0021, LB_ACCEPT,
-		    LB_NEXT);
-		bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, 0x0057, LB_ACCEPT,
-		    LB_REJECT);
-
-		/* MPLS: labels at X+2, bottom of stack in byte X+4 bit 0. */
-		bpf_label(&a, LB_MPLS);
-		for (i = 0; i < BPF_LABELS; i++) {
-			bpf_emit(&a, BPF_LD | BPF_B | BPF_IND, 4, LB_NEXT,
-			    LB_NEXT);
-			bpf_emit(&a, BPF_JMP | BPF_JSET | BPF_K, 1, LB_BOS,
-			    LB_NEXT);
-			bpf_emit(&a, BPF_MISC | BPF_TXA, 0, LB_NEXT, LB_NEXT);
-			bpf_emit(&a, BPF_ALU | BPF_ADD | BPF_K, 4, LB_NEXT,
-			    LB_NEXT);
-			bpf_emit(&a, BPF_MISC | BPF_TAX, 0, LB_NEXT, LB_NEXT);
-		}
-		bpf_emit(&a, BPF_JMP | BPF_JA, 0, LB_ACCEPT, LB_NEXT);
-		bpf_label(&a, LB_BOS);
-		bpf_emit(&a, BPF_LD | BPF_B | BPF_IND, 6, LB_NEXT, LB_NEXT);
-		bpf_emit(&a, BPF_ALU | BPF_AND | BPF_K, 0xf0, LB_NEXT, LB_NEXT);
-		bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, 0x40, LB_ACCEPT, LB_NEXT);
-		bpf_emit(&a, BPF_JMP | BPF_JEQ | BPF_K, 0x60, LB_ACCEPT,
-		    LB_REJECT);
-	}
-	bpf_label(&a, LB_ACCEPT);
-	bpf_emit(&a, BPF_RET | BPF_K, snaplen, LB_NEXT, LB_NEXT);
-	bpf_label(&a, LB_REJECT);
-	bpf_emit(&a, BPF_RET | BPF_K, 0, LB_NEXT, LB_NEXT);
-	if (!bpf_resolve(&a))
-		return 0;
-	return a.n;
-}
-
 /* ------------------------------------------------------ the packet path */
 
-static int
-capture_rotate(struct capture *c, int64_t next)
-{
-	struct flowtab_bin *b;
-
-	b = flowtab_rotate(c->ft, next);
-	if (b == NULL) {
-		/* No memory for a fresh table: keep counting in this one. */
-		c->next_bin_ns = INT64_MAX;
-		return -1;
-	}
-	writer_push(c->writer, b);
-	c->next_bin_ns = (flowtab_open_bin(c->ft) + 1) *
-	    (int64_t)c->interval * NS_PER_S;
-	return 0;
-}
-
-/* Count the parsed packets waiting in a batch (all of the open bin). */
+/* ingest's bin_out: the writer stores it off the loop. */
 static void
-capture_flush(struct capture *c, const struct parse_packet *pkts,
-    const int64_t *times, size_t *n)
+capture_bin_out(void *arg, struct flowtab_bin *b)
 {
-	size_t done = 0;
+	struct capture *c = arg;
 
-	while (done < *n) {
-		done += flowtab_add_batch(c->ft, pkts + done, times + done,
-		    *n - done);
-		/* Full: write the bin early and count the rest anew. */
-		if (done < *n &&
-		    capture_rotate(c, flowtab_open_bin(c->ft)) != 0) {
-			c->st.lost_no_memory += *n - done;
-			break;
-		}
-	}
-	c->st.ip += done;
-	*n = 0;
+	writer_push(c->writer, b);
 }
 
 static void
@@ -301,57 +119,27 @@ capture_walk_block(struct capture *c, struct capture_sock *s,
 {
 	struct ring_walk w;
 	struct ring_pkt p;
-	struct parse_input in;
-	struct parse_packet batch[CAPTURE_BATCH];
-	int64_t times[CAPTURE_BATCH];
-	size_t n = 0;
-	struct flowtab_stats *st = flowtab_stats(c->ft);
+	struct ingest_frame f;
 	enum ring_status rs;
-	enum parse_reason r;
-	int64_t bin;
 
-	memset(&in, 0, sizeof in);
-	in.linktype = (uint16_t)s->linktype;
+	memset(&f, 0, sizeof f);
+	f.in.linktype = (uint16_t)s->linktype;
+	f.has_time = 1;
 	rs = ring_walk_init(&w, blk, s->block_size);
 	while (rs == RING_PKT && (rs = ring_walk_next(&w, &p)) == RING_PKT) {
 		s->walked++;
-		c->st.frames++;
-		if (p.ts_ns >= c->next_bin_ns) {
-			bin = flowtab_bin_of(c->ft, p.ts_ns);
-			if (bin > flowtab_open_bin(c->ft)) {
-				capture_flush(c, batch, times, &n);
-				capture_rotate(c, bin);
-			}
-			st = flowtab_stats(c->ft);
-		}
-		st->packets++;
-		if (p.bad) {
-			st->malformed++;
-			st->reasons[PARSE_BAD_RECORD]++;
-			continue;
-		}
-		in.data = p.data;
-		in.caplen = p.caplen;
-		in.wirelen = p.wirelen;
-		in.outgoing = p.outgoing;
-		in.has_vlan_tci = p.has_vlan_tci;
-		in.vlan_tci = p.vlan_tci;
-		r = parse_frame(&in, &batch[n]);
-		if (r != PARSE_OK) {
-			st->reasons[r]++;
-			if (PARSE_IS_MALFORMED(r))
-				st->malformed++;
-			else
-				st->non_ip++;
-			continue;
-		}
-		times[n++] = p.ts_ns;
-		if (n == CAPTURE_BATCH) {
-			capture_flush(c, batch, times, &n);
-			st = flowtab_stats(c->ft);
-		}
+		f.in.data = p.data;
+		f.in.caplen = p.caplen;
+		f.in.wirelen = p.wirelen;
+		f.in.outgoing = p.outgoing;
+		f.in.has_vlan_tci = p.has_vlan_tci;
+		f.in.vlan_tci = p.vlan_tci;
+		f.time_ns = p.ts_ns;
+		f.bad = p.bad;
+		ingest_add(c->ing, &f);
 	}
-	capture_flush(c, batch, times, &n);
+	/* Counted before the block goes back to the kernel. */
+	ingest_flush(c->ing);
 	if (rs == RING_CORRUPT)
 		c->st.corrupt_blocks++;
 }
@@ -526,7 +314,7 @@ capture_open_failed(struct capture *c, int err, const char *what)
 static int
 capture_open(struct capture *c)
 {
-	struct sock_filter prog[CAPTURE_BPF_MAX];
+	struct sock_filter prog[BPF_CAPTURE_MAX];
 	struct sock_fprog fprog;
 	struct tpacket_req3 req;
 	struct packet_mreq mr;
@@ -560,7 +348,7 @@ capture_open(struct capture *c)
 		capture_open_failed(c, err, "TPACKET_V3");
 		goto fail;
 	}
-	n = capture_bpf_build(linktype, c->cfg.snaplen, prog);
+	n = bpf_build_capture(linktype, c->cfg.snaplen, prog);
 	fprog.len = (unsigned short)n;
 	fprog.filter = prog;
 	if (n == 0 || setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog,
@@ -656,7 +444,7 @@ capture_now_real_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+	return (int64_t)ts.tv_sec * FLOWTAB_NS_PER_S + ts.tv_nsec;
 }
 
 static void
@@ -664,6 +452,7 @@ capture_stopped(uv_handle_t *h)
 {
 	struct capture *c = h->data;
 
+	ingest_free(c->ing);
 	flowtab_free(c->ft);
 	if (c->done != NULL)
 		c->done(c->done_arg, c->cfg.name, &c->st);
@@ -681,19 +470,28 @@ capture_writer_done(void *arg, const struct writer_stats *ws)
 	uv_close((uv_handle_t *)&c->timer, capture_stopped);
 }
 
+/* The totals of the capture_stats that ingest keeps. */
+static void
+capture_ingest_totals(struct capture *c)
+{
+	struct ingest_stats is;
+
+	ingest_get_stats(c->ing, &is);
+	c->st.frames = is.packets;
+	c->st.ip = is.ip;
+	c->st.lost_no_memory = is.lost;
+}
+
 static void
 capture_finish(struct capture *c)
 {
-	int64_t open = flowtab_open_bin(c->ft);
-
 	capture_read_kstats(c);
 	capture_sock_close(c);
 	c->state = CAPTURE_CLOSING;
 	uv_timer_stop(&c->timer);
 	/* The open bin, as it is (SEMANTICS 8); no packet comes after it. */
-	if (open != INT64_MIN)
-		capture_rotate(c, open);
-	flowtab_close(c->ft);
+	ingest_finish(c->ing);
+	capture_ingest_totals(c);
 	writer_close(c->writer, c->write_deadline_ms, capture_writer_done, c);
 }
 
@@ -751,11 +549,12 @@ capture_tick(uv_timer_t *t)
 	/* A silent interface: rotate by the wall clock after a grace time. */
 	now = capture_now_real_ns();
 	open = flowtab_open_bin(c->ft);
-	grace = (int64_t)c->cfg.retire_ms * 1000000 + NS_PER_S;
+	grace = (int64_t)c->cfg.retire_ms * 1000000 + FLOWTAB_NS_PER_S;
 	if (flowtab_bin_of(c->ft, now - grace) > open)
-		capture_rotate(c, flowtab_bin_of(c->ft, now - grace));
-	else if (c->next_bin_ns == INT64_MAX)
-		c->next_bin_ns = (open + 1) * (int64_t)c->interval * NS_PER_S;
+		ingest_rotate(c->ing, flowtab_bin_of(c->ft, now - grace));
+	else
+		ingest_rearm(c->ing);
+	capture_ingest_totals(c);
 	if (c->st.lost_no_memory != c->lost_logged) {
 		log_error("%s: %llu packets not counted: flow table full and "
 		    "no memory for another", c->cfg.name,
@@ -771,6 +570,7 @@ capture_new(uv_loop_t *loop, const struct conf *conf,
     const struct conf_iface *ifc)
 {
 	struct flowtab_config fc;
+	struct ingest_config ic;
 	struct writer_config wc;
 	struct capture *c;
 
@@ -780,12 +580,15 @@ capture_new(uv_loop_t *loop, const struct conf *conf,
 	c->loop = loop;
 	c->cfg = *ifc;
 	c->cfg.name = util_strdup(ifc->name);
-	c->interval = conf->interval;
 	memset(&fc, 0, sizeof fc);
 	fc.interval = conf->interval;
 	fc.max_flows = ifc->max_flows;
 	c->ft = flowtab_new(&fc);
-	if (c->ft == NULL) {
+	memset(&ic, 0, sizeof ic);
+	ic.ft = c->ft;
+	ic.bin_out = capture_bin_out;
+	ic.arg = c;
+	if (c->ft == NULL || (c->ing = ingest_new(&ic)) == NULL) {
 		log_error("%s: no memory for a flow table of %u flows",
 		    ifc->name, ifc->max_flows);
 		goto fail;
@@ -801,9 +604,7 @@ capture_new(uv_loop_t *loop, const struct conf *conf,
 		goto fail;
 	}
 	/* The first rotation opens the bin of the wall clock. */
-	flowtab_rotate(c->ft, flowtab_bin_of(c->ft, capture_now_real_ns()));
-	c->next_bin_ns = (flowtab_open_bin(c->ft) + 1) *
-	    (int64_t)c->interval * NS_PER_S;
+	ingest_rotate(c->ing, flowtab_bin_of(c->ft, capture_now_real_ns()));
 	uv_timer_init(loop, &c->timer);
 	c->timer.data = c;
 	c->state = CAPTURE_WAITING;
@@ -812,6 +613,7 @@ capture_new(uv_loop_t *loop, const struct conf *conf,
 	return c;
 
 fail:
+	ingest_free(c->ing);
 	flowtab_free(c->ft);
 	free(c->cfg.name);
 	free(c);
@@ -847,30 +649,4 @@ capture_stop(struct capture *c, uint32_t write_deadline_ms,
 	    ((uint64_t)c->cfg.retire_ms * 2 + 1000) * 1000000;
 	capture_drain_ring(c);
 	uv_timer_start(&c->timer, capture_tick, 0, DRAIN_TICK_MS);
-}
-
-const char *
-capture_name(const struct capture *c)
-{
-	return c->cfg.name;
-}
-
-const struct conf_iface *
-capture_conf(const struct capture *c)
-{
-	return &c->cfg;
-}
-
-void
-capture_get_stats(const struct capture *c, struct capture_stats *st)
-{
-	*st = c->st;
-	if (c->writer != NULL)
-		writer_get_stats(c->writer, &st->writer);
-}
-
-int
-capture_is_open(const struct capture *c)
-{
-	return c->sock != NULL;
 }

@@ -3,13 +3,14 @@
  * -> writer, on the daemon's libuv loop.
  *
  * Created and stopped by daemon.c.  Per interface: a packet socket with a
- * kernel filter that passes only IPv4/IPv6 (Ethernet with any VLAN tags,
- * PPPoE session, MPLS; raw IP; loopback), an mmap'ed RX ring driven by a
- * uv_poll, a flow table rotated by packet time (and by the wall clock when
- * the interface is silent) and a writer that stores frozen bins on worker
- * threads.  A missing or vanished interface is logged and retried by
- * timer.  Nothing here logs per packet; ring memory is only read between
- * TP_STATUS_USER and the hand-back of its block.
+ * kernel filter that passes only IPv4/IPv6 (bpf.c: Ethernet with any VLAN
+ * tags, PPPoE session, MPLS; raw IP; loopback), an mmap'ed RX ring driven
+ * by a uv_poll whose frames go through ingest.c into a flow table rotated
+ * by packet time (and by the wall clock when the interface is silent), and
+ * a writer that stores frozen bins on worker threads.  A missing or
+ * vanished interface is logged and retried by timer.  Nothing here logs
+ * per packet; ring memory is only read between TP_STATUS_USER and the
+ * hand-back of its block.
  */
 #ifndef FLOWREC_CAPTURE_H
 #define FLOWREC_CAPTURE_H
@@ -54,22 +55,5 @@ struct capture	*capture_new(uv_loop_t *, const struct conf *,
 void		 capture_stop(struct capture *, uint32_t write_deadline_ms,
 		    void (*done)(void *, const char *,
 		    const struct capture_stats *), void *arg);
-
-const char	*capture_name(const struct capture *);
-const struct conf_iface *capture_conf(const struct capture *);
-void		 capture_get_stats(const struct capture *, struct capture_stats *);
-
-/* 1 when recording (socket open); for tests and status. */
-int		 capture_is_open(const struct capture *);
-
-/*
- * The kernel filter for a link type (PARSE_LINK_ETHERNET or
- * PARSE_LINK_RAW), keeping snaplen bytes; returns the number of
- * instructions written to prog (room for CAPTURE_BPF_MAX).
- */
-#define CAPTURE_BPF_MAX	256
-struct sock_filter;
-size_t		 capture_bpf_build(int linktype, uint32_t snaplen,
-		    struct sock_filter *prog);
 
 #endif

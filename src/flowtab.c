@@ -21,14 +21,14 @@
 #include "config.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "flowtab.h"
 
-#define NS_PER_S		1000000000LL
-#define FRAG_WINDOW_NS		(30 * NS_PER_S)
+#define FRAG_WINDOW_NS		(30 * FLOWTAB_NS_PER_S)
 #define FRAG_PROBES		8
 #define FRAG_SLOTS_DEFAULT	16384
 #define BATCH			32	/* packets fetched ahead together */
@@ -100,6 +100,8 @@ struct flowtab {
 	size_t		 conn_mask;	/* slots - 1 now */
 	size_t		 conn_mask_max;	/* ... at most: max_conns at load 3/4 */
 	size_t		 conn_used;	/* slots in use, stale included */
+	size_t		 conn_limit;	/* in use at most: min(max_conns, 3/4
+					   of the slots now) */
 	size_t		 max_conns;
 	int64_t		 purged_bin;	/* open bin of the last purge */
 
@@ -471,12 +473,22 @@ row_key_from(struct flowtab_key *rk, const struct conn_key *k, int client_is_a)
 	rk->family = META_FAMILY(m);
 }
 
+static void
+conn_set_limit(struct flowtab *ft)
+{
+	size_t cap = (ft->conn_mask + 1) / 4 * 3;
+
+	ft->conn_limit = cap < ft->max_conns ? cap : ft->max_conns;
+}
+
 /*
  * Double the connection table.  It starts small and grows with the
  * traffic up to what max_conns needs, so a table sized for a million
  * flows costs a link with a thousand what a thousand need: memory, and
- * above all cache and TLB misses on every packet.  Returns 0, or -1 when
- * there is no memory (the table stays as it is, only fuller).
+ * above all cache and TLB misses on every packet.  Only
+ * flowtab_grow_conns() calls it, between batches: never while a packet
+ * is counted.  Returns 0, or -1 when there is no memory (the table stays
+ * as it is, only fuller).
  */
 static int
 conn_grow(struct flowtab *ft)
@@ -498,6 +510,7 @@ conn_grow(struct flowtab *ft)
 		fresh[slot] = old[i];
 	}
 	big_free(old, old_cap * sizeof *old);
+	conn_set_limit(ft);
 	return 0;
 }
 
@@ -536,17 +549,14 @@ conn_get(struct flowtab *ft, const struct conn_key *key, uint64_t h,
 	}
 	keep = p == NULL || sender_is_client(p);
 	*client_is_a = keep ? sender_is_a : !sender_is_a;
-	if (ft->conn_used + 1 > (ft->conn_mask + 1) / 4 * 3 &&
-	    ft->conn_mask < ft->conn_mask_max && conn_grow(ft) == 0) {
-		/* Twice the slots: find the free slot again. */
-		slot = h & ft->conn_mask;
-		while (ft->conns[slot].used)
-			slot = (slot + 1) & ft->conn_mask;
-		c = &ft->conns[slot];
-	}
-	if (ft->conn_used >= ft->max_conns) {
+	/*
+	 * Never grown here (flowtab_grow_conns() keeps room ahead, between
+	 * batches): a full table forgets its stale connections, and when
+	 * none is stale the packet is counted without one.
+	 */
+	if (ft->conn_used >= ft->conn_limit) {
 		conn_purge(ft);
-		if (ft->conn_used >= ft->max_conns)
+		if (ft->conn_used >= ft->conn_limit)
 			return NULL;
 		/* The purge moved entries: find the free slot again. */
 		slot = h & ft->conn_mask;
@@ -667,7 +677,7 @@ flowtab_new(const struct flowtab_config *cfg)
 	if (ft == NULL)
 		return NULL;
 	ft->interval = cfg->interval ? cfg->interval : 300;
-	ft->interval_ns = (int64_t)ft->interval * NS_PER_S;
+	ft->interval_ns = (int64_t)ft->interval * FLOWTAB_NS_PER_S;
 	ft->max_flows = cfg->max_flows ? cfg->max_flows : 1000000;
 	if (ft->max_flows > UINT32_MAX - 1)
 		ft->max_flows = UINT32_MAX - 1;
@@ -681,6 +691,7 @@ flowtab_new(const struct flowtab_config *cfg)
 		first = CONN_SLOTS_FIRST;
 	ft->conn_mask = (first < ft->conn_mask_max + 1 ? first :
 	    ft->conn_mask_max + 1) - 1;
+	conn_set_limit(ft);
 	frag_slots = cfg->frag_slots ? cfg->frag_slots : FRAG_SLOTS_DEFAULT;
 	ft->frag_mask = pow2_at_least(frag_slots) - 1;
 	ft->conns = big_alloc((ft->conn_mask + 1) * sizeof *ft->conns);
@@ -730,6 +741,12 @@ flowtab_bin_of(const struct flowtab *ft, int64_t time_ns)
 	if (time_ns % ft->interval_ns < 0)
 		q--;
 	return q;
+}
+
+int64_t
+flowtab_bin_start_ns(const struct flowtab *ft, int64_t bin)
+{
+	return bin * ft->interval_ns;
 }
 
 int64_t
@@ -787,14 +804,18 @@ row_of(struct flowtab *ft, struct conn *c, const struct flowtab_key *key)
 	return row_has_room(row) ? row : NULL;
 }
 
-/* The row a later fragment belongs to; NULL when full. */
+/*
+ * The row a later fragment belongs to; NULL when full.  When ck is not
+ * NULL it gets the connection the fragment belongs to and *sender_is_a
+ * which end sent it.
+ */
 static struct flowtab_row *
 later_fragment_row(struct flowtab *ft, const struct parse_packet *p,
-    int64_t time_ns)
+    int64_t time_ns, struct conn_key *ck, uint8_t *sender_is_a_out)
 {
 	struct frag *f = frag_find(ft, p);
 	struct flowtab_row *row;
-	struct conn_key ck;
+	struct conn_key own;
 	struct flowtab_key rk;
 	struct conn *c;
 	int sender_is_a, client_is_a;
@@ -804,25 +825,35 @@ later_fragment_row(struct flowtab *ft, const struct parse_packet *p,
 		if (row != NULL && f->has_conn &&
 		    (c = conn_find_live(ft, &f->conn_key)) != NULL)
 			c->last_bin = ft->open_bin;
+		if (ck != NULL) {
+			*ck = f->conn_key;
+			*sender_is_a_out = memcmp(p->src, &ck->w[0], 16) == 0;
+		}
 		return row;
 	}
 	/* Unmatched: the connection (src, 0, dst, 0, proto, vlan), keep. */
-	sender_is_a = conn_key_make(&ck, p->src, 0, p->dst, 0, p);
-	c = conn_get(ft, &ck, hash_conn_key(&ck), sender_is_a, NULL,
+	if (ck == NULL)
+		ck = &own;
+	sender_is_a = conn_key_make(ck, p->src, 0, p->dst, 0, p);
+	if (sender_is_a_out != NULL)
+		*sender_is_a_out = (uint8_t)sender_is_a;
+	c = conn_get(ft, ck, hash_conn_key(ck), sender_is_a, NULL,
 	    &client_is_a);
 	if (c == NULL)
 		ft->cur->bin.stats.conn_overflow++;
-	row_key_from(&rk, &ck, client_is_a);
+	row_key_from(&rk, ck, client_is_a);
 	return row_of(ft, c, &rk);
 }
 
 /*
  * Resolve the row of a packet whose connection key and hash are known,
  * creating connection and row as needed; NULL when the bin is full.
+ * *client_is_a (when not NULL) gets the connection's client side.
  */
 static inline __attribute__((always_inline)) struct flowtab_row *
 packet_row(struct flowtab *ft, const struct parse_packet *p,
-    const struct conn_key *ck, uint64_t h, int sender_is_a, int64_t time_ns)
+    const struct conn_key *ck, uint64_t h, int sender_is_a, int64_t time_ns,
+    uint8_t *client_is_a_out)
 {
 	struct flowtab_row *row;
 	struct flowtab_key rk;
@@ -830,6 +861,8 @@ packet_row(struct flowtab *ft, const struct parse_packet *p,
 	int client_is_a;
 
 	c = conn_get(ft, ck, h, sender_is_a, p, &client_is_a);
+	if (client_is_a_out != NULL)
+		*client_is_a_out = (uint8_t)client_is_a;
 	if (c != NULL && c->gen == ft->cur->gen) {
 		/* The hot path: the row of this bin is known. */
 		row = &ft->cur->rows[c->row];
@@ -846,14 +879,37 @@ packet_row(struct flowtab *ft, const struct parse_packet *p,
 	return row;
 }
 
-size_t
-flowtab_add_batch(struct flowtab *ft, const struct parse_packet *pkts,
-    const int64_t *times_ns, size_t n)
+/* What a packet user sees of a connection key (flowtab.h). */
+static void
+conn_export(struct flowtab_conn *out, const struct conn_key *k, uint64_t h,
+    int sender_is_a, int client_is_a)
+{
+	uint64_t m = k->w[4];
+
+	memcpy(out->a, &k->w[0], 16);
+	memcpy(out->b, &k->w[2], 16);
+	out->port_a = META_PA(m);
+	out->port_b = META_PB(m);
+	out->vlan = META_VLAN(m);
+	out->proto = META_PROTO(m);
+	out->family = META_FAMILY(m);
+	out->hash = h;
+	out->sender_is_a = (uint8_t)sender_is_a;
+	out->client_is_a = (uint8_t)client_is_a;
+}
+
+/*
+ * flowtab_add_batch(), and with conns not NULL flowtab_add_batch_conns():
+ * inlined into each, so the first pays nothing for the second's output.
+ */
+static inline __attribute__((always_inline)) size_t
+add_batch(struct flowtab *ft, const struct parse_packet *pkts,
+    const int64_t *times_ns, size_t n, struct flowtab_conn *conns)
 {
 	struct conn_key keys[BATCH];
 	struct flowtab_row *rows[BATCH];
 	uint64_t hashes[BATCH];
-	uint8_t sender_is_a[BATCH];
+	uint8_t sender_is_a[BATCH], client_is_a[BATCH];
 	struct flowtab_row *cur_rows;
 	size_t done = 0, m, k, resolved;
 	uint32_t gen;
@@ -893,15 +949,26 @@ flowtab_add_batch(struct flowtab *ft, const struct parse_packet *pkts,
 			    conn_key_equal(&c->key, &keys[k]) &&
 			    row_has_room(&cur_rows[c->row])) {
 				rows[k] = &cur_rows[c->row];
+				if (conns != NULL)
+					client_is_a[k] = c->client_is_a;
 				__builtin_prefetch(rows[k], 1);
 				continue;
 			}
-			if (p->frag == PARSE_FRAG_LATER)
+			if (p->frag == PARSE_FRAG_LATER) {
 				rows[k] = later_fragment_row(ft, p,
-				    times_ns[done + k]);
-			else
+				    times_ns[done + k],
+				    conns != NULL ? &keys[k] : NULL,
+				    conns != NULL ? &sender_is_a[k] : NULL);
+				if (conns != NULL) {
+					hashes[k] = hash_conn_key(&keys[k]);
+					client_is_a[k] = rows[k] != NULL &&
+					    memcmp(rows[k]->key.sip,
+					    &keys[k].w[0], 16) == 0;
+				}
+			} else
 				rows[k] = packet_row(ft, p, &keys[k], hashes[k],
-				    sender_is_a[k], times_ns[done + k]);
+				    sender_is_a[k], times_ns[done + k],
+				    conns != NULL ? &client_is_a[k] : NULL);
 			if (rows[k] == NULL)
 				break;
 			__builtin_prefetch(rows[k], 1);
@@ -910,6 +977,10 @@ flowtab_add_batch(struct flowtab *ft, const struct parse_packet *pkts,
 		/* 3: count. */
 		for (k = 0; k < resolved; k++)
 			row_count(rows[k], &pkts[done + k]);
+		if (conns != NULL)
+			for (k = 0; k < resolved; k++)
+				conn_export(&conns[done + k], &keys[k],
+				    hashes[k], sender_is_a[k], client_is_a[k]);
 		ft->cur->bin.stats.ip += resolved;
 		done += resolved;
 		if (resolved < m) {
@@ -920,10 +991,33 @@ flowtab_add_batch(struct flowtab *ft, const struct parse_packet *pkts,
 	return done;
 }
 
+size_t
+flowtab_add_batch(struct flowtab *ft, const struct parse_packet *pkts,
+    const int64_t *times_ns, size_t n)
+{
+	return add_batch(ft, pkts, times_ns, n, NULL);
+}
+
+size_t
+flowtab_add_batch_conns(struct flowtab *ft, const struct parse_packet *pkts,
+    const int64_t *times_ns, size_t n, struct flowtab_conn *conns)
+{
+	return add_batch(ft, pkts, times_ns, n, conns);
+}
+
 int
 flowtab_add(struct flowtab *ft, const struct parse_packet *p, int64_t time_ns)
 {
 	return flowtab_add_batch(ft, p, &time_ns, 1) == 1 ? 0 : FLOWTAB_FULL;
+}
+
+int
+flowtab_grow_conns(struct flowtab *ft)
+{
+	if (ft->conns == NULL || ft->conn_mask >= ft->conn_mask_max ||
+	    ft->conn_used + FLOWTAB_GROW_AHEAD <= ft->conn_limit)
+		return 0;
+	return conn_grow(ft) == 0 ? 0 : -ENOMEM;
 }
 
 struct flowtab_bin *

@@ -1,18 +1,26 @@
 /*
  * flowtab.h - the in-memory flow table: parsed packets in, frozen bins out.
  *
- * The capture path (the offline reader or the live ring walker) calls
- * flowtab_add() for every IP packet and flowtab_rotate() when the open time
- * bin ends or the table is full; the frozen bin goes to the store on a
- * worker thread and comes back with flowtab_bin_release().  The table
+ * The ingest path (ingest.c, for live capture and --read alike) calls
+ * flowtab_add_batch() for the IP packets and flowtab_rotate() when the
+ * open time bin ends or the table is full; the frozen bin goes to the
+ * store and comes back with flowtab_bin_release().  The table
  * implements SEMANTICS.md sections 1, 4 and 7: who is the client, which
  * connection is still active, which flow a later fragment joins.
  *
- * Invariants: no allocation per packet (all tables are sized at
- * flowtab_new()); memory is bounded by max_flows rows per bin and
- * max_conns connections.  The table knows nothing of libuv or SQLite and
- * is used by one thread; a frozen bin may be read by another thread until
- * it is released.
+ * Invariants: counting a packet never allocates and never makes a system
+ * call.  Memory changes in three places only, none of them per packet:
+ * flowtab_new() maps the tables (address space; pages are committed as
+ * they are touched), flowtab_rotate() maps a second row table when no
+ * spare one is back from the writer, and flowtab_grow_conns(), which the
+ * owner calls between batches, doubles the connection table when it is
+ * nearly full (up to what max_conns needs).  Memory is bounded by
+ * max_flows rows per bin and max_conns connections: per flow a 64-byte row
+ * and 16 bytes of row index per row table (two while a bin is written),
+ * per connection a 64-byte slot at a load of 3/8 to 3/4 (85 to 171
+ * bytes), plus a fixed 1.6 MB of first fragments.  The table knows
+ * nothing of libuv or SQLite and is used by one thread; a frozen bin may
+ * be read by another thread until it is released.
  */
 #ifndef FLOWREC_FLOWTAB_H
 #define FLOWREC_FLOWTAB_H
@@ -21,6 +29,8 @@
 #include <stdint.h>
 
 #include "parse.h"
+
+#define FLOWTAB_NS_PER_S	1000000000LL
 
 /* A flow row's key: (sip, dip, dport, proto, vlan); IPv4 in the first 4 bytes. */
 struct flowtab_key {
@@ -89,6 +99,9 @@ void		 flowtab_free(struct flowtab *);
 /* Bin number of a time in nanoseconds: floor(t / interval). */
 int64_t		 flowtab_bin_of(const struct flowtab *, int64_t time_ns);
 
+/* The start of bin number bin in nanoseconds (bin * interval). */
+int64_t		 flowtab_bin_start_ns(const struct flowtab *, int64_t bin);
+
 /* The open bin's number; INT64_MIN before the first flowtab_rotate(). */
 int64_t		 flowtab_open_bin(const struct flowtab *);
 
@@ -114,6 +127,49 @@ int		 flowtab_add(struct flowtab *, const struct parse_packet *,
 size_t		 flowtab_add_batch(struct flowtab *,
 		    const struct parse_packet *pkts, const int64_t *times_ns,
 		    size_t n);
+
+/*
+ * The connection a counted packet belongs to (SEMANTICS 4 and 7), as the
+ * packet users see it (ingest.h): its two ends in a canonical order, the
+ * same for both directions of the connection; a later fragment belongs to
+ * its first fragment's connection, or to (src, 0, dst, 0) when that one is
+ * not known.  port_x is 0 for protocols without ports.  hash is a hash of
+ * the ends, ports, protocol and VLAN, for the user's own tables.
+ */
+struct flowtab_conn {
+	uint8_t		 a[16];		/* address of end a (IPv4: 4 bytes, then 0) */
+	uint8_t		 b[16];
+	uint16_t	 port_a;
+	uint16_t	 port_b;
+	uint16_t	 vlan;
+	uint8_t		 proto;
+	uint8_t		 family;	/* 4 or 6 */
+	uint64_t	 hash;
+	uint8_t		 sender_is_a;	/* this packet went from a to b */
+	uint8_t		 client_is_a;	/* a is the client (SEMANTICS 4) */
+};
+
+/*
+ * flowtab_add_batch() that also fills conns[i] for each packet counted.
+ * The same counting; the plain call pays nothing for this one.
+ */
+size_t		 flowtab_add_batch_conns(struct flowtab *,
+		    const struct parse_packet *pkts, const int64_t *times_ns,
+		    size_t n, struct flowtab_conn *conns);
+
+/*
+ * Keep room in the connection table for FLOWTAB_GROW_AHEAD more
+ * connections: double it when it is fuller than that (and below what
+ * max_conns needs).  The only call that grows it; the owner calls it
+ * between batches, each batch having at most FLOWTAB_GROW_AHEAD packets
+ * (a packet makes at most one connection).  Without it a full table
+ * forgets its stale connections, then counts packets without one
+ * (stats.conn_overflow).  Returns 0, or -ENOMEM (the table stays as it
+ * is).  Costs a mapping and a rehash when it grows, which it does at most
+ * log2(max_conns / 49152) + 1 times in a table's life.
+ */
+#define FLOWTAB_GROW_AHEAD	4096
+int		 flowtab_grow_conns(struct flowtab *);
 
 /*
  * Freeze the open bin and open bin number next (next >= the open bin; the

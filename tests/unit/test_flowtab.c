@@ -484,6 +484,72 @@ test_against_model(void)
 	flowtab_free(ft);
 }
 
+/* Packet i of n distinct connections (10.x.y.z -> 192.0.0.1). */
+static void
+conn_packet(struct parse_packet *p, size_t i)
+{
+	memset(p, 0, sizeof *p);
+	p->family = 4;
+	p->src[0] = 10;
+	p->src[1] = (uint8_t)(i >> 16);
+	p->src[2] = (uint8_t)(i >> 8);
+	p->src[3] = (uint8_t)i;
+	p->dst[0] = 192;
+	p->dst[3] = 1;
+	p->proto = 6;
+	p->sport = 40000;
+	p->dport = 50000;
+	p->has_hint = 1;
+	p->hint = 0x02;
+	p->nbytes = 100;
+}
+
+/*
+ * Counting never grows the connection table (packet_path_never_allocates):
+ * without flowtab_grow_conns() a table of its first size (65536 slots,
+ * 49152 connections at most) counts the rest without a connection; with it
+ * between batches, every connection is remembered.
+ */
+static void
+test_no_growth_while_counting(void)
+{
+	struct flowtab_config cfg = { .interval = 300, .max_flows = 400000 };
+	struct flowtab *ft = flowtab_new(&cfg);
+	struct parse_packet p;
+	size_t i, n = 60000, bad = 0;
+	struct flowtab_bin *b;
+
+	flowtab_rotate(ft, 0);
+	for (i = 0; i < n; i++) {
+		conn_packet(&p, i);
+		if (flowtab_add(ft, &p, 1000000000LL) != 0)
+			bad++;
+	}
+	is_int(bad, 0, "every packet counted");
+	is_int(flowtab_conn_count(ft), 49152,
+	    "no growth while counting: 49152 connections remembered");
+	is_int(flowtab_stats(ft)->conn_overflow, n - 49152,
+	    "the rest counted without one (conn_overflow)");
+	b = flowtab_rotate(ft, 1);
+	flowtab_bin_release(ft, b);
+	flowtab_free(ft);
+
+	ft = flowtab_new(&cfg);
+	flowtab_rotate(ft, 0);
+	for (i = 0; i < n; i++) {
+		if (i % FLOWTAB_GROW_AHEAD == 0 && flowtab_grow_conns(ft) != 0)
+			bad++;
+		conn_packet(&p, i);
+		if (flowtab_add(ft, &p, 1000000000LL) != 0)
+			bad++;
+	}
+	is_int(bad, 0, "grown and counted");
+	is_int(flowtab_conn_count(ft), n, "grown between batches: %zu "
+	    "connections remembered", n);
+	is_int(flowtab_stats(ft)->conn_overflow, 0, "none overflowed");
+	flowtab_free(ft);
+}
+
 /* The connection table grows from its first size: nothing is forgotten. */
 static void
 test_growth(void)
@@ -523,6 +589,8 @@ test_growth(void)
 				p.sport = 50000;
 				p.dport = 40000;
 			}
+			if (i % 64 == 0 && flowtab_grow_conns(ft) != 0)
+				bad++;
 			if (flowtab_add(ft, &p, 1000000000LL) != 0)
 				bad++;
 		}
@@ -554,6 +622,7 @@ main(void)
 	test_fragments();
 	test_early_write();
 	test_against_model();
+	test_no_growth_while_counting();
 	test_growth();
 	return tap_done();
 }
