@@ -238,16 +238,6 @@ writer_start(struct writer *w)
 }
 
 void
-writer_kick(struct writer *w)
-{
-	if (w->retry_armed) {
-		uv_timer_stop(&w->retry);
-		w->retry_armed = 0;
-		writer_start(w);
-	}
-}
-
-void
 writer_close(struct writer *w, uint32_t deadline_ms,
     void (*done)(void *, const struct writer_stats *), void *arg)
 {
@@ -261,10 +251,4 @@ writer_close(struct writer *w, uint32_t deadline_ms,
 		w->retry_armed = 0;
 	}
 	writer_start(w);
-}
-
-void
-writer_get_stats(const struct writer *w, struct writer_stats *st)
-{
-	*st = w->st;
 }

@@ -48,9 +48,6 @@ struct writer	*writer_new(uv_loop_t *, const char *db_dir, const char *iface,
 /* Queue a frozen bin (the writer owns it until it releases it to ft). */
 void		 writer_push(struct writer *, struct flowtab_bin *);
 
-/* Try a waiting bin again now instead of after the back-off. */
-void		 writer_kick(struct writer *);
-
 /*
  * Write everything queued, then free the writer and call done(arg).  A
  * failing write is retried until deadline_ms have passed, then its bin and
@@ -58,7 +55,5 @@ void		 writer_kick(struct writer *);
  */
 void		 writer_close(struct writer *, uint32_t deadline_ms,
 		    void (*done)(void *, const struct writer_stats *), void *arg);
-
-void		 writer_get_stats(const struct writer *, struct writer_stats *);
 
 #endif
