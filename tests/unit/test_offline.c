@@ -2,7 +2,8 @@
  * test_offline.c - unit tests of flowrecd --read's driver (src/offline.c):
  * summary counts, refusal before anything is written, a truncated file,
  * early writes when the table is full (nothing lost), a capture that
- * spans two UTC days (two day files), and time going backwards.
+ * spans two UTC days (two day files), time going backwards, and stamps at
+ * or after 2100 (malformed, no bin moved).
  */
 #include "config.h"
 
@@ -161,6 +162,70 @@ test_truncated(void)
 	free(cause);
 }
 
+static long long
+count_files(const char *dir)
+{
+	char cmd[600];
+	FILE *f;
+	long long n = -1;
+
+	snprintf(cmd, sizeof cmd, "ls %s/*.db | wc -l", dir);
+	if ((f = popen(cmd, "r")) != NULL) {
+		if (fscanf(f, "%lld", &n) != 1)
+			n = -1;
+		pclose(f);
+	}
+	return n;
+}
+
+/*
+ * A record stamped at or after 2100-01-01 (SEMANTICS 8) is malformed,
+ * counted as time_out_of_range and moves no bin: the records after it stay
+ * in their own bin and day (they went to 2100, or past 2262 with a
+ * saturated stamp and a signed overflow, before).
+ */
+static void
+test_time_after_2100(void)
+{
+	struct pcapw *w = pcapw_open_pcapng(path("2100.pcapng"), 1, 9, 0);
+	struct pcapw_pkt p = { .linktype = 1, .family = 4, .src = "10.0.0.1",
+	    .dst = "10.0.0.2", .proto = 17, .sport = 40000, .dport = 53,
+	    .payload = 10 };
+	struct offline_summary s;
+	char *cause = NULL, db[600], dir[512];
+	uint8_t buf[256];
+	size_t n = pcapw_frame(&p, buf, sizeof buf);
+
+	pcapw_write_ng(w, 0, T0 * NS, buf, (uint32_t)n, (uint32_t)n, 0);
+	pcapw_write_ng(w, 0, 4102444800LL * NS, buf, (uint32_t)n,
+	    (uint32_t)n, 0);
+	/* 2^64 - 1 ns: past 2262, saturated by the reader. */
+	pcapw_write_pkt_ticks(w, 6, 0, UINT64_MAX, buf, (uint32_t)n,
+	    (uint32_t)n, 0);
+	pcapw_write_ng(w, 0, (T0 + 1) * NS, buf, (uint32_t)n, (uint32_t)n, 0);
+	pcapw_write_ng(w, 0, 4102444799LL * NS, buf, (uint32_t)n,
+	    (uint32_t)n, 0);
+	pcapw_close(w);
+	is_int(run(path("2100.pcapng"), path("db-2100"), 0, &s, &cause), 0,
+	    "a capture with stamps past 2100 is read");
+	is_int(s.packets, 5, "5 packets");
+	is_int(s.malformed, 2, "2 malformed: at 2100-01-01 and past 2262");
+	is_int(s.ip, 3, "3 IP");
+	snprintf(dir, sizeof dir, "%s/t0", path("db-2100"));
+	snprintf(db, sizeof db, "%s/t0-2023-12-09.db", dir);
+	is_int(query_int(db, "SELECT sum(pkts_rcvd) FROM flows WHERE ts = "
+	    "1702080000"), 2, "the records around them share their bin");
+	is_int(query_int(db, "SELECT packets FROM bin_skips WHERE reason = "
+	    "'time_out_of_range'"), 2, "counted as time_out_of_range");
+	is_int(query_int(db, "SELECT malformed FROM bins"), 2,
+	    "in the bin that was open");
+	is_int(count_files(dir), 2, "two day files: 2023-12-09 and "
+	    "2099-12-31 (its last second is a time)");
+	free(cause);
+	free(s.note);
+	free(s.linktypes);
+}
+
 int
 main(void)
 {
@@ -171,6 +236,7 @@ main(void)
 	test_refused();
 	test_days_and_early_writes();
 	test_truncated();
+	test_time_after_2100();
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
 		return 99;
