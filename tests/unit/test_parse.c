@@ -321,6 +321,45 @@ test_ipv6_ext(void)
 	is_int(out.nbytes, 70000, "jumbogram bytes from the wire length");
 }
 
+/* Where the headers are, for the packet features (parse_frame_layout()). */
+static void
+test_layout(void)
+{
+	struct pcapw_pkt p = { .linktype = 1, .family = 4, .src = "10.0.0.1",
+	    .dst = "10.0.0.2", .proto = 6, .sport = 40000, .dport = 80,
+	    .tcp_flags = 0x02, .payload = 10 };
+	struct parse_input in = { 0 };
+	struct parse_packet a, b;
+	struct parse_layout lo;
+	size_t n;
+
+	n = build(&p);
+	in.data = frame;
+	in.caplen = in.wirelen = (uint32_t)n;
+	in.linktype = 1;
+	is_int(parse_frame_layout(&in, &a, &lo), PARSE_OK, "layout: parses");
+	ok(lo.l3 == 14 && lo.l4 == 34, "Ethernet/IPv4/TCP: IP at 14, TCP at "
+	    "34 (%u, %u)", lo.l3, lo.l4);
+	parse_frame(&in, &b);
+	ok(memcmp(&a, &b, sizeof a) == 0, "the same packet as parse_frame()");
+	p.nvlans = 2;
+	p.family = 6;
+	p.src = "2001:db8::1";
+	p.dst = "2001:db8::2";
+	p.v6_frag_hdr = 1;
+	p.more_frags = 1;
+	in.caplen = in.wirelen = (uint32_t)build(&p);
+	parse_frame_layout(&in, &a, &lo);
+	ok(lo.l3 == 22 && lo.l4 == 22 + 40 + 8, "two tags, IPv6, fragment "
+	    "header: IP at 22, TCP at 70 (%u, %u)", lo.l3, lo.l4);
+	p.frag_offset = 10;
+	p.more_frags = 0;
+	in.caplen = in.wirelen = (uint32_t)build(&p);
+	parse_frame_layout(&in, &a, &lo);
+	ok(a.frag == PARSE_FRAG_LATER && lo.l3 == 22 && lo.l4 == 0,
+	    "a later fragment: no transport header (%u)", lo.l4);
+}
+
 static void
 test_icmp(void)
 {
@@ -464,6 +503,7 @@ main(void)
 	test_ipv4_details();
 	test_fragments();
 	test_ipv6_ext();
+	test_layout();
 	test_icmp();
 	test_not_ip();
 	test_every_prefix();
