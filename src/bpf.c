@@ -21,7 +21,7 @@
 
 /* Labels; the VLAN steps each get one. */
 enum {
-	LB_ACCEPT, LB_REJECT, LB_PPPOE, LB_MPLS, LB_BOS, LB_TAG0
+	LB_ACCEPT, LB_REJECT, LB_PPPOE, LB_PPP1, LB_MPLS, LB_BOS, LB_TAG0
 };
 #define LB_COUNT	(LB_TAG0 + BPF_CAPTURE_TAGS)
 #define LB_NEXT		(-1)
@@ -137,9 +137,16 @@ bpf_ethernet(struct bpf_asm *a)
 	/* Deeper stacks: let the parser decide and count. */
 	bpf_emit(a, BPF_JMP | BPF_JA, 0, LB_ACCEPT, LB_NEXT);
 
-	/* PPPoE session: the 6-byte header, then the PPP protocol. */
+	/*
+	 * PPPoE session: the 6-byte header after the EtherType, then the PPP
+	 * protocol, in two bytes or, when its first byte is odd, in one
+	 * (RFC 1661 6.5).
+	 */
 	bpf_label(a, LB_PPPOE);
+	bpf_stmt(a, BPF_LD | BPF_B | BPF_IND, 8);
+	bpf_emit(a, BPF_JMP | BPF_JSET | BPF_K, 1, LB_PPP1, LB_NEXT);
 	bpf_stmt(a, BPF_LD | BPF_H | BPF_IND, 8);
+	bpf_label(a, LB_PPP1);
 	bpf_emit(a, BPF_JMP | BPF_JEQ | BPF_K, PPP_IPV4, LB_ACCEPT, LB_NEXT);
 	bpf_emit(a, BPF_JMP | BPF_JEQ | BPF_K, PPP_IPV6, LB_ACCEPT, LB_REJECT);
 

@@ -7,9 +7,10 @@
  * which runs every program the kernel's way on frames of every kind.  It
  * follows SEMANTICS.md section 2: Ethernet with any 802.1Q / 802.1ad /
  * 0x9100 / 0x9200 tags, then IPv4, IPv6, a PPPoE session carrying PPP
- * IPv4 or IPv6, or an MPLS label stack over IPv4 or IPv6; raw IP (tun, PPP) by the version
- * nibble.  Stacks deeper than the filter walks are passed for the parser
- * to decide and count.
+ * IPv4 or IPv6 (the protocol field in two bytes, or compressed to one),
+ * or an MPLS label stack over IPv4 or IPv6; raw IP (tun, PPP) by the
+ * version nibble.  Stacks deeper than the filter walks are passed for the
+ * parser to decide and count.
  */
 #ifndef FLOWREC_BPF_H
 #define FLOWREC_BPF_H

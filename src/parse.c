@@ -114,10 +114,22 @@ parse_ethertype(const uint8_t *d, uint32_t len, uint16_t etype, uint32_t *off,
 	if (etype == ETH_PPPOE) {
 		uint16_t ppp;
 
-		if (o + 8 > len)
+		/*
+		 * The 6-byte PPPoE header, then the PPP protocol: two bytes,
+		 * or one when its first byte is odd (RFC 1661 6.5, the
+		 * compressed field every receiver must accept).
+		 */
+		if (o + 7 > len)
 			return PARSE_SHORT_LINK;
-		ppp = get16(d + o + 6);
-		o += 8;
+		if (d[o + 6] & 0x01) {
+			ppp = d[o + 6];
+			o += 7;
+		} else {
+			if (o + 8 > len)
+				return PARSE_SHORT_LINK;
+			ppp = get16(d + o + 6);
+			o += 8;
+		}
 		if (ppp == PPP_IPV4)
 			etype = ETH_IPV4;
 		else if (ppp == PPP_IPV6)

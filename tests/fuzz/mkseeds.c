@@ -209,6 +209,23 @@ parse_seeds(void)
 	c[21] = 0x21;
 	memcpy(c + 22, b, n);
 	parse_seed("eth-pppoe-ipv4", SEL_ETH, 0, c, n + 22);
+	/* The same with PPP's compressed one-byte protocol (RFC 1661 6.5). */
+	c[18] = (uint8_t)((n + 1) >> 8);
+	c[19] = (uint8_t)(n + 1);
+	c[20] = 0x21;
+	memcpy(c + 21, b, n);
+	parse_seed("eth-pppoe-ipv4-compressed", SEL_ETH, 0, c, n + 21);
+	c[20] = 0x57;				/* IPv6 with an IPv4 header */
+	parse_seed("eth-pppoe-compressed-ipv6-bad-version", SEL_ETH, 0, c,
+	    n + 21);
+	c[20] = 0x21;
+	parse_seed("eth-pppoe-compressed-cut", SEL_ETH, 0, c, 21);
+	/* Restore the two-byte PPPoE frame for the MPLS seed below. */
+	c[18] = (uint8_t)((n + 2) >> 8);
+	c[19] = (uint8_t)(n + 2);
+	c[20] = 0x00;
+	c[21] = 0x21;
+	memcpy(c + 22, b, n);
 	/* Ethernet, MPLS two labels, IPv4. */
 	memcpy(c, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x88\x47"
 	    "\x00\x01\x00\x40\x00\x02\x01\x40", 22);

@@ -11,7 +11,8 @@
  *
  * Link types: Ethernet (Linux loopback is Ethernet too) and raw IP.
  * Frames: IPv4, IPv6, 802.1Q, 802.1ad (QinQ 0x88a8), 0x9100, 0x9200,
- * stacks of 1 to 10 tags, PPPoE sessions, MPLS stacks of 1 to 10 labels,
+ * stacks of 1 to 10 tags, PPPoE sessions (the PPP protocol in two bytes
+ * or compressed to one), MPLS stacks of 1 to 10 labels,
  * VLAN + PPPoE / MPLS, and the non-IP frames the filter must reject.
  */
 #include "config.h"
@@ -51,6 +52,14 @@ put16(struct fb *f, unsigned v)
 	uint8_t x[2] = { (uint8_t)(v >> 8), (uint8_t)v };
 
 	put(f, x, 2);
+}
+
+static void
+put8(struct fb *f, unsigned v)
+{
+	uint8_t x = (uint8_t)v;
+
+	put(f, &x, 1);
 }
 
 static void
@@ -257,20 +266,28 @@ test_ethernet(uint32_t snaplen)
 			check(&r, "ARP under too many tags", &f, DEEP);
 		}
 
-		/* PPPoE session, plain and under a tag. */
-		for (i = 0; i < 2; i++) {
+		/*
+		 * PPPoE session, plain and under a tag, the PPP protocol in
+		 * two bytes or compressed to one (RFC 1661 6.5).
+		 */
+		for (i = 0; i < 4; i++) {
 			mac(&f);
-			if (i) {
+			if (i & 1) {
 				put16(&f, 0x8100);
 				put16(&f, 5);
 			}
 			put16(&f, 0x8864);
 			n = ip_packet(fam, buf, sizeof buf);
-			pppoe(&f, n + 2);
-			put16(&f, fam == 4 ? 0x0021 : 0x0057);
+			pppoe(&f, n + (i & 2 ? 1 : 2));
+			if (i & 2)
+				put8(&f, fam == 4 ? 0x21 : 0x57);
+			else
+				put16(&f, fam == 4 ? 0x0021 : 0x0057);
 			put(&f, buf, n);
-			check(&r, i ? "VLAN, PPPoE, PPP IP" : "PPPoE, PPP IP",
-			    &f, ACCEPT);
+			snprintf(name, sizeof name, "%sPPPoE, PPP IPv%d, "
+			    "protocol in %d byte(s)", i & 1 ? "VLAN, " : "",
+			    fam, i & 2 ? 1 : 2);
+			check(&r, name, &f, ACCEPT);
 		}
 
 		/* MPLS stacks of 1 to 8 labels (walked), then deeper. */
@@ -325,6 +342,26 @@ test_ethernet(uint32_t snaplen)
 	put16(&f, 0x0023);			/* not IP, first byte even */
 	put(&f, buf, 28);
 	check(&r, "PPPoE session, PPP 0x0023", &f, REJECT);
+	mac(&f);
+	put16(&f, 0x8864);
+	pppoe(&f, 30);
+	put8(&f, 0x23);				/* compressed, not IP */
+	put(&f, buf, 29);
+	check(&r, "PPPoE session, compressed PPP 0x23", &f, REJECT);
+	mac(&f);
+	put16(&f, 0x8864);
+	pppoe(&f, 30);
+	put8(&f, 0xc1);				/* compressed, not IP */
+	put(&f, buf, 29);
+	check(&r, "PPPoE session, compressed PPP 0xc1", &f, REJECT);
+	mac(&f);
+	put16(&f, 0x8864);
+	pppoe(&f, 30);
+	put16(&f, 0x2100);			/* odd: one byte, 0x21 */
+	n = ip_packet(4, buf, sizeof buf);
+	put(&f, buf + 1, n - 1);
+	check(&r, "PPPoE session, 0x21 then a byte that is no IP header",
+	    &f, DEEP);
 	mac(&f);
 	put16(&f, 0x8847);
 	mpls(&f, 2);

@@ -128,6 +128,53 @@ test_pppoe_mpls(void)
 	is_int(run(1, buf, 14 + 5, 100, &out), PARSE_SHORT_LINK,
 	    "cut PPPoE header is malformed");
 
+	/*
+	 * PPP's compressed protocol field (RFC 1661 6.5): one byte when it
+	 * is odd (pppoe_compressed_protocol_is_ip).
+	 */
+	memcpy(buf, eth_pppoe, sizeof eth_pppoe - 2);
+	buf[sizeof eth_pppoe - 2] = 0x21;
+	memcpy(buf + sizeof eth_pppoe - 1, ip, n);
+	is_int(run(1, buf, sizeof eth_pppoe - 1 + n, sizeof eth_pppoe - 1 + n,
+	    &out), PARSE_OK, "PPPoE, compressed protocol 0x21: IPv4");
+	ok(out.dport == 53 && out.nbytes == n, "... its ports and bytes");
+	is_int(run(1, buf, 14 + 7, 100, &out), PARSE_SHORT_IPV4,
+	    "... cut after the protocol: the IPv4 header is short");
+	is_int(run(1, buf, 14 + 6, 100, &out), PARSE_SHORT_LINK,
+	    "... cut before it: the PPPoE header is short");
+	buf[sizeof eth_pppoe - 2] = 0x57;
+	is_int(run(1, buf, sizeof eth_pppoe - 1 + n, sizeof eth_pppoe - 1 + n,
+	    &out), PARSE_BAD_VERSION, "compressed 0x57 is IPv6 (an IPv4 "
+	    "header there is a bad version)");
+	buf[sizeof eth_pppoe - 2] = 0x23;
+	is_int(run(1, buf, sizeof eth_pppoe - 1 + n, sizeof eth_pppoe - 1 + n,
+	    &out), PARSE_NOTIP_PPP, "compressed 0x23 is not IP");
+	buf[sizeof eth_pppoe - 2] = 0x00;	/* even: two bytes, 0x0045 */
+	is_int(run(1, buf, sizeof eth_pppoe - 1 + n, sizeof eth_pppoe - 1 + n,
+	    &out), PARSE_NOTIP_PPP, "an even first byte: two-byte protocol");
+	is_int(run(1, buf, 14 + 7, 100, &out), PARSE_SHORT_LINK,
+	    "... of which one byte was captured: short");
+	{
+		struct pcapw_pkt p6 = { .linktype = 101, .family = 6,
+		    .src = "2001:db8::1", .dst = "2001:db8::2", .proto = 6,
+		    .sport = 40000, .dport = 443, .tcp_flags = 0x02 };
+		struct parse_input in = { 0 };
+		struct parse_layout lo;
+		uint8_t ip6[256];
+		size_t n6 = pcapw_frame(&p6, ip6, sizeof ip6);
+
+		buf[sizeof eth_pppoe - 2] = 0x57;
+		memcpy(buf + sizeof eth_pppoe - 1, ip6, n6);
+		in.data = buf;
+		in.caplen = in.wirelen = (uint32_t)(sizeof eth_pppoe - 1 + n6);
+		in.linktype = 1;
+		is_int(parse_frame_layout(&in, &out, &lo), PARSE_OK,
+		    "PPPoE, compressed protocol 0x57: IPv6");
+		ok(out.family == 6 && out.dport == 443 && lo.l3 == 21,
+		    "... its IPv6 header right after the one byte (%u)",
+		    lo.l3);
+	}
+
 	memcpy(buf, eth_mpls, sizeof eth_mpls);
 	memcpy(buf + sizeof eth_mpls, ip, n);
 	is_int(run(1, buf, sizeof eth_mpls + n, sizeof eth_mpls + n, &out),
@@ -464,6 +511,10 @@ test_shortcut_agrees(void)
 		case 3: f[12] = (uint8_t)rand_r(&seed); break;
 		case 4: f[13] = (uint8_t)rand_r(&seed); break;
 		case 5: f[16] = f[17] = f[18] = f[19] = 0; break;
+		case 6:		/* PPPoE, protocol in one byte or two */
+			f[12] = 0x88;
+			f[13] = 0x64;
+			break;
 		}
 		n = (size_t)(rand_r(&seed) % 3 == 0 ? rand_r(&seed) % 80 :
 		    40 + rand_r(&seed) % 88);
