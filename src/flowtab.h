@@ -137,7 +137,7 @@ size_t		 flowtab_add_batch(struct flowtab *,
  * the ends, ports, protocol and VLAN, for the user's own tables.
  */
 struct flowtab_conn {
-	uint8_t		 a[16];		/* address of end a (IPv4: 4 bytes, then 0) */
+	uint8_t		 a[16];		/* end a's address (IPv4: 4 bytes) */
 	uint8_t		 b[16];
 	uint16_t	 port_a;
 	uint16_t	 port_b;

@@ -29,7 +29,7 @@
 #include "flowtab.h"
 #include "parse.h"
 
-#define INGEST_BATCH		64	/* frames parsed before they are counted */
+#define INGEST_BATCH		64	/* frames parsed, then counted */
 #define INGEST_LINKTYPES	16	/* undecoded link types noted */
 
 /* 2100-01-01 00:00:00 UTC: a record stamped here or later is malformed. */
@@ -103,7 +103,7 @@ struct ingest_stats {
 struct ingest {
 	struct flowtab	*ft;
 	struct flowtab_stats *stats;	/* the open bin's */
-	int64_t		 next_bin_ns;	/* frames from here take the slow path */
+	int64_t		 next_bin_ns;	/* frames from here: the slow path */
 	size_t		 n;		/* frames waiting to be counted */
 	struct parse_input in[INGEST_BATCH];
 	struct parse_packet pkts[INGEST_BATCH];
