@@ -369,11 +369,7 @@ capture_open(struct capture *c)
 		capture_open_failed(c, err, "RX ring");
 		goto fail;
 	}
-	s = calloc(1, sizeof *s);
-	if (s == NULL) {
-		err = -ENOMEM;
-		goto fail;
-	}
+	s = util_calloc(1, sizeof *s);
 	s->fd = fd;
 	s->c = c;
 	s->ifindex = ifindex;
@@ -574,9 +570,7 @@ capture_new(uv_loop_t *loop, const struct conf *conf,
 	struct writer_config wc;
 	struct capture *c;
 
-	c = calloc(1, sizeof *c);
-	if (c == NULL)
-		return NULL;
+	c = util_calloc(1, sizeof *c);
 	c->loop = loop;
 	c->cfg = *ifc;
 	c->cfg.name = util_strdup(ifc->name);
@@ -584,15 +578,16 @@ capture_new(uv_loop_t *loop, const struct conf *conf,
 	fc.interval = conf->interval;
 	fc.max_flows = ifc->max_flows;
 	c->ft = flowtab_new(&fc);
-	memset(&ic, 0, sizeof ic);
-	ic.ft = c->ft;
-	ic.bin_out = capture_bin_out;
-	ic.arg = c;
-	if (c->ft == NULL || (c->ing = ingest_new(&ic)) == NULL) {
+	if (c->ft == NULL) {
 		log_error("%s: no memory for a flow table of %u flows",
 		    ifc->name, ifc->max_flows);
 		goto fail;
 	}
+	memset(&ic, 0, sizeof ic);
+	ic.ft = c->ft;
+	ic.bin_out = capture_bin_out;
+	ic.arg = c;
+	c->ing = ingest_new(&ic);
 	memset(&wc, 0, sizeof wc);
 	wc.max_rows = conf->queue_rows;
 	wc.retry_min_ms = 500;

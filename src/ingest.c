@@ -22,14 +22,13 @@
 #include <string.h>
 
 #include "ingest.h"
+#include "util.h"
 
 struct ingest *
 ingest_new(const struct ingest_config *cfg)
 {
-	struct ingest *ing = calloc(1, sizeof *ing);
+	struct ingest *ing = util_calloc(1, sizeof *ing);
 
-	if (ing == NULL)
-		return NULL;
 	ing->cfg = *cfg;
 	ing->ft = cfg->ft;
 	ing->stats = flowtab_stats(ing->ft);
@@ -47,22 +46,16 @@ ingest_free(struct ingest *ing)
 	free(ing);
 }
 
-int
+void
 ingest_set_hooks(struct ingest *ing, const struct ingest_hooks *h)
 {
-	struct flowtab_conn *conns = NULL;
-
-	if (h != NULL && h->packet != NULL && ing->conns == NULL &&
-	    (conns = calloc(INGEST_BATCH, sizeof *conns)) == NULL)
-		return -ENOMEM;
 	ingest_flush(ing);
-	if (conns != NULL)
-		ing->conns = conns;
+	if (h != NULL && h->packet != NULL && ing->conns == NULL)
+		ing->conns = util_calloc(INGEST_BATCH, sizeof *ing->conns);
 	if (h != NULL)
 		ing->hooks = *h;
 	else
 		memset(&ing->hooks, 0, sizeof ing->hooks);
-	return 0;
 }
 
 /* Add a frozen bin's counters to the totals. */

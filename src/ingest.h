@@ -114,7 +114,10 @@ struct ingest {
 	struct ingest_stats done;	/* bins handed out */
 };
 
-/* Caller owns the result; free with ingest_free().  NULL on ENOMEM. */
+/*
+ * Caller owns the result; free with ingest_free().  Never NULL: its size
+ * is fixed (util.h's allocation rule).
+ */
 struct ingest	*ingest_new(const struct ingest_config *);
 
 /* Frees the ingest (not its flow table); what waits is not counted. */
@@ -122,9 +125,9 @@ void		 ingest_free(struct ingest *);
 
 /*
  * Set (or with NULL clear) the hooks; copied.  What waits is counted
- * first, with the hooks it was parsed under.  Returns 0 or -ENOMEM.
+ * first, with the hooks it was parsed under.
  */
-int		 ingest_set_hooks(struct ingest *, const struct ingest_hooks *);
+void		 ingest_set_hooks(struct ingest *, const struct ingest_hooks *);
 
 /* Internal: the rare frames of ingest_add(), and a skipped one. */
 void		 ingest__add_slow(struct ingest *, const struct ingest_frame *);

@@ -145,16 +145,16 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 	cfg.conns_hint = (size_t)(capfile_size(cf) / 76);
 	r.ft = flowtab_new(&cfg);
 	r.store = store_new(o->db_dir, o->iface);
-	ic.ft = r.ft;
-	ic.bin_out = write_bin;
-	ic.arg = &r;
-	if (r.ft == NULL || r.store == NULL ||
-	    (r.ing = ingest_new(&ic)) == NULL) {
+	if (r.ft == NULL || r.store == NULL) {
 		capfile_close(cf);
 		flowtab_free(r.ft);
 		store_free(r.store);
 		return util_cause(cause, OFFLINE_STORE_FAILED, "out of memory");
 	}
+	ic.ft = r.ft;
+	ic.bin_out = write_bin;
+	ic.arg = &r;
+	r.ing = ingest_new(&ic);
 	while (!r.failed &&
 	    (got = capfile_next_batch(cf, recs, RECORDS, &status)) > 0) {
 		ingest_records(r.ing, recs, got);

@@ -51,10 +51,8 @@ struct writer *
 writer_new(uv_loop_t *loop, const char *db_dir, const char *iface,
     struct flowtab *ft, const struct writer_config *cfg)
 {
-	struct writer *w = calloc(1, sizeof *w);
+	struct writer *w = util_calloc(1, sizeof *w);
 
-	if (w == NULL)
-		return NULL;
 	w->store = store_new(db_dir, iface);
 	if (w->store == NULL) {
 		free(w);

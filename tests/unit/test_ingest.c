@@ -122,8 +122,9 @@ setup(struct sink *k, size_t max_flows)
 	ic.ft = k->ft;
 	ic.bin_out = sink_bin;
 	ic.arg = k;
-	if (k->ft == NULL || (ing = ingest_new(&ic)) == NULL)
+	if (k->ft == NULL)
 		abort();
+	ing = ingest_new(&ic);
 	return ing;
 }
 
@@ -503,7 +504,7 @@ test_packet_hook(void)
 	stray = mkfrag("192.0.2.21", "192.0.2.30", 98, 3, 0);
 	h.packet = hook_packet;
 	h.arg = &r;
-	is_int(ingest_set_hooks(ing, &h), 0, "hooks set");
+	ingest_set_hooks(ing, &h);
 	order[0] = syn; order[1] = synack; order[2] = arp; order[3] = ack;
 	order[4] = first; order[5] = later; order[6] = stray;
 	for (i = 0; i < 7; i++) {
@@ -549,7 +550,7 @@ test_packet_hook(void)
 	ok(r.seen[6].has_conn && r.seen[6].conn.port_a == 0 &&
 	    r.seen[6].conn.port_b == 0 && r.seen[6].conn.proto == 17,
 	    "an unmatched later fragment: (src, 0, dst, 0)");
-	is_int(ingest_set_hooks(ing, NULL), 0, "hooks cleared");
+	ingest_set_hooks(ing, NULL);		/* cleared */
 	feed(ing, syn, T0 + S(8));
 	ingest_flush(ing);
 	is_int(r.n, 8, "... and no longer called");
