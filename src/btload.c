@@ -6,8 +6,11 @@
  * inserts, each walking the tree from its root, the pages are filled in
  * order and written once.  The format is SQLite's (fileformat2.html), limited to what
  * a new file needs: every record fits in its cell (no overflow pages), no
- * free pages, no auto-vacuum pointer maps.  btload_open() refuses any file
- * that is not like that, and the store then writes the bin with SQL.
+ * free pages, no auto-vacuum pointer maps, no reserved bytes, UTF-8, and
+ * nothing of the file in a WAL or a rollback journal beside it (btload
+ * writes the file itself, behind SQLite's back).  btload_open() refuses
+ * any file that is not like that, btload_tree() a record that would need
+ * overflow pages, and the store then writes the bin with SQL.
  *
  * A tree is built bottom up, one level at a time.  A rowid table is a B+
  * tree: leaves hold the records, an interior cell holds a child and the
@@ -33,6 +36,8 @@
 
 /* SQLite's PENDING_BYTE: the page holding it is never used. */
 uint64_t btload_pending_byte = 0x40000000;
+
+int (*btload_fault)(const char *op);
 
 /* New pages are written this many at a time. */
 #define BTLOAD_CHUNK_PAGES	256
@@ -233,11 +238,31 @@ btload_recs_free(struct btload_recs *r)
 int
 btload_open(struct btload *b, const char *path, char **cause)
 {
+	static const char *const beside[] = { "-wal", "-journal" };
+	const char *why = "not an SQLite file";
 	uint8_t h[100];
 	struct stat sb;
 	ssize_t got;
+	size_t i;
+	char *p;
 
 	memset(b, 0, sizeof *b);
+	b->fd = -1;
+	/*
+	 * Pages SQLite has not put into the file yet (a WAL), or a hot
+	 * journal that would roll the file back, make its own pages not the
+	 * truth: btload would build on the wrong file, or be undone.
+	 */
+	for (i = 0; i < sizeof beside / sizeof beside[0]; i++) {
+		p = util_printf("%s%s", path, beside[i]);
+		if (lstat(p, &sb) == 0 || errno != ENOENT) {
+			free(p);
+			return util_cause(cause, -ENOTSUP, "%s: a %s file beside"
+			    " it: btload only extends a file with nothing in a"
+			    " journal", path, beside[i]);
+		}
+		free(p);
+	}
 	b->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (b->fd < 0)
 		return util_cause(cause, -errno, "%s: %s", path,
@@ -250,16 +275,29 @@ btload_open(struct btload *b, const char *path, char **cause)
 	b->page_size = (uint32_t)h[16] << 8 | h[17];
 	if (b->page_size == 1)
 		b->page_size = 65536;
+	why = "page size";
 	if (b->page_size < 512 || (b->page_size & (b->page_size - 1)) != 0)
 		goto unsupported;
-	b->usable = b->page_size - h[20];
-	/*
-	 * Schema format 4 (serial types 8 and 9), UTF-8, no auto-vacuum, no
-	 * free pages, and a size in the header that SQLite will believe.
-	 */
-	if (b->usable < 480 || get32(h + 44) != 4 || get32(h + 56) != 1 ||
-	    get32(h + 52) != 0 || get32(h + 36) != 0 ||
-	    get32(h + 24) != get32(h + 92) ||
+	/* Reserved bytes belong to a VFS (checksums, encryption) btload is not. */
+	why = "reserved bytes at the end of each page";
+	if (h[20] != 0)
+		goto unsupported;
+	b->usable = b->page_size;
+	why = "schema format not 4";
+	if (get32(h + 44) != 4)
+		goto unsupported;
+	why = "text encoding not UTF-8";
+	if (get32(h + 56) != 1)
+		goto unsupported;
+	why = "auto-vacuum";
+	if (get32(h + 52) != 0)
+		goto unsupported;
+	why = "free pages";
+	if (get32(h + 36) != 0)
+		goto unsupported;
+	/* A size in the header that SQLite will believe, and the file's. */
+	why = "page count in the header not valid";
+	if (get32(h + 24) != get32(h + 92) ||
 	    sb.st_size % b->page_size != 0 ||
 	    (uint64_t)sb.st_size / b->page_size != get32(h + 28))
 		goto unsupported;
@@ -275,7 +313,7 @@ btload_open(struct btload *b, const char *path, char **cause)
 unsupported:
 	btload_abort(b);
 	return util_cause(cause, -ENOTSUP, "%s: not a new SQLite file btload"
-	    " can extend", path);
+	    " can extend (%s)", path, why);
 }
 
 static int
@@ -285,7 +323,10 @@ write_all(struct btload *b, const uint8_t *p, size_t n, off_t at,
 	ssize_t w;
 
 	while (n > 0) {
-		w = pwrite(b->fd, p, n, at);
+		if (btload_fault != NULL && (errno = btload_fault("write")) != 0)
+			w = -1;
+		else
+			w = pwrite(b->fd, p, n, at);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -660,7 +701,10 @@ btload_close(struct btload *b, char **cause)
 	put32(h + 28, b->npages);
 	if ((rc = write_all(b, h, sizeof h, 0, cause)) != 0)
 		goto out;
-	if (fsync(b->fd) != 0)
+	if (btload_fault != NULL && (errno = btload_fault("fsync")) != 0)
+		rc = util_cause(cause, -errno, "%s: fsync: %s", b->path,
+		    strerror(errno));
+	else if (fsync(b->fd) != 0)
 		rc = util_cause(cause, -errno, "%s: fsync: %s", b->path,
 		    strerror(errno));
 out:

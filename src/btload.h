@@ -60,8 +60,9 @@ struct btload {
 };
 
 /*
- * Open a file SQLite created and closed.  Fails (-ENOTSUP) unless it is
- * a plain file this module can extend: schema format 4, UTF-8, no
+ * Open a file SQLite created and closed.  Fails (-ENOTSUP, *cause saying
+ * why) unless it is a plain file this module can extend: no -wal or
+ * -journal beside it, schema format 4, UTF-8, no reserved bytes, no
  * auto-vacuum, no free pages, its header's size equal to its length.
  */
 int	 btload_open(struct btload *, const char *path, char **cause);
@@ -83,6 +84,13 @@ int	 btload_close(struct btload *, char **cause);
  * test that moves it with SQLITE_TESTCTRL_PENDING_BYTE sets this too.
  */
 extern uint64_t btload_pending_byte;
+
+/*
+ * Fault injection for the tests: when set, called before each pwrite()
+ * and fsync() of the file with "write" or "fsync"; a non-zero return is
+ * the errno that call then fails with.
+ */
+extern int (*btload_fault)(const char *op);
 
 /* Close without finishing (after a failure): the file is garbage. */
 void	 btload_abort(struct btload *);

@@ -61,6 +61,7 @@ extern const char *const store_migrate_sql[];
 extern const int store_migrate_count;
 
 int store__version = STORE_SCHEMA_VERSION;
+const char *store__schema;
 const char *const *store__migrations;
 int store__migrations_count;
 size_t store__cache_max = STORE_CACHE_MAX;
@@ -156,10 +157,23 @@ store_day_path(const char *db_dir, const char *iface, int64_t ts)
 	return util_printf("%s/%s/%s-%s.db", db_dir, iface, iface, day);
 }
 
+/*
+ * The journal of a file: WAL for a day file; a rollback journal while a
+ * new day's ".new" is built, whose pages btload writes behind SQLite's
+ * back (so all of them must be in the file itself, none in a WAL).
+ */
+struct store_journal {
+	const char	*pragma;	/* journal_mode's value */
+	const char	*name;		/* for messages */
+};
+
+static const struct store_journal store_wal = { "wal", "WAL" };
+static const struct store_journal store_rollback = { "delete", "DELETE" };
+
 /* Fill a new, empty file: schema, version, meta rows. */
 static int
 store_create(struct store *st, sqlite3 *db, const struct flowtab_bin *bin,
-    char **cause)
+    const struct store_journal *journal, char **cause)
 {
 	static const char *const meta_sql = "INSERT INTO meta (name, value)"
 	    " VALUES ('iface', ?1), ('day', ?2), ('interval', ?3),"
@@ -171,9 +185,13 @@ store_create(struct store *st, sqlite3 *db, const struct flowtab_bin *bin,
 	struct tm tm;
 	int rc;
 
-	/* Both only take effect before the first page is written. */
-	sql = util_printf("PRAGMA page_size = %d; PRAGMA journal_mode = WAL",
-	    STORE_PAGE_SIZE);
+	/*
+	 * All three only take effect before the first page is written.  No
+	 * auto-vacuum, whatever the library's default: btload cannot extend
+	 * a file with pointer maps, and nothing here deletes data.
+	 */
+	sql = util_printf("PRAGMA page_size = %d; PRAGMA auto_vacuum = NONE;"
+	    " PRAGMA journal_mode = %s", STORE_PAGE_SIZE, journal->pragma);
 	rc = store__exec(st, db, sql, cause);
 	free(sql);
 	if (rc != 0)
@@ -190,7 +208,8 @@ store_create(struct store *st, sqlite3 *db, const struct flowtab_bin *bin,
 		    "%s: created by someone else meanwhile", st->path);
 		goto fail;
 	}
-	if ((rc = store__exec(st, db, store_schema_sql, cause)) != 0)
+	if ((rc = store__exec(st, db, store__schema != NULL ? store__schema :
+	    store_schema_sql, cause)) != 0)
 		goto fail;
 	sql = util_printf("PRAGMA application_id = %d; PRAGMA user_version = %d",
 	    (int)STORE_APPLICATION_ID, store__version);
@@ -280,7 +299,7 @@ fail:
  */
 static int
 store_check(struct store *st, sqlite3 *db, const struct flowtab_bin *bin,
-    char **cause)
+    const struct store_journal *journal, char **cause)
 {
 	int64_t app, version, objects;
 	int rc;
@@ -296,7 +315,7 @@ store_check(struct store *st, sqlite3 *db, const struct flowtab_bin *bin,
 		return rc;
 
 	if (app == 0 && version == 0 && objects == 0)
-		return store_create(st, db, bin, cause);
+		return store_create(st, db, bin, journal, cause);
 	if (app != (int64_t)STORE_APPLICATION_ID)
 		return util_cause(cause, -EINVAL, "%s: not a flowrec database "
 		    "(application_id %#llx, not %#x); not touching it",
@@ -316,14 +335,20 @@ store_check(struct store *st, sqlite3 *db, const struct flowtab_bin *bin,
 
 /* The per-connection settings; see doc/storage.md for the choices. */
 static int
-store_configure(struct store *st, sqlite3 *db, char **cause)
+store_configure(struct store *st, sqlite3 *db,
+    const struct store_journal *journal, char **cause)
 {
 	char *sql, mode[16] = "";
 	sqlite3_stmt *s;
 	int rc;
 
-	/* A file someone converted to a rollback journal goes back to WAL. */
-	rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+	/*
+	 * A file someone converted to a rollback journal goes back to WAL, and
+	 * a new day's file switches to it when it opens under the day's name.
+	 */
+	sql = util_printf("PRAGMA journal_mode = %s", journal->pragma);
+	rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+	free(sql);
 	if (rc != SQLITE_OK)
 		return store__fail(st, db, rc, cause);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
@@ -331,9 +356,9 @@ store_configure(struct store *st, sqlite3 *db, char **cause)
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW)
 		return store__fail(st, db, rc, cause);
-	if (strcmp(mode, "wal") != 0)
-		return util_cause(cause, -ENOTSUP, "%s: cannot use WAL mode "
-		    "(journal_mode is %s)", st->path, mode);
+	if (strcmp(mode, journal->pragma) != 0)
+		return util_cause(cause, -ENOTSUP, "%s: cannot use %s mode "
+		    "(journal_mode is %s)", st->path, journal->name, mode);
 
 	sql = util_printf("PRAGMA synchronous = NORMAL;"
 	    " PRAGMA cache_size = -%d;"
@@ -473,6 +498,8 @@ int
 store__open_day(struct store *st, const struct flowtab_bin *bin,
     const char *path, char **cause)
 {
+	const struct store_journal *journal = path != NULL ? &store_rollback :
+	    &store_wal;
 	sqlite3 *db = NULL;
 	char *dir, *stale;
 	int rc;
@@ -505,7 +532,7 @@ store__open_day(struct store *st, const struct flowtab_bin *bin,
 		goto fail;
 	}
 	sqlite3_busy_timeout(db, STORE_BUSY_MS);
-	if ((rc = store_check(st, db, bin, cause)) != 0)
+	if ((rc = store_check(st, db, bin, journal, cause)) != 0)
 		goto fail;
 	/* SQLite falls back to reading a file it may not write. */
 	if (sqlite3_db_readonly(db, "main") == 1) {
@@ -513,7 +540,7 @@ store__open_day(struct store *st, const struct flowtab_bin *bin,
 		    st->path);
 		goto fail;
 	}
-	if ((rc = store_configure(st, db, cause)) != 0)
+	if ((rc = store_configure(st, db, journal, cause)) != 0)
 		goto fail;
 	st->db = db;
 	if ((rc = store__stmts_prepare(st, cause)) != 0) {

@@ -166,10 +166,12 @@ struct store_bin_sums {
 
 /*
  * Tunables, variables only so that test_store can pose as a later schema
- * version, shrink the caches or move the bulk and btload thresholds.
- * store__migrations NULL means the embedded store_migrate_sql.
+ * version, create files with another schema, shrink the caches or move
+ * the bulk and btload thresholds.  store__schema NULL means the embedded
+ * store_schema_sql, store__migrations NULL the embedded store_migrate_sql.
  */
 extern int store__version;
+extern const char *store__schema;
 extern const char *const *store__migrations;
 extern int store__migrations_count;
 extern size_t store__cache_max;
@@ -192,9 +194,10 @@ int	 store__query_int(struct store *, struct sqlite3 *db, const char *sql,
 	    int64_t *out, char **cause);
 
 /*
- * Open (creating, checking or migrating) the day file of bin into st, or
- * the file at path instead (a new day's file being built).  0, or negative
- * with *cause and nothing open.
+ * Open (creating, checking or migrating) the day file of bin into st, in
+ * WAL mode; or the file at path instead, a new day's file being built, in
+ * rollback-journal mode (btload writes it behind SQLite's back).  0, or
+ * negative with *cause and nothing open.
  */
 int	 store__open_day(struct store *, const struct flowtab_bin *bin,
 	    const char *path, char **cause);

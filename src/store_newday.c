@@ -21,9 +21,12 @@
  *
  * Until the rename the day has no file, so a crash or kill -9 at any point
  * leaves no partial day behind: a stale ".new" is removed by the next
- * attempt, and flowq never looks at it (not a *.db name).  When the schema
- * is not the one btload's records are built for, or btload cannot extend
- * the file, -EAGAIN says: write this bin with SQL instead.  Any other
+ * attempt, and flowq never looks at it (not a *.db name).  The ".new" is
+ * built in rollback-journal mode (no WAL: btload writes behind SQLite's
+ * back, so every page must be in the file itself) and switched to WAL
+ * when it is opened under the day's name.  When the schema is not the one
+ * btload's records are built for, or btload cannot extend the file,
+ * -EAGAIN says: write this bin with SQL instead.  Any other
  * failure is returned with its cause; until the rename nothing of it is
  * visible, so the caller may still write the bin with SQL.
  */
@@ -46,10 +49,26 @@
 #include "util.h"
 
 /*
- * The trees of a new day that btload lays out, by name in sqlite_master,
- * with their columns: "name:pk" in column order for a table, the indexed
- * columns for an index.  The records btload gets are built for exactly
- * these; a schema that differs makes the store write the bin with SQL.
+ * The trees of a new day that btload lays out, as btload lays them out:
+ * the records it gets are built for exactly these, and the guard
+ * (store_tree_check()) compares each with what SQLite says of the file's
+ * schema before anything is written:
+ *
+ *   columns  a table's columns, name:declared type:pk:hidden in column
+ *            order (pragma_table_xinfo): the record's layout and each
+ *            value's type; an INTEGER PRIMARY KEY is the rowid (NULL in
+ *            the record), no generated columns;
+ *   indexes  a table's indexes, name:unique:origin:partial
+ *            (pragma_index_list): none partial, none but these, and a
+ *            WITHOUT ROWID table's primary key (origin pk);
+ *   xinfo    an index's entries (or a WITHOUT ROWID table's),
+ *            cid:name:desc:collation:key in record order
+ *            (pragma_index_xinfo): ascending, BINARY, no expression, the
+ *            rowid last.
+ *
+ * Column names alone (what the guard compared before) cannot see DESC,
+ * COLLATE or a partial index; any difference here makes the store write
+ * the bin with SQL instead.
  */
 enum {
 	TREE_ADDRS, TREE_ADDRS_IP, TREE_ADDRS_TEXT,
@@ -58,21 +77,45 @@ enum {
 	STORE_TREES
 };
 
+#define ROWID_ENTRY	"-1::0:BINARY:0"	/* an index entry's rowid */
+
 static const struct {
-	const char	*name;
-	const char	*columns;
+	const char	*name;		/* in sqlite_master */
+	const char	*table;		/* its tbl_name */
+	const char	*columns;	/* a table's; NULL for an index */
+	const char	*indexes;	/* likewise */
+	const char	*xinfo;		/* NULL for a rowid table */
 } store_trees[STORE_TREES] = {
-	[TREE_ADDRS] = { "addrs", "id:1,ip:0,text:0" },
-	[TREE_ADDRS_IP] = { "sqlite_autoindex_addrs_1", "ip" },
-	[TREE_ADDRS_TEXT] = { "sqlite_autoindex_addrs_2", "text" },
-	[TREE_KEYS] = { "flow_keys",
-	    "id:1,sip:0,dip:0,dport:0,proto:0,vlan:0" },
-	[TREE_KEYS_UNIQUE] = { "sqlite_autoindex_flow_keys_1",
-	    "sip,dip,dport,proto,vlan" },
-	[TREE_KEYS_DIP] = { "flow_keys_dip", "dip" },
-	[TREE_KEYS_PORT] = { "flow_keys_proto_dport", "proto,dport" },
-	[TREE_ROWS] = { "flow_rows", "ts:1,key:2,bytes_rcvd:0,bytes_sent:0,"
-	    "pkts_rcvd:0,pkts_sent:0" },
+	[TREE_ADDRS] = { "addrs", "addrs",
+	    "id:INTEGER:1:0,ip:BLOB:0:0,text:TEXT:0:0",
+	    "sqlite_autoindex_addrs_1:1:u:0,sqlite_autoindex_addrs_2:1:u:0",
+	    NULL },
+	[TREE_ADDRS_IP] = { "sqlite_autoindex_addrs_1", "addrs", NULL, NULL,
+	    "1:ip:0:BINARY:1," ROWID_ENTRY },
+	[TREE_ADDRS_TEXT] = { "sqlite_autoindex_addrs_2", "addrs", NULL, NULL,
+	    "2:text:0:BINARY:1," ROWID_ENTRY },
+	[TREE_KEYS] = { "flow_keys", "flow_keys",
+	    "id:INTEGER:1:0,sip:INTEGER:0:0,dip:INTEGER:0:0,"
+	    "dport:INTEGER:0:0,proto:INTEGER:0:0,vlan:INTEGER:0:0",
+	    "flow_keys_dip:0:c:0,flow_keys_proto_dport:0:c:0,"
+	    "sqlite_autoindex_flow_keys_1:1:u:0",
+	    NULL },
+	[TREE_KEYS_UNIQUE] = { "sqlite_autoindex_flow_keys_1", "flow_keys",
+	    NULL, NULL,
+	    "1:sip:0:BINARY:1,2:dip:0:BINARY:1,3:dport:0:BINARY:1,"
+	    "4:proto:0:BINARY:1,5:vlan:0:BINARY:1," ROWID_ENTRY },
+	[TREE_KEYS_DIP] = { "flow_keys_dip", "flow_keys", NULL, NULL,
+	    "2:dip:0:BINARY:1," ROWID_ENTRY },
+	[TREE_KEYS_PORT] = { "flow_keys_proto_dport", "flow_keys", NULL, NULL,
+	    "4:proto:0:BINARY:1,3:dport:0:BINARY:1," ROWID_ENTRY },
+	[TREE_ROWS] = { "flow_rows", "flow_rows",
+	    "ts:INTEGER:1:0,key:INTEGER:2:0,bytes_rcvd:INTEGER:0:0,"
+	    "bytes_sent:INTEGER:0:0,pkts_rcvd:INTEGER:0:0,"
+	    "pkts_sent:INTEGER:0:0",
+	    "sqlite_autoindex_flow_rows_1:1:pk:0",
+	    "0:ts:0:BINARY:1,1:key:0:BINARY:1,2:bytes_rcvd:0:BINARY:0,"
+	    "3:bytes_sent:0:BINARY:0,4:pkts_rcvd:0:BINARY:0,"
+	    "5:pkts_sent:0:BINARY:0" },
 };
 
 struct store_addr_job;
@@ -86,62 +129,82 @@ struct store_newday {
 	struct store_addr_job *addr_job;	/* the addresses' texts */
 };
 
-/* Find the trees' root pages; -EAGAIN when one is not as btload knows it. */
+/* NULL and NULL are the same; a NULL and a string are not. */
 static int
-store_tree_roots(struct store_newday *nd, char **cause)
+store_same(const unsigned char *got, const char *want)
 {
+	if (got == NULL || want == NULL)
+		return got == NULL && want == NULL;
+	return strcmp((const char *)got, want) == 0;
+}
+
+/*
+ * Check each tree against store_trees and find its root page.  0, or
+ * -ENOTSUP with *cause naming the first tree that differs (the bin then
+ * goes to SQL), or another error.
+ */
+static int
+store_tree_check(struct store_newday *nd, char **cause)
+{
+	static const char *const sql = "SELECT m.type, m.rootpage,"
+	    " m.tbl_name,"
+	    " (SELECT group_concat(x) FROM (SELECT cid || ':' ||"
+	    " coalesce(name, '') || ':' || desc || ':' || coalesce(coll, '')"
+	    " || ':' || key AS x FROM pragma_index_xinfo(m.name)"
+	    " ORDER BY seqno)),"
+	    " (SELECT group_concat(x) FROM (SELECT name || ':' || type || ':'"
+	    " || pk || ':' || hidden AS x FROM pragma_table_xinfo(m.name)"
+	    " ORDER BY cid)),"
+	    " (SELECT group_concat(x) FROM (SELECT name || ':' || \"unique\""
+	    " || ':' || origin || ':' || partial AS x"
+	    " FROM pragma_index_list(m.name) ORDER BY name))"
+	    " FROM sqlite_master m WHERE m.name = ?1";
 	struct store *st = nd->st;
 	sqlite3_stmt *q = NULL;
-	const char *type, *sql;
-	char *cols = NULL;
+	const unsigned char *type;
 	int64_t n;
-	int i, rc;
+	int i, rc, table;
 
+	/* Nothing else on the three tables: no other index, no trigger. */
 	rc = store__query_int(st, st->db, "SELECT count(*) FROM sqlite_master"
 	    " WHERE tbl_name IN ('addrs', 'flow_keys', 'flow_rows')", &n,
 	    cause);
 	if (rc != 0)
 		return rc;
 	if (n != STORE_TREES)
-		return -EAGAIN;
+		return util_cause(cause, -ENOTSUP, "%s: %lld schema objects on"
+		    " addrs, flow_keys and flow_rows, btload knows %d",
+		    st->path, (long long)n, STORE_TREES);
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL);
+	if (rc != SQLITE_OK)
+		return store__fail(st, st->db, rc, cause);
 	for (i = 0; i < STORE_TREES; i++) {
-		rc = sqlite3_prepare_v2(st->db, "SELECT type, rootpage, sql,"
-		    " CASE type WHEN 'table' THEN (SELECT group_concat(name ||"
-		    " ':' || pk) FROM (SELECT name, pk FROM pragma_table_info(?1)"
-		    " ORDER BY cid)) ELSE (SELECT group_concat(name) FROM"
-		    " (SELECT name FROM pragma_index_info(?1) ORDER BY seqno))"
-		    " END FROM sqlite_master WHERE name = ?1", -1, &q, NULL);
-		if (rc != SQLITE_OK)
-			return store__fail(st, st->db, rc, cause);
+		table = store_trees[i].columns != NULL;
 		sqlite3_bind_text(q, 1, store_trees[i].name, -1, SQLITE_STATIC);
 		rc = sqlite3_step(q);
-		if (rc == SQLITE_ROW) {
-			type = (const char *)sqlite3_column_text(q, 0);
-			nd->root[i] = (uint32_t)sqlite3_column_int64(q, 1);
-			sql = (const char *)sqlite3_column_text(q, 2);
-			cols = sqlite3_column_text(q, 3) == NULL ? NULL :
-			    util_strdup((const char *)sqlite3_column_text(q, 3));
-			/* flow_rows is a WITHOUT ROWID table, the others not
-			 * (an index of a UNIQUE constraint has no sql). */
-			if (type == NULL || cols == NULL ||
-			    strcmp(cols, store_trees[i].columns) != 0 ||
-			    (strcmp(type, "table") == 0) != (i == TREE_ADDRS ||
-			    i == TREE_KEYS || i == TREE_ROWS) ||
-			    (sql != NULL && strstr(sql, "WITHOUT ROWID") !=
-			    NULL) != (i == TREE_ROWS))
-				rc = -EAGAIN;
-			else
-				rc = 0;
-			free(cols);
-		} else if (rc == SQLITE_DONE)
-			rc = -EAGAIN;
-		else
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 			rc = store__fail(st, st->db, rc, cause);
-		sqlite3_finalize(q);
-		if (rc != 0)
-			return rc;
+			break;
+		}
+		type = sqlite3_column_text(q, 0);
+		if (rc == SQLITE_ROW)
+			nd->root[i] = (uint32_t)sqlite3_column_int64(q, 1);
+		rc = 0;
+		if (type == NULL || !store_same(type, table ? "table" : "index") ||
+		    !store_same(sqlite3_column_text(q, 2), store_trees[i].table) ||
+		    !store_same(sqlite3_column_text(q, 3), store_trees[i].xinfo) ||
+		    (table && (!store_same(sqlite3_column_text(q, 4),
+		    store_trees[i].columns) ||
+		    !store_same(sqlite3_column_text(q, 5),
+		    store_trees[i].indexes)))) {
+			rc = util_cause(cause, -ENOTSUP, "%s: %s is not as btload"
+			    " lays it out", st->path, store_trees[i].name);
+			break;
+		}
+		sqlite3_reset(q);
 	}
-	return 0;
+	sqlite3_finalize(q);
+	return rc;
 }
 
 static int
@@ -602,7 +665,7 @@ store__write_new_day(struct store *st, const struct flowtab_bin *bin,
 	/* 1. The schema, by SQLite; where the trees' roots are. */
 	if ((rc = store__open_day(st, bin, tmp, cause)) != 0)
 		goto fail;
-	if ((rc = store_tree_roots(&nd, cause)) != 0 ||
+	if ((rc = store_tree_check(&nd, cause)) != 0 ||
 	    (rc = store__load(st, cause)) != 0)
 		goto fail;
 	store__close_db(st);

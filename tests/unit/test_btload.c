@@ -9,7 +9,12 @@
  * through each index, and SQLite must be able to go on writing into it.
  * Sizes run over every count up to a few pages of small pages, so that
  * each way a level can end (including the ones btload must repair) comes
- * up, and on to trees of several levels.
+ * up, and on to trees of several levels.  Then what it must refuse: a
+ * WAL or a hot journal beside the file, reserved bytes, UTF-16, auto-
+ * vacuum, free pages, a record that needs overflow pages (one byte over
+ * the limit, and the limit itself taken); and each of its writes, and its
+ * fsync, failing through btload_fault: an error naming the file and the
+ * call, never a crash or a leak.
  */
 #include "config.h"
 
@@ -366,6 +371,230 @@ small_cells(size_t n)
 	return bad;
 }
 
+/* A new file: page size 512, a table t (a) and an index on it. */
+static sqlite3 *
+make_db(const char *pragmas)
+{
+	sqlite3 *db;
+	char *sql;
+
+	unlink(path);
+	sqlite3_open(path, &db);
+	sql = sqlite3_mprintf("PRAGMA page_size = 512; %s; CREATE TABLE t (a);"
+	    " CREATE INDEX t_a ON t (a)", pragmas);
+	exec(db, sql);
+	sqlite3_free(sql);
+	return db;
+}
+
+/* btload_open() of path: its code, and whether *cause has want in it. */
+static int
+open_refused(const char *want, const char *what)
+{
+	struct btload bl;
+	char *cause = NULL;
+	int rc;
+
+	rc = btload_open(&bl, path, &cause);
+	if (rc == 0)
+		btload_abort(&bl);
+	ok(rc == -ENOTSUP && cause != NULL && strstr(cause, want) != NULL &&
+	    strstr(cause, path) != NULL, "refuses %s: %s", what,
+	    cause ? cause : "(accepted)");
+	free(cause);
+	return rc;
+}
+
+/*
+ * Files and records btload must not touch: they would come out wrong
+ * (pages with reserved bytes a VFS fills, UTF-16 text, a cell needing
+ * overflow pages) or be undone by SQLite (pages in a WAL or a hot journal
+ * beside the file).
+ */
+static void
+refusals(void)
+{
+	struct btload_recs recs;
+	struct btload_val v;
+	struct btload bl;
+	sqlite3 *db, *other;
+	char *cause = NULL, *side, big[480];
+	int n = 8, rc;
+
+	/* Reserved bytes at the end of each page (a checksum VFS's). */
+	unlink(path);
+	sqlite3_open(path, &db);
+	exec(db, "PRAGMA page_size = 512");
+	rc = sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &n);
+	exec(db, "CREATE TABLE t (a)");
+	sqlite3_close(db);
+	ok(rc == SQLITE_OK, "a file with 8 reserved bytes a page");
+	open_refused("reserved bytes", "reserved bytes");
+
+	db = make_db("PRAGMA encoding = 'UTF-16le'");
+	sqlite3_close(db);
+	open_refused("UTF-8", "a UTF-16 file");
+
+	/* A leftover WAL: a connection's commits not yet in the file. */
+	db = make_db("PRAGMA journal_mode = WAL");
+	exec(db, "PRAGMA wal_autocheckpoint = 0; INSERT INTO t VALUES (1)");
+	open_refused("-wal file beside it", "a file with a WAL beside it");
+	sqlite3_close(db);
+	rc = btload_open(&bl, path, &cause);
+	ok(rc == 0, "the same file once its WAL is folded in and gone%s%s",
+	    cause ? ": " : "", cause ? cause : "");
+	if (rc == 0)
+		btload_abort(&bl);
+	free(cause);
+	cause = NULL;
+
+	/* A hot journal: another writer in the middle of a transaction. */
+	db = make_db("PRAGMA journal_mode = DELETE");
+	sqlite3_close(db);
+	sqlite3_open(path, &other);
+	exec(other, "PRAGMA cache_size = 1; BEGIN; INSERT INTO t"
+	    " SELECT zeroblob(400) FROM (SELECT 1 UNION SELECT 2 UNION"
+	    " SELECT 3 UNION SELECT 4 UNION SELECT 5)");
+	side = sqlite3_mprintf("%s-journal", path);
+	ok(access(side, F_OK) == 0, "a writer's journal beside the file");
+	open_refused("-journal file beside it",
+	    "a file with a journal beside it");
+	exec(other, "ROLLBACK");
+	sqlite3_close(other);
+	sqlite3_free(side);
+
+	/*
+	 * Records that would need overflow pages.  On a 512-byte page a cell
+	 * keeps an index record of (512 - 12) * 64 / 255 - 23 = 102 bytes
+	 * and a table record of 512 - 35 = 477; a text of n bytes makes a
+	 * record of n + 3 (header size, serial type of two bytes).
+	 */
+	db = make_db("PRAGMA journal_mode = DELETE");
+	sqlite3_close(db);
+	memset(big, 'x', sizeof big);
+	memset(&recs, 0, sizeof recs);
+	rc = btload_open(&bl, path, &cause);
+	ok(rc == 0, "a plain file opens");
+	v = (struct btload_val){ .type = BTLOAD_TEXT, .p = big, .n = 100 };
+	btload_recs_add(&recs, 0, &v, 1);
+	rc = btload_tree(&bl, 3, 0, &recs, &cause);
+	is_int(rc, -ENOTSUP, "refuses an index record of 103 bytes");
+	ok(cause != NULL && strstr(cause, "103 bytes needs overflow pages") !=
+	    NULL, "names why: %s", cause ? cause : "(none)");
+	free(cause);
+	cause = NULL;
+	btload_recs_reset(&recs);
+	v.n = 99;
+	btload_recs_add(&recs, 0, &v, 1);
+	rc = btload_tree(&bl, 3, 0, &recs, &cause);
+	is_int(rc, 0, "takes an index record of 102 bytes");
+	free(cause);
+	cause = NULL;
+	btload_recs_reset(&recs);
+	v.n = 474;
+	btload_recs_add(&recs, 1, &v, 1);
+	v.n = 475;
+	btload_recs_add(&recs, 2, &v, 1);
+	rc = btload_tree(&bl, 2, 1, &recs, &cause);
+	is_int(rc, -ENOTSUP, "refuses a table record of 478 bytes");
+	ok(cause != NULL && strstr(cause, "478 bytes needs overflow pages") !=
+	    NULL, "names why: %s", cause ? cause : "(none)");
+	free(cause);
+	cause = NULL;
+	btload_recs_reset(&recs);
+	v.n = 474;
+	btload_recs_add(&recs, 1, &v, 1);
+	rc = btload_tree(&bl, 2, 1, &recs, &cause);
+	is_int(rc, 0, "takes a table record of 477 bytes");
+	free(cause);
+	btload_recs_free(&recs);
+	btload_abort(&bl);
+}
+
+/* The fault hook: fail call number fault_at of fault_op; count them. */
+static const char *fault_op;
+static int fault_at, fault_calls;
+
+static int
+fault(const char *op)
+{
+	if (strcmp(op, fault_op) != 0)
+		return 0;
+	return ++fault_calls == fault_at ? ENOSPC : 0;
+}
+
+/* Load rows into a fresh file of 512-byte pages; 0 or btload's code. */
+static int
+load_small(size_t n, char **cause)
+{
+	struct btload_recs recs;
+	struct btload_val v[2];
+	struct btload bl;
+	sqlite3 *db;
+	uint32_t root;
+	size_t i;
+	int rc;
+
+	db = make_db("PRAGMA journal_mode = DELETE");
+	root = root_of(db, "t");
+	sqlite3_close(db);
+	memset(&recs, 0, sizeof recs);
+	for (i = 0; i < n; i++) {
+		v[0] = (struct btload_val){ .type = BTLOAD_INT,
+		    .i = (int64_t)i };
+		btload_recs_add(&recs, (int64_t)i + 1, v, 1);
+	}
+	if ((rc = btload_open(&bl, path, cause)) == 0) {
+		rc = btload_tree(&bl, root, 1, &recs, cause);
+		if (rc == 0)
+			rc = btload_close(&bl, cause);
+		else
+			btload_abort(&bl);
+	}
+	btload_recs_free(&recs);
+	return rc;
+}
+
+/* Each write and the fsync failing: an error naming the file and the call. */
+static void
+faults(void)
+{
+	char *cause = NULL;
+	int rc, total, at, bad = 0;
+
+	btload_fault = fault;
+	fault_op = "write";
+	fault_at = 0;
+	fault_calls = 0;
+	rc = load_small(20000, &cause);
+	total = fault_calls;
+	ok(rc == 0 && total > 3, "a load of 20000 rows: %d writes", total);
+	for (at = 1; at <= total; at++) {
+		fault_at = at;
+		fault_calls = 0;
+		free(cause);
+		cause = NULL;
+		rc = load_small(20000, &cause);
+		if (rc != -ENOSPC || cause == NULL || strstr(cause, path) ==
+		    NULL || strstr(cause, ": write: ") == NULL) {
+			printf("# write %d: %d %s\n", at, rc, cause);
+			bad++;
+		}
+	}
+	is_int(bad, 0, "each of its writes failing is reported (-ENOSPC,"
+	    " the file, write)");
+	fault_op = "fsync";
+	fault_at = 1;
+	fault_calls = 0;
+	free(cause);
+	cause = NULL;
+	rc = load_small(20000, &cause);
+	ok(rc == -ENOSPC && cause != NULL && strstr(cause, ": fsync: ") !=
+	    NULL, "a failing fsync is reported: %s", cause ? cause : "");
+	free(cause);
+	btload_fault = NULL;
+}
+
 int
 main(void)
 {
@@ -441,6 +670,10 @@ main(void)
 	rc = btload_open(&bl, path, &cause);
 	is_int(rc, -ENOTSUP, "refuses a file that is not SQLite");
 	free(cause);
+	cause = NULL;
+
+	refusals();
+	faults();
 	unlink(path);
 	return tap_done();
 }

@@ -26,6 +26,7 @@
 
 #include <sqlite3.h>
 
+#include "btload.h"
 #include "store_int.h"
 #include "tap.h"
 #include "util.h"
@@ -1071,6 +1072,221 @@ test_new_day(void)
 	free(cause);
 }
 
+/* s with the first from replaced by to; NULL when from is not in s. */
+static char *
+str_replace1(const char *s, const char *from, const char *to)
+{
+	const char *at = strstr(s, from);
+
+	if (at == NULL)
+		return NULL;
+	return util_printf("%.*s%s%s", (int)(at - s), s, to,
+	    at + strlen(from));
+}
+
+/*
+ * btload's fault hook: fails call number fault_at of fault_op (0: none,
+ * only counted), and on the first call looks at the file being built
+ * (probe_path): rollback-journal mode in its header, no auto-vacuum,
+ * nothing beside it.
+ */
+static const char *fault_op;
+static int fault_at, fault_calls, probe_ok;
+static char *probe_path;
+
+static int
+btload_hook(const char *op)
+{
+	static const char *const beside[] = { "-wal", "-shm", "-journal" };
+	unsigned char h[100];
+	char *p;
+	size_t i, len;
+
+	if (probe_path != NULL && probe_ok < 0) {
+		p = file_read(probe_path, &len);
+		probe_ok = p != NULL && len >= sizeof h;
+		if (probe_ok) {
+			memcpy(h, p, sizeof h);
+			/* 1, 1: legacy (rollback journal), not 2, 2 (WAL). */
+			probe_ok = h[18] == 1 && h[19] == 1 && h[52] == 0 &&
+			    h[53] == 0 && h[54] == 0 && h[55] == 0;
+		}
+		free(p);
+		for (i = 0; i < sizeof beside / sizeof beside[0]; i++) {
+			p = util_printf("%s%s", probe_path, beside[i]);
+			if (file_exists(p))
+				probe_ok = 0;
+			free(p);
+		}
+	}
+	if (fault_op == NULL || strcmp(op, fault_op) != 0)
+		return 0;
+	return ++fault_calls == fault_at ? EIO : 0;
+}
+
+#define FENCE_FLOWS_SQL "SELECT ts, sip, dip, dport, proto, vlan," \
+	" bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent FROM flows" \
+	" ORDER BY ts, sip, dip, CAST(dport AS INTEGER), proto, vlan"
+
+/*
+ * Write one 5000-row first bin of a day into a new directory name, with
+ * btload allowed; the flows, or an error text.  *new_day says whether
+ * btload laid it out.
+ */
+static char *
+fence_write(const char *name, struct flowtab_row *rows, int *new_day)
+{
+	struct store_write_result res;
+	struct flowtab_bin bin;
+	struct store *st;
+	char *dir = test_dir(name), *path, *s, *check, *cause = NULL;
+	int rc, left;
+
+	st = store_new(dir, "eth0");
+	bin_init(&bin, T0, rows, 5000);
+	rc = store_write_bin(st, &bin, &res, &cause);
+	store_free(st);
+	*new_day = res.new_day;
+	path = util_printf("%s/eth0/eth0-2025-03-24.db", dir);
+	check = db_str(path, "PRAGMA integrity_check");
+	s = util_printf("%s.new", path);
+	left = file_exists(s);
+	free(s);
+	if (rc != 0 || res.rows_new != 5000 || strcmp(check, "ok\n") != 0 ||
+	    left)
+		s = util_printf("rc %d (%s), %zu rows, %s, .new %s", rc,
+		    cause ? cause : "", res.rows_new, check,
+		    left ? "left" : "gone");
+	else
+		s = db_str(path, FENCE_FLOWS_SQL);
+	free(check);
+	free(path);
+	free(dir);
+	free(cause);
+	return s;
+}
+
+/*
+ * btload's fence.  The schema guard sees what column names cannot (DESC,
+ * COLLATE, a partial or expression index, a column's type, a generated
+ * column, a trigger): with any of them the bin goes to SQL, whole; with
+ * the embedded schema btload lays it out.  The ".new" is built in
+ * rollback-journal mode without auto-vacuum, the day file ends in WAL
+ * mode.  A failing write or fsync of btload falls back to SQL.
+ */
+static void
+test_new_day_fence(void)
+{
+	static const struct {
+		const char	*what, *from, *to;
+	} variant[] = {
+		{ "dip DESC", "flow_keys (dip);", "flow_keys (dip DESC);" },
+		{ "a partial index", "flow_keys (dip);",
+		    "flow_keys (dip) WHERE dip > 1;" },
+		{ "an expression index", "flow_keys (dip);",
+		    "flow_keys (dip + 0);" },
+		{ "COLLATE NOCASE", "\ttext\tTEXT NOT NULL UNIQUE",
+		    "\ttext\tTEXT COLLATE NOCASE NOT NULL UNIQUE" },
+		{ "(ts DESC, key)", "\tPRIMARY KEY (ts, key)",
+		    "\tPRIMARY KEY (ts DESC, key)" },
+		{ "a TEXT dport", "\tdport\tINTEGER NOT NULL,",
+		    "\tdport\tTEXT NOT NULL," },
+		{ "a generated column", "\ttext\tTEXT NOT NULL UNIQUE\n",
+		    "\ttext\tTEXT NOT NULL UNIQUE,\n\tv4 AS (length(ip) = 4)\n" },
+		{ "a trigger", "CREATE INDEX flow_keys_dip",
+		    "CREATE TRIGGER keys_seen AFTER INSERT ON flow_keys BEGIN"
+		    " SELECT 1; END; CREATE INDEX flow_keys_dip" },
+	};
+	struct flowtab_row *rows = calloc(5000, sizeof *rows);
+	char *want, *got, *schema, *name, *path;
+	int new_day, total, at, bad;
+	size_t i;
+
+	rows_fill(rows, 5000, 21);
+	store__new_day_rows = (size_t)-1;
+	want = fence_write("fence-sql", rows, &new_day);
+	ok(strncmp(want, "rc ", 3) != 0 && !new_day,
+	    "fence: the bin written with SQL");
+	store__new_day_rows = 1;
+	got = fence_write("fence-btload", rows, &new_day);
+	ok(new_day, "fence: the embedded schema is the one btload lays out");
+	is_str(got, want, "fence: btload's flows are SQL's");
+	free(got);
+
+	for (i = 0; i < sizeof variant / sizeof variant[0]; i++) {
+		schema = str_replace1(store_schema_sql, variant[i].from,
+		    variant[i].to);
+		ok(schema != NULL, "fence: %s: in the schema", variant[i].what);
+		if (schema == NULL)
+			continue;
+		store__schema = schema;
+		name = util_printf("fence-%zu", i);
+		got = fence_write(name, rows, &new_day);
+		ok(!new_day, "fence: %s: not for btload", variant[i].what);
+		is_str(got, want, "fence: %s: the bin whole, with SQL",
+		    variant[i].what);
+		store__schema = NULL;
+		free(schema);
+		free(name);
+		free(got);
+	}
+
+	/* How the .new is built, seen from btload's first write. */
+	path = test_dir("fence-mode/eth0/eth0-2025-03-24.db.new");
+	probe_path = path;
+	probe_ok = -1;
+	btload_fault = btload_hook;
+	got = fence_write("fence-mode", rows, &new_day);
+	ok(new_day && probe_ok == 1, "fence: the .new in rollback-journal mode,"
+	    " no auto-vacuum, nothing beside it (%d)", probe_ok);
+	probe_path = NULL;
+	free(got);
+	path[strlen(path) - 4] = '\0';
+	got = db_str(path, "SELECT journal_mode, auto_vacuum FROM"
+	    " pragma_journal_mode, pragma_auto_vacuum");
+	is_str(got, "wal|0\n", "fence: the day file in WAL mode");
+	free(got);
+	free(path);
+
+	/* btload's writes and fsync failing, one at a time. */
+	fault_op = "write";
+	fault_at = 0;
+	fault_calls = 0;
+	got = fence_write("fence-count", rows, &new_day);
+	total = fault_calls;
+	ok(new_day && total >= 9, "fence: btload writes %d times", total);
+	free(got);
+	for (bad = 0, at = 1; at <= total; at++) {
+		fault_at = at;
+		fault_calls = 0;
+		name = util_printf("fence-write-%d", at);
+		got = fence_write(name, rows, &new_day);
+		if (new_day || strcmp(got, want) != 0) {
+			printf("# write %d: new_day %d: %.200s\n", at, new_day,
+			    got);
+			bad++;
+		}
+		free(name);
+		free(got);
+	}
+	is_int(bad, 0, "fence: any of btload's writes failing: the bin whole,"
+	    " with SQL");
+	fault_op = "fsync";
+	fault_at = 1;
+	fault_calls = 0;
+	got = fence_write("fence-fsync", rows, &new_day);
+	ok(!new_day && fault_calls == 1, "fence: btload's fsync failing: not"
+	    " laid out");
+	is_str(got, want, "fence: btload's fsync failing: the bin whole, with"
+	    " SQL");
+	free(got);
+	fault_op = NULL;
+	btload_fault = NULL;
+	store__new_day_rows = STORE_BULK_KEYS;
+	free(want);
+	free(rows);
+}
+
 /*
  * New keys into a file without keys go in with flow_keys' secondary
  * indexes dropped and built again (store__bulk_keys): the same file as
@@ -1651,6 +1867,7 @@ static const struct {
 	{ "many_rows", test_many_rows },
 	{ "bulk_keys", test_bulk_keys },
 	{ "new_day", test_new_day },
+	{ "new_day_fence", test_new_day_fence },
 	{ "failures", test_failures },
 	{ "plans", test_plans },
 };
