@@ -143,7 +143,8 @@ void		 ingest__skip(struct ingest *, enum parse_reason);
 void		 ingest_flush(struct ingest *);
 
 /*
- * Take one frame.  The fast path (a readable frame of the open bin) is
+ * Take one frame; *f is copied, its bytes are borrowed until the next
+ * ingest_flush().  The fast path (a readable frame of the open bin) is
  * here; the rest is ingest__add_slow().
  */
 static inline void
