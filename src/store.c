@@ -108,9 +108,9 @@ store__fail(struct store *st, sqlite3 *db, int rc, char **cause)
 	return util_cause(cause, store_errno(rc), "%s: %s", st->path, msg);
 }
 
-/* Run SQL that returns no rows we need. */
-int
-store__exec(struct store *st, sqlite3 *db, const char *sql, char **cause)
+/* Run SQL that returns no rows we need; 0 or negative with *cause. */
+static int
+store_exec(struct store *st, sqlite3 *db, const char *sql, char **cause)
 {
 	int rc;
 
@@ -192,11 +192,11 @@ store_create(struct store *st, sqlite3 *db, const struct flowtab_bin *bin,
 	 */
 	sql = util_printf("PRAGMA page_size = %d; PRAGMA auto_vacuum = NONE;"
 	    " PRAGMA journal_mode = %s", STORE_PAGE_SIZE, journal->pragma);
-	rc = store__exec(st, db, sql, cause);
+	rc = store_exec(st, db, sql, cause);
 	free(sql);
 	if (rc != 0)
 		return rc;
-	if ((rc = store__exec(st, db, "BEGIN IMMEDIATE", cause)) != 0)
+	if ((rc = store_exec(st, db, "BEGIN IMMEDIATE", cause)) != 0)
 		return rc;
 	/* Someone may have created it since we looked. */
 	rc = store__query_int(st, db, "SELECT count(*) FROM sqlite_master",
@@ -208,12 +208,12 @@ store_create(struct store *st, sqlite3 *db, const struct flowtab_bin *bin,
 		    "%s: created by someone else meanwhile", st->path);
 		goto fail;
 	}
-	if ((rc = store__exec(st, db, store__schema != NULL ? store__schema :
+	if ((rc = store_exec(st, db, store__schema != NULL ? store__schema :
 	    store_schema_sql, cause)) != 0)
 		goto fail;
 	sql = util_printf("PRAGMA application_id = %d; PRAGMA user_version = %d",
 	    (int)STORE_APPLICATION_ID, store__version);
-	rc = store__exec(st, db, sql, cause);
+	rc = store_exec(st, db, sql, cause);
 	free(sql);
 	if (rc != 0)
 		goto fail;
@@ -236,7 +236,7 @@ store_create(struct store *st, sqlite3 *db, const struct flowtab_bin *bin,
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	if ((rc = store__exec(st, db, "COMMIT", cause)) != 0)
+	if ((rc = store_exec(st, db, "COMMIT", cause)) != 0)
 		goto fail;
 	return 0;
 
@@ -264,10 +264,10 @@ store_migrate(struct store *st, sqlite3 *db, int from, char **cause)
 			    "%s: no migration from schema version %d to %d",
 			    st->path, v - 1, v);
 	}
-	if ((rc = store__exec(st, db, "BEGIN IMMEDIATE", cause)) != 0)
+	if ((rc = store_exec(st, db, "BEGIN IMMEDIATE", cause)) != 0)
 		return rc;
 	for (v = from + 1; v <= store__version; v++) {
-		rc = store__exec(st, db, mig[v], cause);
+		rc = store_exec(st, db, mig[v], cause);
 		if (rc != 0) {
 			util_cause(cause, rc,
 			    "%s: migrating to schema version %d: %s", st->path,
@@ -276,11 +276,11 @@ store_migrate(struct store *st, sqlite3 *db, int from, char **cause)
 		}
 	}
 	sql = util_printf("PRAGMA user_version = %d", store__version);
-	rc = store__exec(st, db, sql, cause);
+	rc = store_exec(st, db, sql, cause);
 	free(sql);
 	if (rc != 0)
 		goto fail;
-	if ((rc = store__exec(st, db, "COMMIT", cause)) != 0)
+	if ((rc = store_exec(st, db, "COMMIT", cause)) != 0)
 		goto fail;
 	log_info("%s: migrated from schema version %d to %d", st->path, from,
 	    store__version);
@@ -365,7 +365,7 @@ store_configure(struct store *st, sqlite3 *db,
 	    " PRAGMA secure_delete = OFF;"
 	    " PRAGMA journal_size_limit = %d",
 	    STORE_CACHE_KIB, STORE_WAL_LIMIT);
-	rc = store__exec(st, db, sql, cause);
+	rc = store_exec(st, db, sql, cause);
 	free(sql);
 	return rc;
 }

@@ -186,9 +186,6 @@ extern size_t store__new_day_rows;
  * matching negative errno.  The one place SQLite codes are converted.
  */
 int	 store__fail(struct store *, struct sqlite3 *db, int rc, char **cause);
-/* Run SQL that returns no rows we need; 0 or negative with *cause. */
-int	 store__exec(struct store *, struct sqlite3 *db, const char *sql,
-	    char **cause);
 /* One integer from a query (NULL reads as 0); 0 or negative. */
 int	 store__query_int(struct store *, struct sqlite3 *db, const char *sql,
 	    int64_t *out, char **cause);
