@@ -263,7 +263,7 @@ btload_open(struct btload *b, const char *path, char **cause)
 		}
 		free(p);
 	}
-	b->fd = open(path, O_RDWR | O_CLOEXEC);
+	b->fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (b->fd < 0)
 		return util_cause(cause, -errno, "%s: %s", path,
 		    strerror(errno));

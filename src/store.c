@@ -29,9 +29,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -95,16 +98,27 @@ store_errno(int rc)
 	}
 }
 
-/* Set *cause to "path: SQLite's message" and return a negative code. */
 int
 store__fail(struct store *st, sqlite3 *db, int rc, char **cause)
 {
 	const char *msg = sqlite3_errstr(rc);
+	int e;
 
 	/* SQLite's own message when the failure was SQLite's. */
 	if (db != NULL && (sqlite3_errcode(db) & 0xff) == (rc & 0xff))
 		msg = sqlite3_errmsg(db);
-
+	/*
+	 * "unable to open database file" says nothing of why (a read-only
+	 * file system, permissions, a symbolic link): the system's errno does.
+	 */
+	if ((rc & 0xff) == SQLITE_CANTOPEN) {
+		if (rc == SQLITE_CANTOPEN_SYMLINK)
+			return util_cause(cause, -ELOOP, "%s: a symbolic link;"
+			    " flowrec writes only files it made", st->path);
+		if (db != NULL && (e = sqlite3_system_errno(db)) > 0)
+			return util_cause(cause, -e, "%s: %s: %s", st->path, msg,
+			    strerror(e));
+	}
 	return util_cause(cause, store_errno(rc), "%s: %s", st->path, msg);
 }
 
@@ -118,6 +132,13 @@ store_exec(struct store *st, sqlite3 *db, const char *sql, char **cause)
 	if (rc != SQLITE_OK)
 		return store__fail(st, db, rc, cause);
 	return 0;
+}
+
+int
+store__ids_exhausted(struct store *st, const char *what, char **cause)
+{
+	return util_cause(cause, -EOVERFLOW, "%s: no %s ids left: a day holds"
+	    " at most %u", st->path, what, STORE_MAX_ID);
 }
 
 /* One integer from a query (NULL reads as 0); 0 or negative. */
@@ -501,7 +522,8 @@ store__open_day(struct store *st, const struct flowtab_bin *bin,
 	const struct store_journal *journal = path != NULL ? &store_rollback :
 	    &store_wal;
 	sqlite3 *db = NULL;
-	char *dir, *stale;
+	struct stat sb;
+	char *stale;
 	int rc;
 
 	free(st->path);		/* one store__close_db() kept */
@@ -515,18 +537,22 @@ store__open_day(struct store *st, const struct flowtab_bin *bin,
 	}
 	util_utc_day(bin->ts, st->day, sizeof st->day);
 	st->day_ts = bin->ts - bin->ts % ROLLUP_DAY;
-	dir = util_printf("%s/%s", st->dir, st->iface);
-	rc = util_mkdir_p(dir);
-	if (rc != 0) {
-		util_cause(cause, rc, "%s: %s", dir, strerror(-rc));
-		free(dir);
+
+	/*
+	 * A symbolic link (or anything but a file) in the day file's place is
+	 * refused: it would have the store create or write a file somewhere
+	 * else.  NOFOLLOW closes the race with this check.
+	 */
+	if (lstat(st->path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		rc = util_cause(cause, S_ISLNK(sb.st_mode) ? -ELOOP : -EISDIR,
+		    "%s: %s; flowrec writes only files it made", st->path,
+		    S_ISLNK(sb.st_mode) ? "a symbolic link" : "not a file");
 		goto fail;
 	}
-	free(dir);
-
 	/* The store is used by one thread at a time: no mutex per call. */
 	rc = sqlite3_open_v2(st->path, &db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+	    NULL);
 	if (rc != SQLITE_OK) {
 		rc = store__fail(st, db, rc, cause);
 		goto fail;
@@ -681,6 +707,68 @@ fail:
 	return rc;
 }
 
+/*
+ * The interface's directory (made when missing) and the store's lock in
+ * it: one writer per interface directory, since two would hand out the
+ * same ids.  The lock is flock()ed for the store's life and released by
+ * the kernel when the process dies, so a kill -9 leaves none behind; the
+ * file holds the writer's pid, for the second writer's message.  A
+ * symbolic link in the directory's place is refused: the store writes
+ * only where it made its files.
+ */
+static int
+store_lock(struct store *st, char **cause)
+{
+	struct stat sb;
+	char *dir, *path, pid[24];
+	ssize_t n;
+	int fd, rc = 0;
+
+	if (st->lock_fd >= 0)
+		return 0;
+	dir = util_printf("%s/%s", st->dir, st->iface);
+	path = util_printf("%s/%s", dir, STORE_LOCK_NAME);
+	if ((rc = util_mkdir_p(dir)) != 0) {
+		rc = util_cause(cause, rc, "%s: %s", dir, strerror(-rc));
+		goto out;
+	}
+	if (lstat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		rc = util_cause(cause, -ENOTDIR, "%s: not a directory (a"
+		    " symbolic link?); flowrec writes only where it made its"
+		    " files", dir);
+		goto out;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = util_cause(cause, -errno, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK) {
+			rc = util_cause(cause, -errno, "%s: %s", path,
+			    strerror(errno));
+		} else {
+			n = pread(fd, pid, sizeof pid - 1, 0);
+			pid[n > 0 ? n : 0] = '\0';
+			pid[strcspn(pid, "\n")] = '\0';
+			rc = util_cause(cause, -EBUSY, "%s: another writer"
+			    " records this interface (pid %s): one writer per"
+			    " interface", dir, pid[0] ? pid : "unknown");
+		}
+		close(fd);
+		goto out;
+	}
+	/* Who holds it; only a message depends on it. */
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		log_warn("%s: %s", path, strerror(errno));
+	st->lock_fd = fd;
+out:
+	free(path);
+	free(dir);
+	return rc;
+}
+
 /* ------------------------------------------------------------ writing */
 
 static int
@@ -737,6 +825,8 @@ store_write_bin(struct store *st, const struct flowtab_bin *bin,
 	if (store_grow(st, bin->nrows) != 0)
 		return util_cause(cause, -ENOMEM, "%s/%s: out of memory",
 		    st->dir, st->iface);
+	if ((rc = store_lock(st, cause)) != 0)
+		return rc;
 
 	t[0] = util_now_ns();
 	/* A large first bin of a day: laid out at once (store_newday.c). */
@@ -847,6 +937,7 @@ store_new(const char *db_dir, const char *iface)
 		return NULL;
 	st->dir = util_strdup(db_dir);
 	st->iface = util_strdup(iface);
+	st->lock_fd = -1;
 	st->new_day_rows = store__new_day_rows;
 	/* FLOWREC_NEW_DAY_ROWS=N: btload from N rows on; 0: never. */
 	if ((v = getenv("FLOWREC_NEW_DAY_ROWS")) != NULL && *v != '\0') {
@@ -872,6 +963,8 @@ store_free(struct store *st)
 	free(st->new_addr);
 	free(st->new_key);
 	free(st->new_id);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);	/* the lock goes with it */
 	free(st->dir);
 	free(st->iface);
 	free(st);

@@ -48,6 +48,9 @@ struct sqlite3_stmt;
 /* New keys into an empty file go in bulk; a first bin this large, btload. */
 #define STORE_BULK_KEYS		4096
 
+/* In <db>/<iface>/: one writer per interface (flowq reads only *.db). */
+#define STORE_LOCK_NAME		".writer.lock"
+
 #define STORE_PENDING		0x80000000u
 #define STORE_MAX_ID		(STORE_PENDING - 1)
 
@@ -156,6 +159,7 @@ struct store {
 	uint32_t	*new_id;		/* 2 * work_rows */
 
 	size_t		 new_day_rows;	/* btload a first bin this large */
+	int		 lock_fd;	/* STORE_LOCK_NAME, flock()ed; or -1 */
 };
 
 /* What a bin's rows add up to (bins' row counters). */
@@ -182,10 +186,13 @@ extern size_t store__new_day_rows;
 
 /*
  * Set *cause to "path: SQLite's message" for SQLite result code rc (db's
- * own message when db failed with it; db may be NULL) and return the
+ * own message when db failed with it; db may be NULL, and the system's
+ * reason is added when a file could not be opened) and return the
  * matching negative errno.  The one place SQLite codes are converted.
  */
 int	 store__fail(struct store *, struct sqlite3 *db, int rc, char **cause);
+/* The day ran out of address or key ids: -EOVERFLOW, saying so. */
+int	 store__ids_exhausted(struct store *, const char *what, char **cause);
 /* One integer from a query (NULL reads as 0); 0 or negative. */
 int	 store__query_int(struct store *, struct sqlite3 *db, const char *sql,
 	    int64_t *out, char **cause);

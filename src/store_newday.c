@@ -534,7 +534,7 @@ store_write_new_keys(struct store_newday *nd, const struct flowtab_bin *bin,
 		    (uint32_t)(d - 1)) << 32 | k.n;
 	}
 	if (d > STORE_MAX_ID - st->next_key)
-		return store__fail(st, NULL, SQLITE_FULL, cause);
+		return store__ids_exhausted(st, "flow key", cause);
 	if (store__key_map_reserve(&st->keys, d) != 0)
 		return store_newday_nomem(nd, cause);
 
@@ -615,7 +615,8 @@ store_fsync_path(const char *path, int dir)
 {
 	int fd, rc = 0;
 
-	fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
+	fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR | O_NOFOLLOW) |
+	    O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (fsync(fd) != 0)
@@ -652,7 +653,7 @@ store__write_new_day(struct store *st, const struct flowtab_bin *bin,
 	int rc;
 
 	final = store_day_path(st->dir, st->iface, bin->ts);
-	if (stat(final, &sb) == 0 || errno != ENOENT) {
+	if (lstat(final, &sb) == 0 || errno != ENOENT) {
 		free(final);
 		return -EAGAIN;
 	}

@@ -263,7 +263,7 @@ store__collect_addrs(struct store *st, const struct flowtab_bin *bin,
 			return rc;
 	}
 	if (*nnew > STORE_MAX_ID - st->next_addr)
-		return store__fail(st, NULL, SQLITE_FULL, cause);
+		return store__ids_exhausted(st, "address", cause);
 	store__sort_addrs(st->new_addr, *nnew);
 	return 0;
 }
@@ -505,7 +505,7 @@ store__write_keys(struct store *st, const struct flowtab_bin *bin,
 	if (nnew == 0)
 		return 0;
 	if (nnew > STORE_MAX_ID - st->next_key)
-		return store__fail(st, NULL, SQLITE_FULL, cause);
+		return store__ids_exhausted(st, "flow key", cause);
 	/* Many keys into a file that has none yet (a new day): in bulk. */
 	if (st->next_key == 1 && nnew >= store__bulk_keys &&
 	    (rc = store_indexes_drop(st, &dropped, &nindex, cause)) != 0) {

@@ -631,6 +631,163 @@ test_refuse(void)
 	free(dir);
 }
 
+/* Write one small bin through st; 0 or the code, the cause in *cause. */
+static int
+write_small(struct store *st, int64_t ts, const char *dip, char **cause)
+{
+	struct flowtab_row rows[1];
+	struct flowtab_bin bin;
+
+	row_set(&rows[0], "10.0.0.1", dip, 80, 6, 0, 1, 2, 3, 4);
+	bin_init(&bin, ts, rows, 1);
+	return store_write_bin(st, &bin, NULL, cause);
+}
+
+/*
+ * What the store must not do: write through a symbolic link it did not
+ * make (the day file, a new day's .new, the interface's directory, the
+ * lock), let a second writer into an interface, or blame the disk when a
+ * day runs out of ids.
+ */
+static void
+test_guards(void)
+{
+	char *dir, *sub, *path, *outside, *cause = NULL, *want, *s;
+	struct store *st, *st2;
+	struct stat sb;
+	int rc;
+
+	/* A dangling symbolic link in the day file's place. */
+	dir = test_dir("guard-link");
+	sub = util_printf("%s/eth0", dir);
+	util_mkdir_p(sub);
+	path = util_printf("%s/eth0-2025-03-24.db", sub);
+	outside = test_dir("guard-outside.db");
+	ok(symlink(outside, path) == 0, "a day file that is a dangling link");
+	st = store_new(dir, "eth0");
+	rc = write_small(st, T0, "10.0.0.2", &cause);
+	is_int(rc, -ELOOP, "a symbolic link day file: refused");
+	ok(cause != NULL && strstr(cause, path) != NULL &&
+	    strstr(cause, "a symbolic link") != NULL, "... saying so: %s",
+	    cause ? cause : "");
+	ok(lstat(outside, &sb) != 0 && errno == ENOENT,
+	    "... and nothing made where it points");
+	/* A link to a real flowrec file elsewhere: not followed either. */
+	store_free(st);
+	s = test_dir("guard-real");
+	st = store_new(s, "eth0");
+	free(s);
+	ok(write_small(st, T0, "10.0.0.2", &cause) == 0, "a real day file");
+	store_free(st);
+	s = test_dir("guard-real/eth0/eth0-2025-03-24.db");
+	unlink(path);
+	ok(symlink(s, path) == 0, "a link to it in another store");
+	st = store_new(dir, "eth0");
+	is_int(write_small(st, T0, "10.0.0.3", &cause), -ELOOP,
+	    "a link to a flowrec file: refused too");
+	free(s);
+	s = db_str(path, "SELECT count(*) FROM flow_rows");
+	is_str(s, "1\n", "... which keeps its one row");
+	free(s);
+	store_free(st);
+	unlink(path);
+
+	/* A planted .new link: replaced, never written through. */
+	s = util_printf("%s.new", path);
+	ok(symlink(outside, s) == 0, "a .new that is a link");
+	free(s);
+	store__new_day_rows = 1;
+	st = store_new(dir, "eth0");
+	rc = write_small(st, T0, "10.0.0.4", &cause);
+	store_free(st);
+	store__new_day_rows = STORE_BULK_KEYS;
+	ok(rc == 0 && lstat(outside, &sb) != 0 && lstat(path, &sb) == 0 &&
+	    S_ISREG(sb.st_mode), "a new day over a .new link: the day"
+	    " written in place, nothing where the link pointed");
+	free(path);
+	free(sub);
+	free(dir);
+
+	/* The interface's directory, and the lock, as links. */
+	dir = test_dir("guard-dirlink");
+	util_mkdir_p(dir);
+	sub = util_printf("%s/eth0", dir);
+	s = test_dir("guard-elsewhere");
+	util_mkdir_p(s);
+	ok(symlink(s, sub) == 0, "an interface directory that is a link");
+	st = store_new(dir, "eth0");
+	is_int(write_small(st, T0, "10.0.0.2", &cause), -ENOTDIR,
+	    "an interface directory link: refused");
+	ok(cause != NULL && strstr(cause, "symbolic link") != NULL,
+	    "... saying so: %s", cause ? cause : "");
+	store_free(st);
+	unlink(sub);
+	util_mkdir_p(sub);
+	path = util_printf("%s/%s", sub, STORE_LOCK_NAME);
+	ok(symlink(outside, path) == 0, "a lock file that is a link");
+	st = store_new(dir, "eth0");
+	is_int(write_small(st, T0, "10.0.0.2", &cause), -ELOOP,
+	    "a lock link: refused");
+	ok(lstat(outside, &sb) != 0, "... and nothing made where it points");
+	store_free(st);
+	unlink(path);
+	free(path);
+	free(s);
+	free(sub);
+	free(dir);
+
+	/* One writer per interface: the second is refused, then let in. */
+	dir = test_dir("guard-lock");
+	st = store_new(dir, "eth0");
+	st2 = store_new(dir, "eth0");
+	ok(write_small(st, T0, "10.0.0.2", &cause) == 0, "a first writer");
+	rc = write_small(st2, T0 + 300, "10.0.0.3", &cause);
+	is_int(rc, -EBUSY, "a second writer of the interface: refused");
+	want = util_printf("another writer records this interface (pid %ld)",
+	    (long)getpid());
+	ok(cause != NULL && strstr(cause, want) != NULL, "... naming the"
+	    " writer: %s", cause ? cause : "");
+	free(want);
+	ok(write_small(st, T0 + 600, "10.0.0.4", &cause) == 0,
+	    "the first writes on");
+	store_free(st);
+	ok(write_small(st2, T0 + 300, "10.0.0.3", &cause) == 0,
+	    "the second, once the first is done");
+	store_free(st2);
+	path = util_printf("%s/eth0/eth0-2025-03-24.db", dir);
+	s = db_str(path, "SELECT group_concat(ts - 1742774400) FROM"
+	    " (SELECT ts FROM bins ORDER BY ts)");
+	is_str(s, "0,300,600\n", "each bin once");
+	free(s);
+	free(path);
+	free(dir);
+
+	/* Out of ids: says so, and the day is untouched. */
+	dir = test_dir("guard-ids");
+	st = store_new(dir, "eth0");
+	ok(write_small(st, T0, "10.0.0.2", &cause) == 0, "a first bin");
+	st->next_addr = STORE_MAX_ID;
+	rc = write_small(st, T0 + 300, "10.0.0.9", &cause);
+	is_int(rc, -EOVERFLOW, "no address id left: -EOVERFLOW");
+	ok(cause != NULL && strstr(cause, "no address ids left") != NULL &&
+	    strstr(cause, "disk") == NULL, "... saying so: %s",
+	    cause ? cause : "");
+	ok(write_small(st, T0 + 300, "10.0.0.9", &cause) == 0,
+	    "the ids reloaded from the file, the retry writes");
+	st->next_key = STORE_MAX_ID;
+	rc = write_small(st, T0 + 600, "10.0.0.9", &cause);
+	ok(rc == 0, "a known key needs no new id");
+	st->next_key = STORE_MAX_ID;
+	rc = write_small(st, T0 + 900, "10.0.0.1", &cause);
+	ok(rc == -EOVERFLOW && cause != NULL &&
+	    strstr(cause, "no flow key ids left") != NULL,
+	    "no flow key id left: says so: %s", cause ? cause : "");
+	store_free(st);
+	free(dir);
+	free(outside);
+	free(cause);
+}
+
 static void
 test_newer(void)
 {
@@ -741,8 +898,8 @@ test_migrate(void)
 	store__migrations = NULL;
 	store__migrations_count = 0;
 	/* The real build refuses what it just made. */
+	store_free(st);		/* one writer per interface */
 	refuse(dir, "the migrated file to this build", "is newer");
-	store_free(st);
 	free(path);
 	free(dir);
 	free(cause);
@@ -1860,6 +2017,7 @@ static const struct {
 	{ "day_split", test_day_split },
 	{ "counters", test_counters },
 	{ "refuse", test_refuse },
+	{ "guards", test_guards },
 	{ "newer", test_newer },
 	{ "migrate", test_migrate },
 	{ "migrate_v1", test_migrate_v1 },
