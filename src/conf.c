@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,9 +53,50 @@ conf_check_block_size(uint64_t v, char **why)
 	return 0;
 }
 
+#define CONF_PATTERN_MAX	255
+
+int
+conf_is_pattern(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n >= 2 && name[0] == '/' && name[n - 1] == '/';
+}
+
+/* "/regex/": POSIX extended, matched anywhere in the name (as goProbe). */
+static int
+conf_check_pattern(const char *s, char **why)
+{
+	regex_t re;
+	char *text, msg[128];
+	size_t n = strlen(s);
+	int rc;
+
+	if (n < 3)
+		return util_cause(why, -EINVAL, "an empty pattern matches "
+		    "every interface: use autodetect");
+	if (n > CONF_PATTERN_MAX)
+		return util_cause(why, -EINVAL, "a pattern is at most %d bytes",
+		    CONF_PATTERN_MAX);
+	text = util_strdup(s + 1);
+	text[n - 2] = '\0';
+	rc = regcomp(&re, text, REG_EXTENDED | REG_NOSUB);
+	free(text);
+	if (rc != 0) {
+		regerror(rc, &re, msg, sizeof msg);
+		return util_cause(why, -EINVAL, "'%s' is not a regular "
+		    "expression: %s", s, msg);
+	}
+	regfree(&re);
+	return 0;
+}
+
+/* An interface name, or a /regex/ standing for the names it matches. */
 static int
 conf_check_iface_name(const char *name, char **why)
 {
+	if (conf_is_pattern(name))
+		return conf_check_pattern(name, why);
 	return names_check_iface(name, why);
 }
 
@@ -116,6 +158,43 @@ static const struct conftab_section conf_ring = {
 	.size = sizeof(struct conf_iface),
 };
 
+/* retention, globally and as interfaces.NAME.retention. */
+static const struct conftab_key conf_retention_keys[] = {
+	{ .name = "keep_days", .type = CONFTAB_UINT,
+	  CONFTAB_FIELD(struct conf_retention, keep_days),
+	  .min = 0, .max = 36500, .def = "0",
+	  .help = "day files kept: the last N UTC days, today included; 0 "
+	  "keeps all" },
+	{ .name = "max_bytes", .type = CONFTAB_SIZE,
+	  CONFTAB_FIELD(struct conf_retention, max_bytes),
+	  .min = 0, .max = 1ull << 60, .def = "0",
+	  .help = "bytes of an interface's day files, in all; 0 is no bound" },
+	{ .name = NULL }
+};
+
+static const struct conftab_section conf_retention = {
+	.keys = conf_retention_keys,
+	.size = sizeof(struct conf_retention),
+};
+
+/* autodetect */
+static const struct conftab_key conf_autodetect_keys[] = {
+	{ .name = "enabled", .type = CONFTAB_BOOL,
+	  CONFTAB_FIELD(struct conf_autodetect, enabled), .def = "false",
+	  .help = "record every interface that exists or comes up" },
+	{ .name = "exclude", .type = CONFTAB_STRLIST,
+	  CONFTAB_FIELD(struct conf_autodetect, exclude),
+	  .count_offset = offsetof(struct conf_autodetect, nexclude),
+	  .max = 1024, .check_str = conf_check_iface_name,
+	  .help = "interfaces autodetect leaves out: names and /regex/" },
+	{ .name = NULL }
+};
+
+static const struct conftab_section conf_autodetect = {
+	.keys = conf_autodetect_keys,
+	.size = sizeof(struct conf_autodetect),
+};
+
 /* interfaces.NAME */
 static const struct conftab_key conf_iface_keys[] = {
 	{ .name = "enabled", .type = CONFTAB_BOOL,
@@ -135,6 +214,11 @@ static const struct conftab_key conf_iface_keys[] = {
 	{ .name = "ring", .type = CONFTAB_SECTION, .offset = 0,
 	  .sub = &conf_ring,
 	  .help = "the TPACKET_V3 receive ring" },
+	{ .name = "retention", .type = CONFTAB_SECTION,
+	  .flags = CONFTAB_INHERIT,
+	  CONFTAB_FIELD(struct conf_iface, retention), .sub = &conf_retention,
+	  .help = "this interface's retention; absent keys are the global "
+	  "ones" },
 	{ .name = NULL }
 };
 
@@ -184,7 +268,13 @@ static const struct conftab_key conf_keys[] = {
 	  .count_offset = offsetof(struct conf, nifaces),
 	  .max = CONF_MAX_IFACES, .sub = &conf_iface_section,
 	  .check_name = conf_check_iface_name,
-	  .help = "the interfaces to record, by name" },
+	  .help = "the interfaces to record, by name or /regex/" },
+	{ .name = "retention", .type = CONFTAB_SECTION,
+	  CONFTAB_FIELD(struct conf, retention), .sub = &conf_retention,
+	  .help = "old day files removed at start and at each day's end" },
+	{ .name = "autodetect", .type = CONFTAB_SECTION,
+	  CONFTAB_FIELD(struct conf, autodetect), .sub = &conf_autodetect,
+	  .help = "record the interfaces the file does not name" },
 	{ .name = NULL }
 };
 
@@ -224,6 +314,18 @@ conf_iface_same(const struct conf_iface *a, const struct conf_iface *b)
 {
 	return strcmp(a->name, b->name) == 0 &&
 	    conftab_same(&conf_iface_section, a, b);
+}
+
+struct conf_iface *
+conf_iface_new(const struct conf *c, const char *name)
+{
+	return conftab_entry_new(&conf_table, c, "interfaces", name);
+}
+
+void
+conf_iface_free(struct conf_iface *i)
+{
+	conftab_entry_free(&conf_table, "interfaces", i);
 }
 
 const struct conf_iface *

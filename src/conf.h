@@ -20,7 +20,27 @@
 /* Where flowq and flowctl look when not told. */
 #define CONF_DEFAULT_PATH	"/etc/flowrec/flowrecd.yaml"
 
-/* One interface to record (a row of the interfaces map). */
+/*
+ * retention: how long and how much of the store is kept (retention.c).
+ * Globally, and per interface inheriting the global keys; 0 is no bound.
+ */
+struct conf_retention {
+	uint32_t	 keep_days;	/* day files of the last N UTC days */
+	uint64_t	 max_bytes;	/* an interface's day files, in all */
+};
+
+/* autodetect: record every interface that exists (goProbe's). */
+struct conf_autodetect {
+	int		 enabled;
+	char		**exclude;	/* names and /regex/ patterns */
+	size_t		 nexclude;
+};
+
+/*
+ * One interface to record (a row of the interfaces map).  Its name is an
+ * interface name, or a /regex/ pattern (conf_is_pattern()) giving the
+ * settings of every interface it matches.
+ */
 struct conf_iface {
 	char		*name;
 	int		 enabled;
@@ -30,6 +50,7 @@ struct conf_iface {
 	uint32_t	 block_count;
 	uint32_t	 retire_ms;	/* block retire timeout */
 	uint32_t	 max_flows;	/* rows per bin before an early write */
+	struct conf_retention retention;	/* inherits the global keys */
 	unsigned	 line;		/* where it was defined, 0 built in */
 };
 
@@ -42,6 +63,8 @@ struct conf {
 	int		 log_syslog;
 	struct conf_iface *ifaces;
 	size_t		 nifaces;
+	struct conf_retention retention;
+	struct conf_autodetect autodetect;
 };
 
 struct conftab_section;
@@ -84,6 +107,18 @@ int		 conf_iface_same(const struct conf_iface *,
 
 /* The interface named name, or NULL. */
 const struct conf_iface *conf_find_iface(const struct conf *, const char *name);
+
+/* 1 when name is a "/regex/" interface pattern, not a name. */
+int		 conf_is_pattern(const char *name);
+
+/*
+ * The settings of an interface called name that the file does not list
+ * (autodetect): every key its default, the inheriting ones (retention)
+ * the global value of c.  Caller owns the result; free with
+ * conf_iface_free().
+ */
+struct conf_iface *conf_iface_new(const struct conf *c, const char *name);
+void		 conf_iface_free(struct conf_iface *);
 
 /* The default of the key at path ("db_path"), as written in a file. */
 const char	*conf_default(const char *path);

@@ -529,6 +529,21 @@ conftab_append(const struct conftab_section *sec, void *vbase,
 	return e;
 }
 
+void *
+conftab_entry_new(const struct conftab_section *sec, const void *vbase,
+    const char *map, const char *name)
+{
+	const struct conftab_key *k = conftab__row(sec, map);
+	uint8_t *e;
+
+	if (k == NULL || k->type != CONFTAB_MAP)
+		abort();	/* a caller naming a map that is not one */
+	e = util_calloc(1, k->sub->size);
+	*(char **)(e + k->sub->name_offset) = util_strdup(name);
+	ct_fill(NULL, k->sub, e, "", sec, vbase, 0);
+	return e;
+}
+
 /* --------------------------------------------- step 4: cross-key rules */
 
 static int
@@ -669,6 +684,21 @@ conftab_free(const struct conftab_section *root, void *base)
 		return;
 	ct_clear(root, base);
 	free(base);
+}
+
+void
+conftab_entry_free(const struct conftab_section *sec, const char *map,
+    void *entry)
+{
+	const struct conftab_key *k = conftab__row(sec, map);
+
+	if (entry == NULL)
+		return;
+	if (k == NULL || k->type != CONFTAB_MAP)
+		abort();
+	ct_clear(k->sub, entry);
+	free(*(char **)((uint8_t *)entry + k->sub->name_offset));
+	free(entry);
 }
 
 static int

@@ -136,6 +136,17 @@ void	 conftab_defaults(const struct conftab_section *sec, void *base);
 void	*conftab_append(const struct conftab_section *sec, void *base,
 	    const char *map, const char *name);
 
+/*
+ * A lone entry of the MAP row map, filled as conftab_append() fills one
+ * (defaults, CONFTAB_INHERIT rows from base) but not added to the map: an
+ * entry made up at run time (an interface found by autodetection).
+ * Caller owns the result; free with conftab_entry_free().
+ */
+void	*conftab_entry_new(const struct conftab_section *sec, const void *base,
+	    const char *map, const char *name);
+void	 conftab_entry_free(const struct conftab_section *sec, const char *map,
+	    void *entry);
+
 /* Free a root conftab_load() returned and all it holds; NULL is fine. */
 void	 conftab_free(const struct conftab_section *root, void *base);
 

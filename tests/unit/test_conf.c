@@ -121,6 +121,68 @@ test_good(void)
 	conf_free(c);
 }
 
+/* retention inherited key by key; /regex/ names; autodetect. */
+static void
+test_live(void)
+{
+	struct conf *c = NULL;
+	struct conf_iface *made;
+	const struct conf_iface *i;
+	char *e;
+
+	e = load("retention: {keep_days: 30, max_bytes: 10G}\n"
+	    "autodetect: {enabled: true, exclude: [lo, '/^veth/']}\n"
+	    "interfaces:\n"
+	    "  eth0: {retention: {max_bytes: 1M}}\n"
+	    "  eth0.100:\n"
+	    "  '/^ens[0-9]+$/': {snaplen: 128, retention: {keep_days: 7}}\n",
+	    &c);
+	ok(e == NULL && c != NULL, "retention, autodetect, a pattern (%s)",
+	    e ? e : "");
+	if (c == NULL)
+		return;
+	ok(c->retention.keep_days == 30 &&
+	    c->retention.max_bytes == 10ull << 30, "global retention");
+	i = conf_find_iface(c, "eth0");
+	ok(i && i->retention.keep_days == 30 &&
+	    i->retention.max_bytes == 1 << 20,
+	    "eth0: its max_bytes, the global keep_days");
+	i = conf_find_iface(c, "eth0.100");
+	ok(i && i->retention.keep_days == 30 &&
+	    i->retention.max_bytes == 10ull << 30, "eth0.100: the global ones");
+	i = conf_find_iface(c, "/^ens[0-9]+$/");
+	ok(i && conf_is_pattern(i->name) && i->snaplen == 128 &&
+	    i->retention.keep_days == 7, "a /regex/ entry with its settings");
+	ok(!conf_is_pattern("eth0") && !conf_is_pattern("/") &&
+	    conf_is_pattern("//"), "conf_is_pattern");
+	ok(c->autodetect.enabled && c->autodetect.nexclude == 2 &&
+	    strcmp(c->autodetect.exclude[1], "/^veth/") == 0, "autodetect");
+	made = conf_iface_new(c, "veth9");
+	ok(made && strcmp(made->name, "veth9") == 0 && made->snaplen == 192 &&
+	    made->enabled && made->retention.keep_days == 30 &&
+	    made->retention.max_bytes == 10ull << 30,
+	    "conf_iface_new: defaults and the global retention");
+	conf_iface_free(made);
+	conf_free(c);
+
+	c = conf_new_default();
+	ok(c->retention.keep_days == 0 && c->retention.max_bytes == 0 &&
+	    !c->autodetect.enabled, "defaults: keep everything, no autodetect");
+	conf_free(c);
+
+	e = load("interfaces:\n  '/eth[/': {}\n", NULL);
+	ok(e != NULL && strstr(e, ":2: key 'interfaces./eth[/': '/eth[/' is "
+	    "not a regular expression: ") != NULL, "a bad pattern: %s",
+	    e ? e : "loaded");
+	free(e);
+	bad("interfaces:\n  '//': {}\n", "2: key 'interfaces.//': an empty "
+	    "pattern matches every interface: use autodetect");
+	bad("autodetect: {exclude: ['a/b']}\n", "1: key 'autodetect.exclude': "
+	    "entry 1: an interface name cannot contain '/'");
+	bad("retention: {max_bytes: 5Q}\n", "1: key 'retention.max_bytes': "
+	    "'5Q' is not a size (bytes, or a whole number with K, M, G or T)");
+}
+
 static void
 test_bad(void)
 {
@@ -150,7 +212,7 @@ test_bad(void)
 	bad("db_path: /a\ninterval: 60\ndb_path: /b\n",
 	    "3: key 'db_path': given twice (first on line 1)");
 	bad("colour: blue\n", "1: key 'colour': unknown key (known here: "
-	    "db_path, interval, queue_rows, log, interfaces)");
+	    "db_path, interval, queue_rows, log, interfaces, retention, autodetect)");
 	bad("log:\n  level: loud\n",
 	    "2: key 'log.level': 'loud' is not one of error|warn|warning|info|debug");
 	bad("log:\n  target: file\n",
@@ -169,7 +231,7 @@ test_bad(void)
 	    "3: key 'interfaces.eth0': given twice (first on line 2)");
 	bad("interfaces:\n  eth0:\n    speed: 10\n",
 	    "3: key 'interfaces.eth0.speed': unknown key (known here: "
-	    "enabled, promisc, snaplen, max_flows, ring)");
+	    "enabled, promisc, snaplen, max_flows, ring, retention)");
 	bad("interfaces:\n  eth0:\n  eth1:\n    promisc: maybe\n",
 	    "4: key 'interfaces.eth1.promisc': 'maybe' is not true or false");
 	bad("interfaces:\n  eth0:\n    snaplen: 20\n",
@@ -210,10 +272,10 @@ test_bad(void)
 	    "2: key 'interfaces.eth/0': an interface name cannot contain '/'");
 	bad("interfaces:\n  eth0:\n    name: eth1\n",
 	    "3: key 'interfaces.eth0.name': unknown key (known here: "
-	    "enabled, promisc, snaplen, max_flows, ring)");
+	    "enabled, promisc, snaplen, max_flows, ring, retention)");
 	bad("interfaces:\n  eth0:\n    .name: eth1\n",
 	    "3: key 'interfaces.eth0..name': unknown key (known here: "
-	    "enabled, promisc, snaplen, max_flows, ring)");
+	    "enabled, promisc, snaplen, max_flows, ring, retention)");
 	bad("a: b: c\n",
 	    "1: YAML syntax: mapping values are not allowed in this context");
 	bad("interfaces:\n  eth0: {snaplen: 100\n",
@@ -310,7 +372,7 @@ test_strict(void)
 	conf_free(c);
 
 	bad("a: &x 1\nb: *x\n", "1: key 'a': unknown key (known here: "
-	    "db_path, interval, queue_rows, log, interfaces)");
+	    "db_path, interval, queue_rows, log, interfaces, retention, autodetect)");
 	bad("interval: &x 60\nqueue_rows: *x\n", "2: key 'queue_rows': "
 	    "aliases (*name) are not supported");
 	bad("interval: 60\n---\ninterval: 60\n",
@@ -915,6 +977,28 @@ t_row_documented(const char *path, const struct conftab_key *k, void *arg)
 		d->bad++;
 		goto example;
 	}
+	/*
+	 * Keys of one name in two sections (interfaces.*.enabled,
+	 * autodetect.enabled) have an item each: the one saying the
+	 * row's default is this row's.
+	 */
+	if (k->def != NULL && !t_says(item, "Default", k->def)) {
+		const char *at = d->man, *hit;
+		char *other;
+
+		while ((hit = strstr(at + 1, head)) != NULL) {
+			at = hit;
+			if (hit[-1] != '\n' || (other = t_item(hit, head)) ==
+			    NULL)
+				continue;
+			if (t_says(other, "Default", k->def)) {
+				free(item);
+				item = other;
+				break;
+			}
+			free(other);
+		}
+	}
 	if (k->def != NULL && !t_says(item, "Default", k->def)) {
 		ok(0, "flowrecd.yaml.5: %s says 'Default %s'", path, k->def);
 		d->bad++;
@@ -974,18 +1058,18 @@ t_man_keys_known(const char *man, int *bad)
 		name[n] = '\0';
 		k = conftab_find(&conf_table, name);
 		if (k == NULL) {
-			char *a = util_printf("log.%s", name);
-			char *b = util_printf("interfaces.*.%s", name);
-			char *c = util_printf("interfaces.*.ring.%s", name);
+			static const char *const in[] = { "log.%s",
+			    "interfaces.*.%s", "interfaces.*.ring.%s",
+			    "retention.%s", "autodetect.%s" };
+			size_t j;
+			char *a;
 
-			k = conftab_find(&conf_table, a);
-			if (k == NULL)
-				k = conftab_find(&conf_table, b);
-			if (k == NULL)
-				k = conftab_find(&conf_table, c);
-			free(a);
-			free(b);
-			free(c);
+			for (j = 0; k == NULL && j < sizeof in / sizeof in[0];
+			    j++) {
+				a = util_printf(in[j], name);
+				k = conftab_find(&conf_table, a);
+				free(a);
+			}
 		}
 		if (k == NULL) {
 			ok(0, "flowrecd.yaml.5 documents '%s', not a key", name);
@@ -1070,6 +1154,7 @@ main(void)
 		return 1;
 	close(fd);
 	test_good();
+	test_live();
 	test_bad();
 	test_strict();
 	test_names();
