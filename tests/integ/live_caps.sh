@@ -11,6 +11,11 @@ command -v setpriv >/dev/null || fail "setpriv (util-linux) is not installed"
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 
 mk_pair
+# uid 65534 may not be able to reach the build tree (a clone under /root
+# is mode 0700): run a copy from $T, which it can.
+cp "$FLOWRECD" "$T/flowrecd" || fail "cannot copy $FLOWRECD"
+chmod 755 "$T/flowrecd"
+FLOWRECD=$T/flowrecd
 mkdir -p "$T/db"
 chown 65534:65534 "$T/db"
 chmod 755 "$T"
