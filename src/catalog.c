@@ -251,6 +251,56 @@ catalog_update(const char *db_dir, const char *iface, const char *day,
 	return rc;
 }
 
+int
+catalog_remove_days(const char *db_dir, const char *iface,
+    const char *const *days, size_t n, char **cause)
+{
+	sqlite3		*db = NULL;
+	sqlite3_stmt	*s = NULL;
+	char		*path = util_printf("%s/catalog.db", db_dir);
+	char		*schema, *insert;
+	size_t		 i;
+	int		 rc;
+
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_CANTOPEN) {
+		sqlite3_close(db);
+		free(path);
+		return 0;
+	}
+	write_sql(&schema, &insert);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(db, CATALOG_BUSY_MS);
+		rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "DELETE FROM days WHERE iface = ?1"
+		    " AND day = ?2", -1, &s, NULL);
+	for (i = 0; rc == SQLITE_OK && i < n; i++) {
+		sqlite3_bind_text(s, 1, iface, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, days[i], -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		rc = util_cause(cause, -EIO, "%s: %s", path,
+		    db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	sqlite3_close(db);
+	free(schema);
+	free(insert);
+	free(path);
+	return rc;
+}
+
 /* ------------------------------------------------------------ reading */
 
 struct catalog {

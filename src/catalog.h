@@ -15,6 +15,7 @@
 #ifndef FLOWREC_CATALOG_H
 #define FLOWREC_CATALOG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
@@ -60,6 +61,14 @@ int	catalog_day_sum(sqlite3 *db, int64_t lo, int64_t hi, int brief,
  */
 int	catalog_update(const char *db_dir, const char *iface, const char *day,
 	    const char *day_path, const struct catalog_day *d, char **cause);
+
+/*
+ * Drop the rows of n days (YYYY-MM-DD) of iface, whose files retention
+ * removed, in one transaction.  No catalog.db is nothing to do.  Returns
+ * 0, or a negative code with *cause.
+ */
+int	catalog_remove_days(const char *db_dir, const char *iface,
+	    const char *const *days, size_t n, char **cause);
 
 /* The rows of a catalog, read at once. */
 struct catalog;
