@@ -1,26 +1,38 @@
 /*
  * daemon.c - flowrecd's live mode: owns the libuv loop (see daemon.h).
  *
- * One entry per configured interface, each with its capture (capture.c).
- * Signals are libuv signal handles on the loop, so everything runs on the
- * loop thread except the store writes (writer.c, on worker threads):
+ * One entry per interface to record, each with its capture (capture.c)
+ * while the interface exists.  Which interfaces: ifsel.c's answer for the
+ * configuration and the interfaces that exist now, asked again whenever
+ * either changes (netlink tells about interfaces, watch.c).  Everything
+ * runs on the loop thread except the store writes (writer.c) and the
+ * retention passes (retention.c), on worker threads:
  *   SIGTERM/SIGINT  stop every capture (each drains its ring and writes its
  *                   open bin), wait for the writers, close all handles,
  *                   print "kernel_packets=N kernel_drops=N" per interface.
- *   SIGHUP          re-read the configuration; interfaces added, removed or
+ *   SIGHUP, the file changing, POST /config/_reload
+ *                   re-read the configuration; interfaces added, removed or
  *                   changed are started, stopped or restarted (after the old
  *                   capture has written out); unchanged ones are not touched.
  *                   A bad file keeps the running configuration.
+ *   interfaces      a capture starts only once its interface exists, so a
+ *                   missing one writes nothing (no empty bins: a gap reads
+ *                   as missing data); one that goes away is stopped once
+ *                   its capture has walked what its ring held, and started
+ *                   again when it returns.
+ *   UTC midnight    (and at start and after a reload) a retention pass.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -28,19 +40,30 @@
 #include "capture.h"
 #include "conf.h"
 #include "daemon.h"
+#include "ifsel.h"
+#include "retention.h"
 #include "util.h"
+#include "watch.h"
 
 #define WRITE_DEADLINE_MS	5000	/* a failing store at shutdown */
+#define GONE_POLL_MS		100	/* a vanished interface's capture */
+#define FILE_SETTLE_MS		250	/* config file events merged */
+#define RETENTION_GRACE_S	60	/* after midnight: last bin written */
+#define RETENTION_RETRY_MS	60000	/* an interface's writer was busy */
 
 struct daemon;
 
 struct daemon_iface {
 	struct daemon	*d;
 	char		*name;
-	struct capture	*cap;		/* NULL between stop and restart */
+	struct capture	*cap;		/* NULL: waiting, or between stop and
+					   restart */
 	int		 stopping;
+	int		 gone;		/* stopped because it went away */
+	int		 waiting_logged;
+	enum ifsel_how	 how;
 	/* What the capture was started with, to tell a change. */
-	struct conf_iface cfg;
+	struct conf_iface cfg;		/* cfg.name owned: the interface's */
 	char		*db_path;
 	uint32_t	 interval;
 	uint32_t	 queue_rows;
@@ -50,14 +73,25 @@ struct daemon_iface {
 struct daemon {
 	uv_loop_t	 loop;
 	uv_signal_t	 sig_term, sig_int, sig_hup;
+	uv_timer_t	 gone_timer;	/* runs while a capture is vanishing */
+	uv_timer_t	 day_timer;	/* UTC midnight: retention */
 	const struct daemon_options *opt;
 	struct conf	*conf;
+	struct ifsel	*sel;
 	struct daemon_iface *ifaces;
+	struct watch_links *links;
+	struct watch_file *file;
+	struct retention *ret;
+	struct daemon_reload_status rs;
+	char		*rs_message;
 	int		 shutting_down;
 	int		 closed;
 };
 
-static void	daemon_reconcile(struct daemon *);
+static void	daemon_reconcile(struct daemon *, struct daemon_changes *);
+static void	daemon_gone_cb(uv_timer_t *);
+
+/* ---------------------------------------------------- configuration */
 
 /* Command-line settings win over the file's. */
 static void
@@ -86,7 +120,8 @@ daemon_log_level(const struct daemon_options *opt, const struct conf *conf)
 }
 
 static int
-daemon_load(const struct daemon_options *opt, struct conf **out, char **cause)
+daemon_load(const struct daemon_options *opt, struct conf **out,
+    struct ifsel **sel, char **cause)
 {
 	struct conf *conf;
 	int rc;
@@ -99,9 +134,15 @@ daemon_load(const struct daemon_options *opt, struct conf **out, char **cause)
 		conf_add_iface(conf, opt->iface);
 	}
 	daemon_apply_options(opt, conf);
+	if ((rc = ifsel_new(conf, sel, cause)) != 0) {
+		conf_free(conf);
+		return rc;
+	}
 	*out = conf;
 	return 0;
 }
+
+/* ------------------------------------------------------- interfaces */
 
 static struct daemon_iface *
 daemon_find(struct daemon *d, const char *name)
@@ -130,20 +171,40 @@ daemon_iface_free(struct daemon *d, struct daemon_iface *di)
 	free(di);
 }
 
+/* Remember the settings di records with (a pattern's, under di's name). */
 static void
-daemon_start(struct daemon *d, struct daemon_iface *di,
-    const struct conf_iface *ifc)
+daemon_iface_set(struct daemon *d, struct daemon_iface *di,
+    const struct ifsel_want *w)
 {
 	free(di->cfg.name);
 	free(di->db_path);
-	di->cfg = *ifc;
-	di->cfg.name = util_strdup(ifc->name);
+	di->cfg = *w->cfg;		/* no pointer but the name: plain copy */
+	di->cfg.name = util_strdup(di->name);
+	di->how = w->how;
 	di->db_path = util_strdup(d->conf->db_path);
 	di->interval = d->conf->interval;
 	di->queue_rows = d->conf->queue_rows;
-	di->cap = capture_new(&d->loop, d->conf, ifc);
-	if (di->cap == NULL)
-		log_error("%s: not recording", ifc->name);
+}
+
+/* Start di's capture; 1 when recording, 0 when waiting or failed. */
+static int
+daemon_start(struct daemon *d, struct daemon_iface *di)
+{
+	if (if_nametoindex(di->name) == 0) {
+		if (!di->waiting_logged)
+			log_warn("%s: no such interface; waiting for it "
+			    "(nothing is written for it meanwhile)", di->name);
+		di->waiting_logged = 1;
+		return 0;
+	}
+	di->waiting_logged = 0;
+	di->gone = 0;
+	di->cap = capture_new(&d->loop, d->conf, &di->cfg);
+	if (di->cap == NULL) {
+		log_error("%s: not recording", di->name);
+		return 0;
+	}
+	return 1;
 }
 
 static void
@@ -152,7 +213,7 @@ daemon_close_cb(uv_handle_t *h)
 	(void)h;
 }
 
-/* Everything has stopped: close the signal handles, the loop ends. */
+/* Everything has stopped: close the remaining handles, the loop ends. */
 static void
 daemon_close(struct daemon *d)
 {
@@ -162,6 +223,8 @@ daemon_close(struct daemon *d)
 	uv_close((uv_handle_t *)&d->sig_term, daemon_close_cb);
 	uv_close((uv_handle_t *)&d->sig_int, daemon_close_cb);
 	uv_close((uv_handle_t *)&d->sig_hup, daemon_close_cb);
+	uv_close((uv_handle_t *)&d->gone_timer, daemon_close_cb);
+	uv_close((uv_handle_t *)&d->day_timer, daemon_close_cb);
 }
 
 static void
@@ -187,10 +250,10 @@ daemon_stopped(void *arg, const char *name, const struct capture_stats *st)
 	log_info("%s: stopped", name);
 	di->cap = NULL;
 	di->stopping = 0;
-	if (d->shutting_down || conf_find_iface(d->conf, di->name) == NULL)
+	if (d->shutting_down)
 		daemon_iface_free(d, di);
 	else
-		daemon_reconcile(d);
+		daemon_reconcile(d, NULL);
 	if (d->shutting_down && d->ifaces == NULL)
 		daemon_close(d);
 }
@@ -204,59 +267,353 @@ daemon_stop_iface(struct daemon_iface *di)
 	capture_stop(di->cap, WRITE_DEADLINE_MS, daemon_stopped, di);
 }
 
+/* Do two settings record alike?  Retention is not the capture's. */
 static int
 daemon_iface_changed(struct daemon *d, struct daemon_iface *di,
-    const struct conf_iface *ifc)
+    const struct ifsel_want *w)
 {
-	return !conf_iface_same(&di->cfg, ifc) ||
+	struct conf_iface a = di->cfg, b = *w->cfg;
+
+	memset(&a.retention, 0, sizeof a.retention);
+	memset(&b.retention, 0, sizeof b.retention);
+	b.name = a.name;
+	b.line = a.line;
+	return !conf_iface_same(&a, &b) ||
 	    strcmp(di->db_path, d->conf->db_path) != 0 ||
 	    di->interval != d->conf->interval ||
 	    di->queue_rows != d->conf->queue_rows;
 }
 
-/* Make the running captures match d->conf. */
 static void
-daemon_reconcile(struct daemon *d)
+daemon_change(struct daemon_changes *ch, enum daemon_change_kind kind,
+    const char *name, int success, const char *note)
+{
+	struct daemon_change *c;
+
+	if (ch == NULL)
+		return;
+	ch->v = util_realloc(ch->v, ch->n + 1, sizeof *ch->v);
+	c = &ch->v[ch->n++];
+	c->kind = kind;
+	c->name = util_strdup(name);
+	c->success = success;
+	c->note = note;
+}
+
+void
+daemon_changes_free(struct daemon_changes *ch)
+{
+	size_t i;
+
+	if (ch == NULL)
+		return;
+	for (i = 0; i < ch->n; i++)
+		free(ch->v[i].name);
+	free(ch->v);
+	ch->v = NULL;
+	ch->n = 0;
+}
+
+/* The interfaces that exist now (names borrowed from *ni). */
+static size_t
+daemon_links(struct if_nameindex **ni, char ***names)
+{
+	size_t n = 0;
+
+	*ni = if_nameindex();
+	if (*ni != NULL)
+		while ((*ni)[n].if_index != 0)
+			n++;
+	*names = util_calloc(n + 1, sizeof **names);
+	for (n = 0; *ni != NULL && (*ni)[n].if_index != 0; n++)
+		(*names)[n] = (*ni)[n].if_name;
+	return n;
+}
+
+static const struct ifsel_want *
+daemon_wanted(const struct ifsel_want *w, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(w[i].name, name) == 0)
+			return &w[i];
+	return NULL;
+}
+
+/*
+ * Make the running captures match d->conf and the interfaces that exist;
+ * with ch, note what a reload changed.
+ */
+static void
+daemon_reconcile(struct daemon *d, struct daemon_changes *ch)
 {
 	struct daemon_iface *di, *next;
-	const struct conf_iface *ifc;
-	size_t i;
+	const struct ifsel_want *w;
+	struct ifsel_want *want;
+	struct if_nameindex *ni;
+	char **links;
+	size_t nlinks, nwant, i;
+	int vanishing = 0, ok;
 
 	if (d->shutting_down)
 		return;
+	nlinks = daemon_links(&ni, &links);
+	nwant = ifsel_select(d->sel, links, nlinks, &want);
 	for (di = d->ifaces; di != NULL; di = next) {
 		next = di->next;
 		if (di->stopping)
 			continue;	/* daemon_stopped() comes back here */
-		ifc = conf_find_iface(d->conf, di->name);
+		w = daemon_wanted(want, nwant, di->name);
 		if (di->cap == NULL) {
-			if (ifc != NULL && ifc->enabled)
-				daemon_start(d, di, ifc);
-			else
+			if (w == NULL) {
 				daemon_iface_free(d, di);
+				continue;
+			}
+			daemon_iface_set(d, di, w);
+			daemon_start(d, di);
 			continue;
 		}
-		if (ifc == NULL || !ifc->enabled) {
-			log_info("%s: removed from the configuration", di->name);
+		if (w == NULL && di->how != IFSEL_NAME &&
+		    if_nametoindex(di->name) == 0) {
+			/* A pattern's or autodetect's, gone: as below. */
+			if (capture_is_open(di->cap)) {
+				vanishing = 1;
+				continue;
+			}
+			log_info("%s: gone; stopping it (it is recorded again "
+			    "if it returns)", di->name);
 			daemon_stop_iface(di);
-		} else if (daemon_iface_changed(d, di, ifc)) {
+		} else if (w == NULL) {
+			log_info("%s: removed from the configuration",
+			    di->name);
+			daemon_change(ch, DAEMON_CHANGE_DISABLED, di->name, 1,
+			    NULL);
+			daemon_stop_iface(di);
+		} else if (daemon_iface_changed(d, di, w)) {
 			log_info("%s: settings changed; restarting it",
 			    di->name);
+			daemon_change(ch, DAEMON_CHANGE_UPDATED, di->name, 1,
+			    "restarted once its open bin is written");
 			daemon_stop_iface(di);
+		} else {
+			/* Same settings: retention may differ, no restart. */
+			di->cfg.retention = w->cfg->retention;
+			di->how = w->how;
+			if (if_nametoindex(di->name) == 0) {
+				/*
+				 * Gone: once the capture has walked what its
+				 * ring held (capture_is_open() turns 0), stop
+				 * it before it writes bins of the gap.
+				 */
+				if (capture_is_open(di->cap))
+					vanishing = 1;
+				else {
+					log_info("%s: gone; its open bin is "
+					    "written, and it is recorded again "
+					    "when it returns", di->name);
+					di->gone = 1;
+					daemon_stop_iface(di);
+				}
+			}
 		}
 	}
-	for (i = 0; i < d->conf->nifaces; i++) {
-		ifc = &d->conf->ifaces[i];
-		if (!ifc->enabled || daemon_find(d, ifc->name) != NULL)
+	for (i = 0; i < nwant; i++) {
+		if (daemon_find(d, want[i].name) != NULL)
 			continue;
 		di = util_calloc(1, sizeof *di);
 		di->d = d;
-		di->name = util_strdup(ifc->name);
+		di->name = util_strdup(want[i].name);
 		di->next = d->ifaces;
 		d->ifaces = di;
-		daemon_start(d, di, ifc);
+		daemon_iface_set(d, di, &want[i]);
+		if (want[i].how != IFSEL_NAME)
+			log_info("%s: selected by %s", di->name,
+			    want[i].how == IFSEL_AUTO ? "autodetect" :
+			    want[i].cfg->name);
+		ok = daemon_start(d, di);
+		daemon_change(ch, DAEMON_CHANGE_ENABLED, di->name, ok,
+		    ok ? NULL : di->waiting_logged ? "no such interface; "
+		    "recorded once it appears" : "could not start: see the log");
 	}
+	free(want);
+	free(links);
+	if (ni != NULL)
+		if_freenameindex(ni);
+	if (!vanishing)
+		uv_timer_stop(&d->gone_timer);
+	else if (!uv_is_active((uv_handle_t *)&d->gone_timer))
+		uv_timer_start(&d->gone_timer, daemon_gone_cb, GONE_POLL_MS,
+		    GONE_POLL_MS);
 }
+
+static void
+daemon_gone_cb(uv_timer_t *t)
+{
+	daemon_reconcile(t->data, NULL);
+}
+
+static void
+daemon_links_changed(void *arg)
+{
+	daemon_reconcile(arg, NULL);
+}
+
+/* -------------------------------------------------------- retention */
+
+/* Queue a pass; 1 when an interface was left out (its writer busy). */
+static int
+daemon_retention_pass(struct daemon *d)
+{
+	struct retention_iface *ri;
+	struct capture_stats st;
+	struct daemon_iface *di;
+	size_t n = 0, i;
+	int busy = 0;
+
+	for (di = d->ifaces; di != NULL; di = di->next)
+		n++;
+	ri = util_calloc(n + d->conf->nifaces + 1, sizeof *ri);
+	n = 0;
+	for (di = d->ifaces; di != NULL; di = di->next) {
+		ri[n].name = di->name;
+		ri[n].policy = di->cfg.retention;
+		ri[n].recording = di->cap != NULL;
+		if (di->cap != NULL) {
+			capture_get_stats(di->cap, &st);
+			ri[n].busy = st.writer.queued_bins > 0;
+			busy |= ri[n].busy;
+		}
+		n++;
+	}
+	/* Listed interfaces not recorded (disabled): their own policy. */
+	for (i = 0; i < d->conf->nifaces; i++) {
+		if (conf_is_pattern(d->conf->ifaces[i].name) ||
+		    daemon_find(d, d->conf->ifaces[i].name) != NULL)
+			continue;
+		ri[n].name = d->conf->ifaces[i].name;
+		ri[n++].policy = d->conf->ifaces[i].retention;
+	}
+	retention_run(d->ret, d->conf->db_path, ri, n, &d->conf->retention);
+	free(ri);
+	return busy;
+}
+
+static void	daemon_day_cb(uv_timer_t *);
+
+/* Arm the day timer: next UTC midnight plus the grace, or a retry. */
+static void
+daemon_day_arm(struct daemon *d, uint64_t ms)
+{
+	time_t now;
+
+	if (ms == 0) {
+		now = time(NULL);
+		ms = ((uint64_t)(86400 - now % 86400) + RETENTION_GRACE_S) *
+		    1000;
+	}
+	uv_timer_start(&d->day_timer, daemon_day_cb, ms, 0);
+}
+
+static void
+daemon_day_cb(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+
+	if (d->shutting_down)
+		return;
+	daemon_day_arm(d, daemon_retention_pass(d) ? RETENTION_RETRY_MS : 0);
+}
+
+/* ---------------------------------------------------------- reloads */
+
+static void
+daemon_reload_done(struct daemon *d, const char *why, int ok,
+    const char *message)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	free(d->rs_message);
+	d->rs_message = message ? util_strdup(message) : NULL;
+	d->rs.last_ok = ok;
+	d->rs.last_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	d->rs.last_message = d->rs_message;
+	d->rs.last_trigger = why;
+	if (ok)
+		d->rs.ok_total++;
+	else
+		d->rs.failed_total++;
+}
+
+int
+daemon_reload(struct daemon *d, const char *why, struct daemon_changes *ch,
+    char **cause)
+{
+	struct conf *conf;
+	struct ifsel *sel;
+	char *msg = NULL;
+	int rc;
+
+	if (ch != NULL)
+		memset(ch, 0, sizeof *ch);
+	if (d->shutting_down)
+		return util_cause(cause, -ESHUTDOWN, "flowrecd is stopping");
+	if (d->opt->config_path == NULL) {
+		log_info("%s: no configuration file to re-read (started "
+		    "with -i)", why);
+		return util_cause(cause, -ENOENT, "no configuration file to "
+		    "re-read: flowrecd was started with -i");
+	}
+	if ((rc = daemon_load(d->opt, &conf, &sel, &msg)) != 0) {
+		log_error("%s: %s; keeping the running configuration", why,
+		    msg);
+		daemon_reload_done(d, why, 0, msg);
+		if (cause != NULL)
+			*cause = msg;
+		else
+			free(msg);
+		return rc;
+	}
+	log_info("%s: re-read %s", why, d->opt->config_path);
+	ifsel_free(d->sel);
+	conf_free(d->conf);
+	d->conf = conf;
+	d->sel = sel;
+	util_log_open("flowrecd", daemon_log_level(d->opt, conf),
+	    conf->log_syslog);
+	daemon_reconcile(d, ch);
+	daemon_reload_done(d, why, 1, NULL);
+	if (daemon_retention_pass(d))
+		daemon_day_arm(d, RETENTION_RETRY_MS);
+	return 0;
+}
+
+const struct daemon_reload_status *
+daemon_reload_status(const struct daemon *d)
+{
+	return &d->rs;
+}
+
+void
+daemon_retention_stats(const struct daemon *d, struct retention_stats *st)
+{
+	retention_get_stats(d->ret, st);
+}
+
+const struct retention_iface_stats *
+daemon_retention_iface_stats(const struct daemon *d, size_t *n)
+{
+	return retention_get_iface_stats(d->ret, n);
+}
+
+static void
+daemon_file_changed(void *arg)
+{
+	daemon_reload(arg, "file changed", NULL, NULL);
+}
+
+/* --------------------------------------------------------- lifecycle */
 
 static void
 daemon_shutdown(struct daemon *d, const char *why)
@@ -269,6 +626,13 @@ daemon_shutdown(struct daemon *d, const char *why)
 	}
 	log_info("%s: writing open bins and stopping", why);
 	d->shutting_down = 1;
+	retention_stop(d->ret);
+	watch_links_close(d->links);
+	d->links = NULL;
+	watch_file_close(d->file);
+	d->file = NULL;
+	uv_timer_stop(&d->gone_timer);
+	uv_timer_stop(&d->day_timer);
 	for (di = d->ifaces; di != NULL; di = next) {
 		next = di->next;
 		if (di->cap == NULL)
@@ -284,31 +648,13 @@ static void
 daemon_signal_cb(uv_signal_t *h, int signum)
 {
 	struct daemon *d = h->data;
-	struct conf *conf;
-	char *cause = NULL;
 
 	if (signum != SIGHUP) {
 		daemon_shutdown(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 		return;
 	}
-	if (d->shutting_down)
-		return;
-	if (d->opt->config_path == NULL) {
-		log_info("SIGHUP: no configuration file to re-read");
-		return;
-	}
-	if (daemon_load(d->opt, &conf, &cause) != 0) {
-		log_error("SIGHUP: %s; keeping the running configuration",
-		    cause);
-		free(cause);
-		return;
-	}
-	log_info("SIGHUP: re-read %s", d->opt->config_path);
-	conf_free(d->conf);
-	d->conf = conf;
-	util_log_open("flowrecd", daemon_log_level(d->opt, conf),
-	    conf->log_syslog);
-	daemon_reconcile(d);
+	if (!d->shutting_down)
+		daemon_reload(d, "SIGHUP", NULL, NULL);
 }
 
 int
@@ -316,12 +662,13 @@ daemon_run(const struct daemon_options *opt)
 {
 	struct daemon d;
 	struct conf *conf;
+	struct ifsel *sel;
 	struct rusage ru;
 	char *cause = NULL;
 	size_t i, n = 0;
 	int fd, rc;
 
-	if (daemon_load(opt, &conf, &cause) != 0) {
+	if (daemon_load(opt, &conf, &sel, &cause) != 0) {
 		fprintf(stderr, "flowrecd: %s\n", cause);
 		free(cause);
 		return 2;
@@ -330,8 +677,10 @@ daemon_run(const struct daemon_options *opt)
 		n += conf->ifaces[i].enabled != 0;
 	if (opt->check_only) {
 		printf("flowrecd: %s: configuration ok (%zu interfaces, %zu "
-		    "enabled)\n", conf->path ? conf->path : "-i", conf->nifaces,
-		    n);
+		    "enabled%s)\n", conf->path ? conf->path : "-i",
+		    conf->nifaces, n, conf->autodetect.enabled ?
+		    ", autodetect" : "");
+		ifsel_free(sel);
 		conf_free(conf);
 		return 0;
 	}
@@ -343,6 +692,7 @@ daemon_run(const struct daemon_options *opt)
 	if (fd < 0) {
 		log_error("cannot open a packet socket: %s (flowrecd needs "
 		    "CAP_NET_RAW)", strerror(errno));
+		ifsel_free(sel);
 		conf_free(conf);
 		return 1;
 	}
@@ -354,6 +704,8 @@ daemon_run(const struct daemon_options *opt)
 	memset(&d, 0, sizeof d);
 	d.opt = opt;
 	d.conf = conf;
+	d.sel = sel;
+	d.rs.last_ok = -1;
 	signal(SIGPIPE, SIG_IGN);
 	uv_loop_init(&d.loop);
 	uv_signal_init(&d.loop, &d.sig_term);
@@ -363,13 +715,23 @@ daemon_run(const struct daemon_options *opt)
 	uv_signal_start(&d.sig_term, daemon_signal_cb, SIGTERM);
 	uv_signal_start(&d.sig_int, daemon_signal_cb, SIGINT);
 	uv_signal_start(&d.sig_hup, daemon_signal_cb, SIGHUP);
+	uv_timer_init(&d.loop, &d.gone_timer);
+	d.gone_timer.data = &d;
+	uv_timer_init(&d.loop, &d.day_timer);
+	d.day_timer.data = &d;
+	d.ret = retention_new(&d.loop);
 
 	log_info("started: %zu interfaces, db %s, interval %u s, pid %ld", n,
 	    conf->db_path, conf->interval, (long)getpid());
-	daemon_reconcile(&d);
+	d.links = watch_links_new(&d.loop, daemon_links_changed, &d);
+	if (opt->config_path != NULL)
+		d.file = watch_file_new(&d.loop, opt->config_path,
+		    FILE_SETTLE_MS, daemon_file_changed, &d);
+	daemon_reconcile(&d, NULL);
 	if (d.ifaces == NULL)
-		log_warn("no interface to record; waiting for SIGHUP or "
-		    "SIGTERM");
+		log_warn("no interface to record; waiting for one to appear, "
+		    "a new configuration or SIGTERM");
+	daemon_day_arm(&d, daemon_retention_pass(&d) ? RETENTION_RETRY_MS : 0);
 
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	/*
@@ -385,7 +747,10 @@ daemon_run(const struct daemon_options *opt)
 	rc = uv_loop_close(&d.loop);
 	if (rc != 0)
 		log_error("loop still had handles at exit: %s", uv_strerror(rc));
+	retention_free(d.ret);
+	ifsel_free(d.sel);
 	conf_free(d.conf);
+	free(d.rs_message);
 	log_info("exiting");
 	return 0;
 }

@@ -1,16 +1,20 @@
 /*
  * daemon.h - the live recorder: capture rings on a libuv loop, rotation,
- * write-out on worker threads, signals and configuration reloads.
+ * write-out on worker threads, signals, configuration reloads, interfaces
+ * coming and going, and retention.
  *
  * Called by flowrecd's main() when it is not in --read mode.  daemon.c owns
  * the uv loop; everything it starts is closed again before daemon_run()
- * returns (uv_loop_close() succeeds).
+ * returns (uv_loop_close() succeeds).  The functions below taking a
+ * struct daemon are for the control API (api.c), on the loop thread.
  */
 #ifndef FLOWREC_DAEMON_H
 #define FLOWREC_DAEMON_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "retention.h"
 
 struct daemon_options {
 	const char	*config_path;	/* -c FILE, NULL when -i is used */
@@ -26,5 +30,64 @@ struct daemon_options {
 
 /* Run the daemon until SIGTERM/SIGINT; returns the process exit status (0 ok, 2 bad config). */
 int	daemon_run(const struct daemon_options *);
+
+struct daemon;
+
+/* One change a reload made, goProbe's capturetypes.IfaceChange. */
+enum daemon_change_kind {
+	DAEMON_CHANGE_ENABLED,		/* an interface added */
+	DAEMON_CHANGE_UPDATED,		/* its settings changed: restarted */
+	DAEMON_CHANGE_DISABLED		/* removed: stopped */
+};
+
+struct daemon_change {
+	enum daemon_change_kind kind;
+	char		*name;
+	int		 success;	/* ENABLED: recording now; UPDATED,
+					   DISABLED: its stop has begun */
+	const char	*note;		/* why not, or what follows; NULL */
+};
+
+struct daemon_changes {
+	struct daemon_change *v;
+	size_t		 n;
+};
+
+void	daemon_changes_free(struct daemon_changes *);
+
+/*
+ * Read the configuration file again and apply it as SIGHUP does: interfaces
+ * added are started, removed ones stopped, changed ones restarted (each
+ * after its open bin is written), the others not touched.  why names the
+ * trigger in the log ("SIGHUP", "API", "file changed").  Returns 0 with
+ * *changes filled when not NULL (caller frees with daemon_changes_free()),
+ * or a negative code with *cause set (caller frees) and the running
+ * configuration kept: -ENOENT when started with -i (no file), -EINVAL for
+ * a file that does not load (the message names file, line and key),
+ * -ESHUTDOWN while stopping.  Either way daemon_reload_status() tells.
+ */
+int	daemon_reload(struct daemon *, const char *why,
+	    struct daemon_changes *changes, char **cause);
+
+/* The outcome of the last reload, for /status and the metrics. */
+struct daemon_reload_status {
+	int		 last_ok;	/* 1 ok, 0 refused, -1 none yet */
+	int64_t		 last_ns;	/* Unix ns of the last reload, 0 */
+	const char	*last_message;	/* why it was refused, or NULL */
+	const char	*last_trigger;	/* "SIGHUP", "API", "file changed" */
+	uint64_t	 ok_total;
+	uint64_t	 failed_total;
+};
+
+/* Borrowed until the next reload. */
+const struct daemon_reload_status *daemon_reload_status(const struct daemon *);
+
+/*
+ * Retention's counters (totals, and per interface: *n entries borrowed
+ * until the next pass ends); see retention.h.
+ */
+void	daemon_retention_stats(const struct daemon *, struct retention_stats *);
+const struct retention_iface_stats *daemon_retention_iface_stats(
+	    const struct daemon *, size_t *n);
 
 #endif
