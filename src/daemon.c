@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -610,7 +611,22 @@ daemon_retention_iface_stats(const struct daemon *d, size_t *n)
 static void
 daemon_file_changed(void *arg)
 {
-	daemon_reload(arg, "file changed", NULL, NULL);
+	struct daemon *d = arg;
+	struct stat sb;
+
+	/*
+	 * An empty file is a valid configuration that records nothing; seen
+	 * through the watcher it is far more likely a file being rewritten
+	 * in place (truncated, not yet written), so it waits for the next
+	 * change.  SIGHUP and the API apply it.
+	 */
+	if (stat(d->opt->config_path, &sb) == 0 && sb.st_size == 0) {
+		log_info("file changed: %s is empty; waiting for it to be "
+		    "written (SIGHUP applies an empty file)",
+		    d->opt->config_path);
+		return;
+	}
+	daemon_reload(d, "file changed", NULL, NULL);
 }
 
 /* --------------------------------------------------------- lifecycle */

@@ -376,12 +376,20 @@ retention_work(uv_work_t *w)
 	struct retention_pass *p = w->data;
 	char *cause = NULL;
 
+	uint64_t t0 = util_now_ns();
+
 	if (retention_sweep(p->db_dir, p->ifaces, p->n, &p->global,
 	    (int64_t)time(NULL), &p->st, &p->per, &p->nper, &cause) != 0) {
 		log_error("retention: %s", cause);
 		free(cause);
 		p->st.errors++;
+		return;
 	}
+	log_info("retention: pass done: %llu days removed (%llu files, %llu "
+	    "bytes) in %.3f s", (unsigned long long)p->st.days_removed,
+	    (unsigned long long)p->st.files_removed,
+	    (unsigned long long)p->st.bytes_removed,
+	    (double)(util_now_ns() - t0) / 1e9);
 }
 
 static void	retention_start(struct retention *);
