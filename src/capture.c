@@ -645,3 +645,18 @@ capture_stop(struct capture *c, uint32_t write_deadline_ms,
 	capture_drain_ring(c);
 	uv_timer_start(&c->timer, capture_tick, 0, DRAIN_TICK_MS);
 }
+
+void
+capture_get_stats(struct capture *c, struct capture_stats *st)
+{
+	capture_ingest_totals(c);
+	*st = c->st;
+	if (c->writer != NULL)
+		writer_get_stats(c->writer, &st->writer);
+}
+
+int
+capture_is_open(const struct capture *c)
+{
+	return c->sock != NULL;
+}

@@ -56,4 +56,13 @@ void		 capture_stop(struct capture *, uint32_t write_deadline_ms,
 		    void (*done)(void *, const char *,
 		    const struct capture_stats *), void *arg);
 
+/* The totals so far (the writer's queue as it is now). */
+void		 capture_get_stats(struct capture *, struct capture_stats *);
+
+/*
+ * 1 while the packet socket is open; 0 while the interface is missing or
+ * after it went away and its ring was walked (daemon.c stops it then).
+ */
+int		 capture_is_open(const struct capture *);
+
 #endif

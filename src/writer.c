@@ -250,3 +250,9 @@ writer_close(struct writer *w, uint32_t deadline_ms,
 	}
 	writer_start(w);
 }
+
+void
+writer_get_stats(const struct writer *w, struct writer_stats *st)
+{
+	*st = w->st;
+}

@@ -56,4 +56,7 @@ void		 writer_push(struct writer *, struct flowtab_bin *);
 void		 writer_close(struct writer *, uint32_t deadline_ms,
 		    void (*done)(void *, const struct writer_stats *), void *arg);
 
+/* The counters so far, the queue as it is now. */
+void		 writer_get_stats(const struct writer *, struct writer_stats *);
+
 #endif
