@@ -78,7 +78,8 @@ grep -q "retention: $Q: removed $(day 10) .*: over max_bytes" "$T/fr.err" ||
 	fail "no log line for $Q's $(day 10)"
 pass "at start: $A keep_days 30 -> 29 + today, $Q max_bytes -> 10, $OLD global -> 5; 75 removals logged"
 
-[ "$(cat_rows $Q)" = 10 ] && [ "$(cat_rows $A)" = 29 ] ||
+# A's today's row comes from the store once its first bin is written.
+[ "$(cat_rows $Q)" = 10 ] && [ "$(cat_rows $A)" = "$(ndb $A)" ] ||
 	fail "catalog rows left: $A $(cat_rows $A), $Q $(cat_rows $Q)"
 "$FLOWQ" -d "$T/db" list -i $Q -f 0 >"$T/list1" 2>&1 || fail "flowq list: $(cat "$T/list1")"
 pass "catalog rows of removed days gone ($A $(cat_rows $A), $Q $(cat_rows $Q)); flowq list: $(grep $Q "$T/list1" | tr -s " ")"
