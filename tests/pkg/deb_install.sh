@@ -64,7 +64,7 @@ fi
 
 # ---------------------------------------------------------------- 1. build
 mkdir -p "$W/src/flowrec"
-(cd "$top" && git ls-files -z --cached --others --exclude-standard |
+(cd "$top" && git ls-files -z --cached |
 	xargs -0 tar cf - 2>/dev/null) | tar xf - -C "$W/src/flowrec" ||
 	fail "copying the tree"
 cd "$W/src/flowrec" || fail "cd"
