@@ -375,8 +375,9 @@ retention_work(uv_work_t *w)
 {
 	struct retention_pass *p = w->data;
 	char *cause = NULL;
-
 	uint64_t t0 = util_now_ns();
+	int configured = p->global.keep_days != 0 || p->global.max_bytes != 0;
+	size_t i;
 
 	if (retention_sweep(p->db_dir, p->ifaces, p->n, &p->global,
 	    (int64_t)time(NULL), &p->st, &p->per, &p->nper, &cause) != 0) {
@@ -385,8 +386,14 @@ retention_work(uv_work_t *w)
 		p->st.errors++;
 		return;
 	}
-	log_info("retention: pass done: %llu days removed (%llu files, %llu "
-	    "bytes) in %.3f s", (unsigned long long)p->st.days_removed,
+	for (i = 0; i < p->n && !configured; i++)
+		configured = p->ifaces[i].policy.keep_days != 0 ||
+		    p->ifaces[i].policy.max_bytes != 0;
+	/* Without retention configured, a pass is not worth a line. */
+	util_log(configured || p->st.files_removed != 0 ? LOG_LEVEL_INFO :
+	    LOG_LEVEL_DEBUG, "retention: pass done: %llu days removed (%llu "
+	    "files, %llu bytes) in %.3f s",
+	    (unsigned long long)p->st.days_removed,
 	    (unsigned long long)p->st.files_removed,
 	    (unsigned long long)p->st.bytes_removed,
 	    (double)(util_now_ns() - t0) / 1e9);
