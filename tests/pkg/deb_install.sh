@@ -15,7 +15,7 @@
 #      traffic across it; flowctl status (when the package has flowctl);
 #      SIGTERM; flowq list and flowq talk_conv answer from the store.
 # Run as root from anywhere: tests/pkg/deb_install.sh (KEEP=1 keeps the
-# work directory).  Prints "ok - ..." lines; exit 0 when all passed.  Not
+# work directory; FLOWREC_DEB=FILE tests that .deb instead of building).  Prints "ok - ..." lines; exit 0 when all passed.  Not
 # part of make check (it takes minutes); .ci/run runs it.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -63,6 +63,12 @@ if [ -n "$need" ]; then
 fi
 
 # ---------------------------------------------------------------- 1. build
+if [ -n "${FLOWREC_DEB:-}" ]; then
+	# Debugging the later steps: a .deb this script built before.
+	deb=$FLOWREC_DEB
+	dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./|/|' >"$W/files"
+	echo "# using $deb"
+else
 mkdir -p "$W/src/flowrec"
 (cd "$top" && git ls-files -z --cached |
 	xargs -0 tar cf - 2>/dev/null) | tar xf - -C "$W/src/flowrec" ||
@@ -101,6 +107,7 @@ for f in /usr/bin/flowctl /usr/share/man/man1/flowctl.1.gz \
 	grep -qx "$f" "$W/files" && extra="$extra ${f##*/}"
 done
 pass "it ships flowrecd, flowq, the conffile, the unit and the man pages;$extra"
+fi
 
 # ------------------------------------------------------------- 2. the root
 key=$(echo "$SUITE $INCLUDE" | md5sum | cut -c1-12)
@@ -145,8 +152,8 @@ IFS=: read -r _ _ uid gid _ home shell <<<"$pw"
 [ "$uid" -lt 1000 ] || fail "flowrec is not a system user (uid $uid)"
 case "$shell" in */nologin|*/false) ;; *) fail "flowrec's shell is $shell" ;; esac
 inroot getent group flowrec >/dev/null || fail "no group flowrec"
-[ "$(stat -c %U:%G:%a "$ROOT/var/lib/flowrec")" = flowrec:flowrec:750 ] ||
-	fail "/var/lib/flowrec: $(stat -c %U:%G:%a "$ROOT/var/lib/flowrec")"
+perm=$(inroot stat -c %U:%G:%a /var/lib/flowrec)
+[ "$perm" = flowrec:flowrec:750 ] || fail "/var/lib/flowrec: $perm"
 pass "system user flowrec (uid $uid, $shell, home $home) and group; /var/lib/flowrec flowrec:flowrec 0750"
 unit=/lib/systemd/system/flowrecd.service
 inroot systemd-analyze verify $unit >"$W/verify.log" 2>&1 ||
@@ -220,7 +227,7 @@ inroot flowq -i $IFB -f 0 -e csv talk_conv >"$W/q" 2>&1 ||
 	fail "flowq talk_conv: $(cat "$W/q")"
 grep -q '10.201.0.1,10.201.0.2' "$W/q" || grep -q '10.201.0.2,10.201.0.1' "$W/q" ||
 	fail "flowq talk_conv: $(cat "$W/q")"
-owner=$(stat -c %U "$ROOT/var/lib/flowrec/$IFB" 2>/dev/null)
+owner=$(inroot stat -c %U "/var/lib/flowrec/$IFB" 2>/dev/null)
 [ "$owner" = flowrec ] || fail "the store is owned by '$owner'"
 pass "flowq list and talk_conv answer from /var/lib/flowrec: $(grep -m1 10.201 "$W/q")"
 echo "deb_install: all passed"
