@@ -660,3 +660,19 @@ capture_is_open(const struct capture *c)
 {
 	return c->sock != NULL;
 }
+
+int
+capture_link_supported(const char *name)
+{
+	const char *what;
+	int fd, linktype, rc;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = capture_linktype(fd, name, &linktype, &what);
+	close(fd);
+	if (rc == -EPROTONOSUPPORT)
+		return 0;
+	return rc == 0 ? 1 : rc;
+}

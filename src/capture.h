@@ -65,4 +65,11 @@ void		 capture_get_stats(struct capture *, struct capture_stats *);
  */
 int		 capture_is_open(const struct capture *);
 
+/*
+ * Is name's link type one capture decodes (Ethernet, loopback, raw IP)?
+ * 1 yes, 0 no (it would never open: daemon.c leaves such interfaces to
+ * autodetect and patterns out), -errno when it cannot be told (gone).
+ */
+int		 capture_link_supported(const char *name);
+
 #endif

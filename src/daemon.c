@@ -361,6 +361,18 @@ daemon_reconcile(struct daemon *d, struct daemon_changes *ch)
 		return;
 	nlinks = daemon_links(&ni, &links);
 	nwant = ifsel_select(d->sel, links, nlinks, &want);
+	/*
+	 * An interface a pattern or autodetect found whose link type capture
+	 * does not decode (CAN, InfiniBand, a radiotap monitor) would never
+	 * open: leave it out rather than keep a capture waiting on it.
+	 */
+	for (i = 0; i < nwant; i++)
+		if (want[i].how != IFSEL_NAME &&
+		    capture_link_supported(want[i].name) == 0) {
+			log_debug("%s: link type not decoded; not recorded",
+			    want[i].name);
+			want[i--] = want[--nwant];
+		}
 	for (di = d->ifaces; di != NULL; di = next) {
 		next = di->next;
 		if (di->stopping)
