@@ -14,9 +14,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +26,7 @@
 #include "catalog.h"
 #include "names.h"
 #include "retention.h"
+#include "store_int.h"	/* STORE_LOCK_NAME, the store's lock file */
 #include "util.h"
 
 #define DAY_LEN		10	/* YYYY-MM-DD */
@@ -223,6 +226,7 @@ sweep_iface(const char *db_dir, const char *iface,
 	size_t k, i, ngone = 0;
 	DIR *dp;
 	char *cause = NULL;
+	int fd;
 
 	dir = util_printf("%s/%s", db_dir, iface);
 	if ((dp = opendir(dir)) == NULL) {
@@ -261,9 +265,23 @@ sweep_iface(const char *db_dir, const char *iface,
 		    "instead)", iface, cause);
 		free(cause);
 	}
-	/* A directory of an interface no longer recorded goes when empty. */
-	if (!recording && ngone > 0 && k == sd.n && rmdir(dir) == 0)
-		log_info("retention: %s: removed its empty directory", iface);
+	/*
+	 * A directory of an interface no longer recorded goes when no day is
+	 * left, with the store's lock file, unlinked while held so that no
+	 * writer can be using it.
+	 */
+	if (!recording && ngone > 0 && k == sd.n) {
+		path = util_printf("%s/%s", dir, STORE_LOCK_NAME);
+		if ((fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+			if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+				unlink(path);
+			close(fd);
+		}
+		free(path);
+		if (rmdir(dir) == 0)
+			log_info("retention: %s: removed its empty directory",
+			    iface);
+	}
 	free(gone);
 	free(sd.days);
 	free(dir);

@@ -205,6 +205,9 @@ test_sweep(void)
 	mk_days("eth0.100", 50, 1, 1000, 0);
 	/* old0: no longer configured, 40 days ending 40 days ago. */
 	mk_days("old0", 79, 40, 500, 0);
+	path = util_printf("%s/old0/.writer.lock", tmp);	/* the store's */
+	put_file(path, 6);
+	free(path);
 	/* Files that are not the store's: never touched. */
 	path = util_printf("%s/eth0/notes.txt", tmp);
 	put_file(path, 10);
@@ -277,7 +280,8 @@ test_sweep(void)
 
 	is_int(count_db("old0"), 0, "old0 (not configured): global keep_days "
 	    "30 removes all its days, 40..79 days old");
-	ok(!exists("%s/%s%s", "old0", ""), "old0: its empty directory too");
+	ok(!exists("%s/%s%s", "old0", ""), "old0: its directory too, with "
+	    "the store's lock file");
 
 	is_int(st.days_removed, 100 + 1 + 49 + 40, "days removed counted");
 	is_int(st.files_removed, 100 * 3 + 1 + 49 + 40, "files removed "
