@@ -22,6 +22,7 @@
 
 #include "conf.h"
 #include "conftab.h"
+#include "ipfix.h"
 #include "names.h"
 #include "util.h"
 
@@ -98,6 +99,74 @@ conf_check_iface_name(const char *name, char **why)
 	if (conf_is_pattern(name))
 		return conf_check_pattern(name, why);
 	return names_check_iface(name, why);
+}
+
+static int
+conf_check_collector(const char *v, char **why)
+{
+	char *host = NULL, *port = NULL;
+	int tcp, rc;
+
+	rc = ipfix_parse_url(v, &tcp, &host, &port, why);
+	free(host);
+	free(port);
+	return rc;
+}
+
+/* An interface filter entry: a name, or /regex/ (POSIX extended). */
+static int
+conf_check_iface_pattern(const char *v, char **why)
+{
+	size_t len = strlen(v);
+	regex_t re;
+	char *pat;
+	int rc;
+
+	if (len < 2 || v[0] != '/' || v[len - 1] != '/')
+		return names_check_iface(v, why);
+	pat = util_strdup(v + 1);
+	pat[len - 2] = '\0';
+	rc = regcomp(&re, pat, REG_EXTENDED | REG_NOSUB);
+	free(pat);
+	if (rc != 0)
+		return util_cause(why, -EINVAL, "'%s' is not a regular "
+		    "expression", v);
+	regfree(&re);
+	return 0;
+}
+
+static int
+conf_check_http_url(const char *v, char **why)
+{
+	const char *h;
+
+	if (strncmp(v, "http://", 7) == 0)
+		h = v + 7;
+	else if (strncmp(v, "https://", 8) == 0)
+		h = v + 8;
+	else
+		return util_cause(why, -EINVAL, "'%s': want http://HOST:PORT/ "
+		    "or https://HOST:PORT/", v);
+	if (*h == '\0' || *h == '/' || *h == ':')
+		return util_cause(why, -EINVAL, "'%s': no host", v);
+	if (strchr(v, '?') != NULL || strchr(v, '#') != NULL)
+		return util_cause(why, -EINVAL, "'%s': no query or fragment "
+		    "(database, user and password are keys of their own)", v);
+	return 0;
+}
+
+/* A ClickHouse database or table name, used unquoted in SQL. */
+static int
+conf_check_identifier(const char *v, char **why)
+{
+	const char *p;
+
+	for (p = v; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    *p == '_' || (p != v && *p >= '0' && *p <= '9')))
+			return util_cause(why, -EINVAL, "'%s': letters, digits "
+			    "and '_', not starting with a digit", v);
+	return 0;
 }
 
 /* A frame must fit in a block, and the ring in 4 GiB. */
@@ -246,6 +315,120 @@ static const struct conftab_section conf_log = {
 	.size = sizeof(struct conf),
 };
 
+/* export.ipfix */
+static const struct conftab_key conf_ipfix_keys[] = {
+	{ .name = "collectors", .type = CONFTAB_STRLIST,
+	  CONFTAB_FIELD(struct conf_export_ipfix, collectors),
+	  .count_offset = offsetof(struct conf_export_ipfix, ncollectors),
+	  .max = 64, .check_str = conf_check_collector,
+	  .help = "IPFIX collectors, udp://HOST:PORT or tcp://HOST:PORT" },
+	{ .name = "interfaces", .type = CONFTAB_STRLIST,
+	  CONFTAB_FIELD(struct conf_export_ipfix, ifaces),
+	  .count_offset = offsetof(struct conf_export_ipfix, nifaces),
+	  .max = 1024, .check_str = conf_check_iface_pattern,
+	  .help = "only these interfaces (names or /regex/); none: all" },
+	{ .name = "backfill", .type = CONFTAB_BOOL,
+	  CONFTAB_FIELD(struct conf_export_ipfix, backfill), .def = "false",
+	  .help = "also send the bins stored before the collector was added" },
+	{ .name = "mtu", .type = CONFTAB_UINT,
+	  CONFTAB_FIELD(struct conf_export_ipfix, mtu),
+	  .min = 576, .max = 65535, .def = "1500",
+	  .help = "path MTU to UDP collectors: each message fits in one "
+	  "datagram of it" },
+	{ .name = "template_refresh", .type = CONFTAB_SECONDS,
+	  CONFTAB_FIELD(struct conf_export_ipfix, template_refresh),
+	  .min = 1, .max = 86400, .def = "600",
+	  .help = "seconds between re-sends of the templates over UDP" },
+	{ .name = "rate", .type = CONFTAB_UINT,
+	  CONFTAB_FIELD(struct conf_export_ipfix, rate),
+	  .min = 0, .max = 100000000, .def = "100000",
+	  .help = "rows per second at most, per collector; 0: no limit" },
+	{ .name = "retry_max", .type = CONFTAB_SECONDS,
+	  CONFTAB_FIELD(struct conf_export_ipfix, retry_max),
+	  .min = 1, .max = 3600, .def = "60",
+	  .help = "longest wait between attempts at a failing collector" },
+	{ .name = NULL }
+};
+
+static const struct conftab_section conf_ipfix = {
+	.keys = conf_ipfix_keys,
+	.size = sizeof(struct conf_export_ipfix),
+};
+
+/* export.clickhouse */
+static const struct conftab_key conf_clickhouse_keys[] = {
+	{ .name = "url", .type = CONFTAB_STRING,
+	  CONFTAB_FIELD(struct conf_export_clickhouse, url),
+	  .min = 8, .max = 2048, .check_str = conf_check_http_url,
+	  .help = "the server's HTTP interface, http://HOST:8123/" },
+	{ .name = "database", .type = CONFTAB_STRING,
+	  CONFTAB_FIELD(struct conf_export_clickhouse, database),
+	  .min = 1, .max = 128, .def = "default",
+	  .check_str = conf_check_identifier,
+	  .help = "the database of the table" },
+	{ .name = "table", .type = CONFTAB_STRING,
+	  CONFTAB_FIELD(struct conf_export_clickhouse, table),
+	  .min = 1, .max = 128, .def = "flows",
+	  .check_str = conf_check_identifier,
+	  .help = "the table, created if missing (sql/clickhouse.sql)" },
+	{ .name = "user", .type = CONFTAB_STRING,
+	  CONFTAB_FIELD(struct conf_export_clickhouse, user),
+	  .min = 1, .max = 128, .def = "default",
+	  .help = "the user to log in as" },
+	{ .name = "password", .type = CONFTAB_STRING,
+	  CONFTAB_FIELD(struct conf_export_clickhouse, password),
+	  .min = 0, .max = 1024,
+	  .help = "the user's password; none: no password" },
+	{ .name = "host", .type = CONFTAB_STRING,
+	  CONFTAB_FIELD(struct conf_export_clickhouse, host),
+	  .min = 1, .max = 255,
+	  .help = "the host column's value; none: this machine's host name" },
+	{ .name = "interfaces", .type = CONFTAB_STRLIST,
+	  CONFTAB_FIELD(struct conf_export_clickhouse, ifaces),
+	  .count_offset = offsetof(struct conf_export_clickhouse, nifaces),
+	  .max = 1024, .check_str = conf_check_iface_pattern,
+	  .help = "only these interfaces (names or /regex/); none: all" },
+	{ .name = "backfill", .type = CONFTAB_BOOL,
+	  CONFTAB_FIELD(struct conf_export_clickhouse, backfill),
+	  .def = "false",
+	  .help = "also send the bins stored before the server was added" },
+	{ .name = "timeout", .type = CONFTAB_SECONDS,
+	  CONFTAB_FIELD(struct conf_export_clickhouse, timeout),
+	  .min = 1, .max = 3600, .def = "60",
+	  .help = "seconds a request may go without progress" },
+	{ .name = "rate", .type = CONFTAB_UINT,
+	  CONFTAB_FIELD(struct conf_export_clickhouse, rate),
+	  .min = 0, .max = 100000000, .def = "1000000",
+	  .help = "rows per second at most; 0: no limit" },
+	{ .name = "retry_max", .type = CONFTAB_SECONDS,
+	  CONFTAB_FIELD(struct conf_export_clickhouse, retry_max),
+	  .min = 1, .max = 3600, .def = "60",
+	  .help = "longest wait between attempts at a failing server" },
+	{ .name = NULL }
+};
+
+static const struct conftab_section conf_clickhouse = {
+	.keys = conf_clickhouse_keys,
+	.size = sizeof(struct conf_export_clickhouse),
+};
+
+/* export */
+static const struct conftab_key conf_export_keys[] = {
+	{ .name = "ipfix", .type = CONFTAB_SECTION,
+	  .offset = offsetof(struct conf_export, ipfix), .sub = &conf_ipfix,
+	  .help = "IPFIX (RFC 7011) collectors" },
+	{ .name = "clickhouse", .type = CONFTAB_SECTION,
+	  .offset = offsetof(struct conf_export, clickhouse),
+	  .sub = &conf_clickhouse,
+	  .help = "a ClickHouse server" },
+	{ .name = NULL }
+};
+
+static const struct conftab_section conf_export = {
+	.keys = conf_export_keys,
+	.size = sizeof(struct conf_export),
+};
+
 static const struct conftab_key conf_keys[] = {
 	{ .name = "db_path", .type = CONFTAB_PATH,
 	  CONFTAB_FIELD(struct conf, db_path), .min = 1, .max = 4096,
@@ -275,6 +458,9 @@ static const struct conftab_key conf_keys[] = {
 	{ .name = "autodetect", .type = CONFTAB_SECTION,
 	  CONFTAB_FIELD(struct conf, autodetect), .sub = &conf_autodetect,
 	  .help = "record the interfaces the file does not name" },
+	{ .name = "export", .type = CONFTAB_SECTION,
+	  .offset = offsetof(struct conf, export), .sub = &conf_export,
+	  .help = "where every stored bin is sent as well" },
 	{ .name = NULL }
 };
 
@@ -326,6 +512,12 @@ void
 conf_iface_free(struct conf_iface *i)
 {
 	conftab_entry_free(&conf_table, "interfaces", i);
+}
+
+int
+conf_export_same(const struct conf_export *a, const struct conf_export *b)
+{
+	return conftab_same(&conf_export, a, b);
 }
 
 const struct conf_iface *

@@ -54,6 +54,40 @@ struct conf_iface {
 	unsigned	 line;		/* where it was defined, 0 built in */
 };
 
+/* export.ipfix: IPFIX collectors (export.c, export_ipfix.c). */
+struct conf_export_ipfix {
+	char		**collectors;	/* udp://HOST:PORT, tcp://HOST:PORT */
+	size_t		 ncollectors;
+	char		**ifaces;	/* names or /regex/; none: all */
+	size_t		 nifaces;
+	int		 backfill;	/* 1: bins from before it was added too */
+	uint32_t	 mtu;		/* path MTU to UDP collectors */
+	uint32_t	 template_refresh; /* seconds between UDP re-sends */
+	uint32_t	 rate;		/* rows per second at most; 0: no limit */
+	uint32_t	 retry_max;	/* seconds between retries, at most */
+};
+
+/* export.clickhouse: a ClickHouse server (export.c, clickhouse.c). */
+struct conf_export_clickhouse {
+	char		*url;		/* http(s)://HOST:PORT/; NULL: none */
+	char		*database;
+	char		*table;
+	char		*user;
+	char		*password;	/* NULL: none */
+	char		*host;		/* the host column; NULL: gethostname() */
+	char		**ifaces;
+	size_t		 nifaces;
+	int		 backfill;
+	uint32_t	 timeout;	/* seconds without progress */
+	uint32_t	 rate;
+	uint32_t	 retry_max;
+};
+
+struct conf_export {
+	struct conf_export_ipfix ipfix;
+	struct conf_export_clickhouse clickhouse;
+};
+
 struct conf {
 	char		*path;		/* NULL: built from the command line */
 	char		*db_path;
@@ -65,6 +99,7 @@ struct conf {
 	size_t		 nifaces;
 	struct conf_retention retention;
 	struct conf_autodetect autodetect;
+	struct conf_export export;
 };
 
 struct conftab_section;
@@ -119,6 +154,9 @@ int		 conf_is_pattern(const char *name);
  */
 struct conf_iface *conf_iface_new(const struct conf *c, const char *name);
 void		 conf_iface_free(struct conf_iface *);
+/* 1 when two export sections send the same way (a reload keeps it). */
+int		 conf_export_same(const struct conf_export *,
+		    const struct conf_export *);
 
 /* The default of the key at path ("db_path"), as written in a file. */
 const char	*conf_default(const char *path);

@@ -19,6 +19,7 @@
 
 #include "conf.h"
 #include "daemon.h"
+#include "export.h"
 #include "names.h"
 #include "offline.h"
 #include "util.h"
@@ -50,8 +51,9 @@ usage(FILE *f)
 	fprintf(f,
 "usage: flowrecd -c FILE [-t] [-v]           record the configured interfaces\n"
 "       flowrecd -i IFACE --db DIR [-v]      record one interface\n"
-"       flowrecd --read FILE --iface NAME --db DIR [--interval S]\n"
-"                                            record a pcap/pcapng file\n"
+"       flowrecd --read FILE --iface NAME --db DIR [--interval S] [-c FILE]\n"
+"                                            record a pcap/pcapng file (and\n"
+"                                            export it as -c FILE says)\n"
 "options:\n"
 "  -c, --config FILE    YAML configuration (see flowrecd.yaml(5))\n"
 "  -t, --check          check the configuration and exit\n"
@@ -99,13 +101,37 @@ parse_number(const char *opt, const char *arg, unsigned long long max,
 	return 0;
 }
 
+/* What each export destination did in this run, on stderr. */
+static void
+read_export_summary(struct export *exp)
+{
+	struct export_status *st;
+	size_t i, n = export_get_status(exp, &st);
+
+	for (i = 0; i < n; i++) {
+		fprintf(stderr, "flowrecd: export %s: bins=%llu rows=%llu "
+		    "pending=%llu", st[i].name,
+		    (unsigned long long)st[i].bins_sent,
+		    (unsigned long long)st[i].rows_sent,
+		    (unsigned long long)(st[i].backlog_bins +
+		    st[i].waiting_bins));
+		if (st[i].last_error != NULL)
+			fprintf(stderr, " (left for the next run: %s)",
+			    st[i].last_error);
+		fputc('\n', stderr);
+	}
+	export_status_free(st, n);
+}
+
 static int
 run_read(const char *path, const char *iface, const char *db_dir,
-    uint32_t interval, size_t max_flows, int no_progress)
+    uint32_t interval, size_t max_flows, int no_progress,
+    const char *config_path)
 {
 	struct offline_options o = { 0 };
 	struct offline_summary s;
-	struct conf *def;
+	struct conf *conf;
+	struct export *exp = NULL;
 	const struct conf_iface *ifc;
 	char *cause = NULL;
 	int rc;
@@ -116,17 +142,52 @@ run_read(const char *path, const char *iface, const char *db_dir,
 	}
 	if (check_iface("--iface", iface) != 0)
 		return 2;
-	/* What the options leave out is the configuration's default. */
-	def = conf_new_default();
-	ifc = conf_add_iface(def, iface);
+	/*
+	 * What the options leave out is the configuration's (-c), or the
+	 * built-in default.
+	 */
+	if (config_path != NULL) {
+		if (conf_load(config_path, &conf, &cause) != 0) {
+			fprintf(stderr, "flowrecd: %s\n", cause);
+			free(cause);
+			return 2;
+		}
+	} else
+		conf = conf_new_default();
+	if ((ifc = conf_find_iface(conf, iface)) == NULL)
+		ifc = conf_add_iface(conf, iface);
 	o.path = path;
 	o.iface = iface;
-	o.db_dir = db_dir ? db_dir : def->db_path;
-	o.interval = interval ? interval : def->interval;
+	o.db_dir = db_dir ? db_dir : conf->db_path;
+	o.interval = interval ? interval : conf->interval;
 	o.max_flows = max_flows ? max_flows : ifc->max_flows;
 	o.progress = !no_progress && isatty(STDERR_FILENO);
+	/*
+	 * The export starts first: its destinations are registered before
+	 * anything is written (so this file's bins are theirs), and the
+	 * store's pending bins go out while the file is read; this
+	 * interface's bins wait until the read is over (an early write is
+	 * not the whole bin).
+	 */
+	if (export_new(&conf->export, o.db_dir, &exp, &cause) != 0) {
+		fprintf(stderr, "flowrecd: %s\n", cause);
+		free(cause);
+		conf_free(conf);
+		return 2;
+	}
+	if (exp != NULL) {
+		export_set_horizon(exp, iface, INT64_MIN);
+		export_start(exp);
+		export_wait_registered(exp);
+	}
 	rc = offline_run(&o, &s, &cause);
-	conf_free(def);
+	if (exp != NULL) {
+		export_set_horizon(exp, iface, INT64_MAX);
+		export_drain(exp);
+		read_export_summary(exp);
+		export_free(exp);
+	}
+	conf_free(conf);
 	if (rc == OFFLINE_REFUSED) {
 		fprintf(stderr, "flowrecd: %s: %s\n", path, cause);
 		free(cause);
@@ -230,13 +291,13 @@ main(int argc, char **argv)
 	util_log_open("flowrecd", d.verbose > 0 ? LOG_LEVEL_DEBUG :
 	    LOG_LEVEL_INFO, 0);
 	if (read_path != NULL) {
-		if (d.config_path != NULL || d.iface != NULL || d.check_only) {
+		if (d.iface != NULL || d.check_only) {
 			fprintf(stderr, "flowrecd: --read does not go with "
-			    "-c, -t or -i\n");
+			    "-t or -i\n");
 			return 2;
 		}
 		return run_read(read_path, read_iface, d.db_dir, d.interval,
-		    d.max_flows, no_progress);
+		    d.max_flows, no_progress, d.config_path);
 	}
 	if (read_iface != NULL) {
 		fprintf(stderr, "flowrecd: --iface names a capture file's "
