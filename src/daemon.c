@@ -21,6 +21,10 @@
  *                   its capture has walked what its ring held, and started
  *                   again when it returns.
  *   UTC midnight    (and at start and after a reload) a retention pass.
+ * The export (export.c, when export: names a destination) runs on threads
+ * of its own; the loop only tells it, through the writer's commit hook,
+ * which bins are final, restarts it when a reload changes it, and stops it
+ * last.
  */
 #include "config.h"
 
@@ -41,16 +45,19 @@
 #include "capture.h"
 #include "conf.h"
 #include "daemon.h"
+#include "export.h"
 #include "ifsel.h"
 #include "retention.h"
 #include "util.h"
 #include "watch.h"
+#include "writer.h"
 
 #define WRITE_DEADLINE_MS	5000	/* a failing store at shutdown */
 #define GONE_POLL_MS		100	/* a vanished interface's capture */
 #define FILE_SETTLE_MS		250	/* config file events merged */
 #define RETENTION_GRACE_S	60	/* after midnight: last bin written */
 #define RETENTION_RETRY_MS	60000	/* an interface's writer was busy */
+#define EXPORT_DEADLINE_MS	5000	/* a bin in flight at shutdown */
 
 struct daemon;
 
@@ -68,6 +75,7 @@ struct daemon_iface {
 	char		*db_path;
 	uint32_t	 interval;
 	uint32_t	 queue_rows;
+	int64_t		 horizon;	/* the writer's, for a new exporter */
 	struct daemon_iface *next;
 };
 
@@ -85,6 +93,9 @@ struct daemon {
 	struct retention *ret;
 	struct daemon_reload_status rs;
 	char		*rs_message;
+	struct export	*exp;		/* NULL: no export configured */
+	struct export	**retired;	/* replaced by a reload, stopping */
+	size_t		 nretired;
 	int		 shutting_down;
 	int		 closed;
 };
@@ -205,7 +216,52 @@ daemon_start(struct daemon *d, struct daemon_iface *di)
 		log_error("%s: not recording", di->name);
 		return 0;
 	}
+	/* Its first bin (maybe begun by an earlier run) is not final. */
+	di->horizon = (int64_t)time(NULL) / di->interval * di->interval;
+	if (d->exp != NULL)
+		export_set_horizon(d->exp, di->name, di->horizon);
 	return 1;
+}
+
+/* The writer's commit hook: bins before horizon are final. */
+static void
+daemon_committed(void *arg, const char *iface, int64_t horizon)
+{
+	struct daemon *d = arg;
+	struct daemon_iface *di;
+
+	for (di = d->ifaces; di != NULL; di = di->next)
+		if (strcmp(di->name, iface) == 0)
+			di->horizon = horizon;
+	if (d->exp != NULL)
+		export_set_horizon(d->exp, iface, horizon);
+}
+
+/* Start the export the configuration asks for (after a reload: again). */
+static void
+daemon_export(struct daemon *d)
+{
+	struct daemon_iface *di;
+	char *cause = NULL;
+
+	if (export_new(&d->conf->export, d->conf->db_path, &d->exp,
+	    &cause) != 0) {
+		log_error("export: %s; not exporting", cause);
+		free(cause);
+		return;
+	}
+	if (d->exp == NULL)
+		return;
+	for (di = d->ifaces; di != NULL; di = di->next)
+		if (di->cap != NULL)
+			export_set_horizon(d->exp, di->name, di->horizon);
+	export_start(d->exp);
+}
+
+size_t
+daemon_export_status(const struct daemon *d, struct export_status **out)
+{
+	return export_get_status(d->exp, out);
 }
 
 static void
@@ -251,6 +307,9 @@ daemon_stopped(void *arg, const char *name, const struct capture_stats *st)
 	log_info("%s: stopped", name);
 	di->cap = NULL;
 	di->stopping = 0;
+	/* Nobody here writes it now: its bins are final by the clock. */
+	if (d->exp != NULL)
+		export_clear_horizon(d->exp, di->name);
 	if (d->shutting_down)
 		daemon_iface_free(d, di);
 	else
@@ -589,10 +648,28 @@ daemon_reload(struct daemon *d, const char *why, struct daemon_changes *ch,
 		return rc;
 	}
 	log_info("%s: re-read %s", why, d->opt->config_path);
-	ifsel_free(d->sel);
-	conf_free(d->conf);
-	d->conf = conf;
-	d->sel = sel;
+	if (!conf_export_same(&d->conf->export, &conf->export) ||
+	    strcmp(d->conf->db_path, conf->db_path) != 0) {
+		if (d->exp != NULL) {
+			log_info("%s: export settings changed; restarting the "
+			    "export", why);
+			export_stop(d->exp, 0, 0);
+			d->retired = util_realloc(d->retired, d->nretired + 1,
+			    sizeof *d->retired);
+			d->retired[d->nretired++] = d->exp;
+			d->exp = NULL;
+		}
+		ifsel_free(d->sel);
+		conf_free(d->conf);
+		d->conf = conf;
+		d->sel = sel;
+		daemon_export(d);
+	} else {
+		ifsel_free(d->sel);
+		conf_free(d->conf);
+		d->conf = conf;
+		d->sel = sel;
+	}
 	util_log_open("flowrecd", daemon_log_level(d->opt, conf),
 	    conf->log_syslog);
 	daemon_reconcile(d, ch);
@@ -751,6 +828,8 @@ daemon_run(const struct daemon_options *opt)
 
 	log_info("started: %zu interfaces, db %s, interval %u s, pid %ld", n,
 	    conf->db_path, conf->interval, (long)getpid());
+	writer_set_commit_hook(daemon_committed, &d);
+	daemon_export(&d);
 	d.links = watch_links_new(&d.loop, daemon_links_changed, &d);
 	if (opt->config_path != NULL)
 		d.file = watch_file_new(&d.loop, opt->config_path,
@@ -776,6 +855,14 @@ daemon_run(const struct daemon_options *opt)
 	if (rc != 0)
 		log_error("loop still had handles at exit: %s", uv_strerror(rc));
 	retention_free(d.ret);
+	/* Last: a bin in flight gets its deadline, then stays pending. */
+	writer_set_commit_hook(NULL, NULL);
+	if (d.exp != NULL)
+		export_stop(d.exp, EXPORT_DEADLINE_MS, 1);
+	export_free(d.exp);
+	for (i = 0; i < d.nretired; i++)
+		export_free(d.retired[i]);
+	free(d.retired);
 	ifsel_free(d.sel);
 	conf_free(d.conf);
 	free(d.rs_message);

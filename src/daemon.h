@@ -69,6 +69,15 @@ void	daemon_changes_free(struct daemon_changes *);
 int	daemon_reload(struct daemon *, const char *why,
 	    struct daemon_changes *changes, char **cause);
 
+struct export_status;
+
+/*
+ * Each export destination's status (export.h), for /status and the
+ * metrics; loop thread.  Returns their number (0 without an export);
+ * caller frees *out with export_status_free().
+ */
+size_t	daemon_export_status(const struct daemon *, struct export_status **out);
+
 /* The outcome of the last reload, for /status and the metrics. */
 struct daemon_reload_status {
 	int		 last_ok;	/* 1 ok, 0 refused, -1 none yet */

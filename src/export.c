@@ -56,6 +56,7 @@ struct export_dest {
 	int		 registered;	/* 0 not yet, 1 yes, -1 failed */
 	int		 drained;	/* export_drain(): done with it */
 	int		 retry_now;	/* export_drain(): no back-off */
+	int		 drain_fails;	/* failures in a row while draining */
 	int		 exited;
 };
 
@@ -296,6 +297,7 @@ dest_main(void *arg)
 			d->st.last_error = NULL;
 			backoff = 0;
 			retry_at = 0;
+			d->drain_fails = 0;
 		} else if (rc == -ECANCELED) {
 			free(cause);
 		} else {
@@ -316,7 +318,10 @@ dest_main(void *arg)
 				    (unsigned long long)(backoff / 1000));
 			d->st.errors++;
 			dest_error(d, "failing", cause);
-			if (e->draining && rc != -ENOENT && !d->drained) {
+			/* draining: two failures in a row (the second after
+			 * a back-off) and the rest waits for the next run */
+			if (e->draining && rc != -ENOENT &&
+			    ++d->drain_fails >= 2 && !d->drained) {
 				d->drained = 1;
 				pthread_cond_broadcast(&e->cond);
 			}
@@ -541,8 +546,10 @@ export_drain(struct export *e)
 	pthread_mutex_lock(&e->mu);
 	e->draining = 1;
 	e->kicks++;
-	for (i = 0; i < e->ndests; i++)
+	for (i = 0; i < e->ndests; i++) {
 		e->dests[i].retry_now = 1;
+		e->dests[i].drain_fails = 0;
+	}
 	pthread_cond_broadcast(&e->cond);
 	for (i = 0; i < e->ndests; i++)
 		while (!e->dests[i].drained)

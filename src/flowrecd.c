@@ -110,9 +110,10 @@ read_export_summary(struct export *exp)
 
 	for (i = 0; i < n; i++) {
 		fprintf(stderr, "flowrecd: export %s: bins=%llu rows=%llu "
-		    "pending=%llu", st[i].name,
+		    "messages=%llu pending=%llu", st[i].name,
 		    (unsigned long long)st[i].bins_sent,
 		    (unsigned long long)st[i].rows_sent,
+		    (unsigned long long)st[i].messages_sent,
 		    (unsigned long long)(st[i].backlog_bins +
 		    st[i].waiting_bins));
 		if (st[i].last_error != NULL)

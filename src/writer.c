@@ -47,6 +47,31 @@ struct writer {
 
 static void	writer_start(struct writer *);
 
+static writer_commit_hook *commit_hook;
+static void		*commit_arg;
+
+void
+writer_set_commit_hook(writer_commit_hook *fn, void *arg)
+{
+	commit_hook = fn;
+	commit_arg = arg;
+}
+
+/* Tell the hook how far this interface's bins are final. */
+static void
+writer_committed(struct writer *w, const struct flowtab_bin *b)
+{
+	int64_t open = flowtab_open_bin(w->ft), horizon = INT64_MAX;
+
+	if (commit_hook == NULL)
+		return;
+	if (open != INT64_MIN)
+		horizon = open * (int64_t)b->interval;
+	if (w->head != NULL && w->head->ts < horizon)
+		horizon = w->head->ts;
+	commit_hook(commit_arg, w->iface, horizon);
+}
+
 struct writer *
 writer_new(uv_loop_t *loop, const char *db_dir, const char *iface,
     struct flowtab *ft, const struct writer_config *cfg)
@@ -189,6 +214,7 @@ writer_after_work(uv_work_t *req, int status)
 			    b->nrows, w->w_res.rows_new, w->w_res.rows_updated);
 		w->failing = 0;
 		w->backoff_ms = w->cfg.retry_min_ms;
+		writer_committed(w, b);
 		flowtab_bin_release(w->ft, b);
 		writer_start(w);
 		return;

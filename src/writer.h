@@ -49,6 +49,17 @@ struct writer	*writer_new(uv_loop_t *, const char *db_dir, const char *iface,
 void		 writer_push(struct writer *, struct flowtab_bin *);
 
 /*
+ * After each committed write, on the loop thread: bins of iface starting
+ * before horizon will not be written again by this writer (horizon is the
+ * oldest bin still queued or open; an early write leaves its bin open).
+ * The export (export.h) sends a bin only then.  One hook for the process;
+ * NULL removes it.
+ */
+typedef void	 writer_commit_hook(void *arg, const char *iface,
+		    int64_t horizon);
+void		 writer_set_commit_hook(writer_commit_hook *, void *arg);
+
+/*
  * Write everything queued, then free the writer and call done(arg).  A
  * failing write is retried until deadline_ms have passed, then its bin and
  * all after it are dropped (logged and counted).

@@ -13,7 +13,9 @@ KIND is what FILE holds:
   clickhouse  TabSeparated rows of SELECT toUInt32(ts), sip, dip, dport,
               proto, vlan, bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent
 
-The store's side: every row of every day file of IFACE.  IPFIX kinds are
+KIND count prints the number of IPFIX records the store makes (FILE is
+ignored).  The store's side: every row of every day file of IFACE (a
+comma-separated list: their rows together).  IPFIX kinds are
 compared per (bin, key, direction): packets and bytes, flowEnd = bin
 start + INTERVAL, and both VLAN fields.  DUPS (ipfix kinds) allows that
 many bins to have been received more than once (a bin in flight when a
@@ -48,9 +50,12 @@ def utc(s):
     return calendar.timegm(time.strptime(s, '%Y-%m-%d %H:%M:%S'))
 
 
-def store_rows(dbdir, iface):
+def store_rows(dbdir, ifaces):
     rows = []
-    for f in sorted(glob.glob('%s/%s/%s-*.db' % (dbdir, iface, iface))):
+    files = []
+    for iface in ifaces.split(','):
+        files += glob.glob('%s/%s/%s-*.db' % (dbdir, iface, iface))
+    for f in sorted(files):
         db = sqlite3.connect('file:%s?mode=ro' % f, uri=True)
         rows += db.execute('SELECT ts, sip, dip, dport, proto, vlan, '
                            'bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent '
@@ -176,6 +181,9 @@ def main():
     if not rows:
         print('the store has no rows')
         return 1
+    if kind == 'count':
+        print(len(store_dirs(rows)))
+        return 0
     if kind == 'clickhouse':
         bad, summary = check_clickhouse(path, rows)
     else:
