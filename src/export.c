@@ -210,9 +210,10 @@ dest_send(struct export_dest *d, struct spool *sp,
 		return rc;
 	bin->rate = d->rate;
 	bin->cancel = &d->cancel;
-	if ((rc = d->drv->send(d->impl, bin, cause)) == 0)
-		rc = spool_mark(sp, bin, cause);
-	return rc;
+	/* A bin without rows (an idle interface) has nothing to send. */
+	if (bin->rows != 0 && (rc = d->drv->send(d->impl, bin, cause)) != 0)
+		return rc;
+	return spool_mark(sp, bin, cause);
 }
 
 static void *

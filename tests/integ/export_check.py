@@ -19,8 +19,11 @@ comma-separated list: their rows together).  IPFIX kinds are
 compared per (bin, key, direction): packets and bytes, flowEnd = bin
 start + INTERVAL, and both VLAN fields.  DUPS (ipfix kinds) allows that
 many bins to have been received more than once (a bin in flight when a
-connection was reset); every other bin must be exact.  Prints what
-differs and exits 1, or prints a summary and exits 0.
+connection was reset); every other bin must be exact.  With
+EXPORT_SENT=NAME in the environment only the bins that DBDIR/export.db
+records as sent to the destination NAME are compared (a live store whose
+last bin is still open).  Prints what differs and exits 1, or prints a
+summary and exits 0.
 """
 import calendar
 import collections
@@ -28,6 +31,7 @@ import csv
 import glob
 import ipaddress
 import json
+import os
 import sqlite3
 import sys
 import time
@@ -178,6 +182,13 @@ def main():
     kind, path, dbdir, iface, interval = sys.argv[1:6]
     dups = int(sys.argv[6]) if len(sys.argv) > 6 else 0
     rows = store_rows(dbdir, iface)
+    dest = os.environ.get('EXPORT_SENT')
+    if dest:
+        db = sqlite3.connect('file:%s/export.db?mode=ro' % dbdir, uri=True)
+        sent = {ts for (ts,) in db.execute(
+            'SELECT ts FROM sent JOIN destinations AS d ON d.id = sent.dest '
+            'WHERE d.name = ? AND rows >= 0', (dest,))}
+        rows = [r for r in rows if r[0] in sent]
     if not rows:
         print('the store has no rows')
         return 1

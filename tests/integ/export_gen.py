@@ -71,7 +71,7 @@ def main():
         conv.append((v6, vlan, c, s, proto, 40000 + i % 20000,
                      [53, 80, 443, 123, 8080][i % 5]))
     pkts = []
-    for b in range(bins):
+    for b in range(bins if flows else 0):       # FLOWS 0: no packets
         for idx in rnd.sample(range(flows), max(1, flows * 2 // 3)):
             v6, vlan, c, s, proto, sp, dp = conv[idx]
             for k in range(rnd.randint(1, 4)):

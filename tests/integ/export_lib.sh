@@ -235,11 +235,12 @@ ch_stop() {
 	ex_stop "$CH_PID"
 }
 
-# sent_bins DBDIR DEST: the bins export.db records as sent to DEST
+# sent_bins DBDIR DEST [MIN]: the bins export.db records as sent to DEST
+# (with at least MIN rows, 0 when not given)
 sent_bins() {
 	sqlite3 "$1/export.db" "SELECT count(*) FROM sent JOIN destinations
-	    AS d ON d.id = sent.dest WHERE d.name = '$2' AND rows >= 0" 2>/dev/null ||
-		echo 0
+	    AS d ON d.id = sent.dest WHERE d.name = '$2' AND rows >= ${3:-0}" \
+	    2>/dev/null || echo 0
 }
 
 # store_bins DBDIR IFACE: the bins of the store
