@@ -398,7 +398,7 @@ static const struct conftab_key conf_clickhouse_keys[] = {
 	  .help = "seconds a request may go without progress" },
 	{ .name = "rate", .type = CONFTAB_UINT,
 	  CONFTAB_FIELD(struct conf_export_clickhouse, rate),
-	  .min = 0, .max = 100000000, .def = "1000000",
+	  .min = 0, .max = 100000000, .def = "100000",
 	  .help = "rows per second at most; 0: no limit" },
 	{ .name = "retry_max", .type = CONFTAB_SECONDS,
 	  CONFTAB_FIELD(struct conf_export_clickhouse, retry_max),

@@ -21,6 +21,8 @@
 /* Files the store keeps in db_path beside the interface directories. */
 static const char *const names_reserved[] = {
 	"catalog.db", "catalog.db-wal", "catalog.db-shm", "catalog.db-journal",
+	"export.db", "export.db-wal", "export.db-shm", "export.db-journal",
+	"export.lock",
 };
 
 /*

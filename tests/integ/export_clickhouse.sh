@@ -17,7 +17,7 @@ CH_PASSWORD=s3cret
 P_CH=$(ex_port)
 t0=$(date +%s.%N)
 ch_start "$T/ch" $P_CH || fail "clickhouse-server did not start"
-echo "# clickhouse-server answered /ping after $(echo "$(date +%s.%N) - $t0" | bc) s"
+echo "# clickhouse-server answered /ping after $(awk "BEGIN { print $(date +%s.%N) - $t0 }") s"
 
 cat >"$T/conf.yaml" <<EOF
 db_path: $T/db

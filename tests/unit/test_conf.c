@@ -212,7 +212,7 @@ test_bad(void)
 	bad("db_path: /a\ninterval: 60\ndb_path: /b\n",
 	    "3: key 'db_path': given twice (first on line 1)");
 	bad("colour: blue\n", "1: key 'colour': unknown key (known here: "
-	    "db_path, interval, queue_rows, log, interfaces, retention, autodetect)");
+	    "db_path, interval, queue_rows, log, interfaces, retention, autodetect, export)");
 	bad("log:\n  level: loud\n",
 	    "2: key 'log.level': 'loud' is not one of error|warn|warning|info|debug");
 	bad("log:\n  target: file\n",
@@ -372,7 +372,7 @@ test_strict(void)
 	conf_free(c);
 
 	bad("a: &x 1\nb: *x\n", "1: key 'a': unknown key (known here: "
-	    "db_path, interval, queue_rows, log, interfaces, retention, autodetect)");
+	    "db_path, interval, queue_rows, log, interfaces, retention, autodetect, export)");
 	bad("interval: &x 60\nqueue_rows: *x\n", "2: key 'queue_rows': "
 	    "aliases (*name) are not supported");
 	bad("interval: 60\n---\ninterval: 60\n",
@@ -1060,7 +1060,8 @@ t_man_keys_known(const char *man, int *bad)
 		if (k == NULL) {
 			static const char *const in[] = { "log.%s",
 			    "interfaces.*.%s", "interfaces.*.ring.%s",
-			    "retention.%s", "autodetect.%s" };
+			    "retention.%s", "autodetect.%s", "export.%s",
+			    "export.ipfix.%s", "export.clickhouse.%s" };
 			size_t j;
 			char *a;
 
@@ -1076,6 +1077,93 @@ t_man_keys_known(const char *man, int *bad)
 			(*bad)++;
 		}
 	}
+}
+
+/* export: the collectors' and the server's settings, checked as read. */
+static void
+test_export(void)
+{
+	struct conf *c = NULL, *d = NULL;
+	char *e;
+
+	e = load("export:\n"
+	    "  ipfix:\n"
+	    "    collectors: [\"udp://127.0.0.1:4739\", \"tcp://[::1]:4739\", "
+	    "\"udp://collector.example\"]\n"
+	    "    interfaces: [eth0, \"/^vlan[0-9]+$/\"]\n"
+	    "    backfill: true\n"
+	    "    mtu: 9000\n"
+	    "    template_refresh: 5m\n"
+	    "    rate: 0\n"
+	    "  clickhouse:\n"
+	    "    url: http://ch.example:8123/\n"
+	    "    database: netflow\n"
+	    "    table: flows_v1\n"
+	    "    user: writer\n"
+	    "    password: ''\n"
+	    "    host: rec-1\n"
+	    "    timeout: 2m\n"
+	    "    retry_max: 10s\n", &c);
+	ok(e == NULL && c != NULL, "an export section loads%s%s",
+	    e ? ": " : "", e ? e : "");
+	free(e);
+	if (c != NULL) {
+		ok(c->export.ipfix.ncollectors == 3 &&
+		    strcmp(c->export.ipfix.collectors[1], "tcp://[::1]:4739")
+		    == 0 && c->export.ipfix.nifaces == 2 &&
+		    c->export.ipfix.backfill && c->export.ipfix.mtu == 9000 &&
+		    c->export.ipfix.template_refresh == 300 &&
+		    c->export.ipfix.rate == 0 &&
+		    c->export.ipfix.retry_max == 60, "ipfix: as written, "
+		    "retry_max its default");
+		ok(strcmp(c->export.clickhouse.url, "http://ch.example:8123/")
+		    == 0 && strcmp(c->export.clickhouse.database, "netflow") ==
+		    0 && strcmp(c->export.clickhouse.password, "") == 0 &&
+		    c->export.clickhouse.timeout == 120 &&
+		    c->export.clickhouse.retry_max == 10 &&
+		    c->export.clickhouse.rate == 100000 &&
+		    !c->export.clickhouse.backfill, "clickhouse: as written, "
+		    "rate and backfill their defaults");
+	}
+	d = conf_new_default();
+	ok(d->export.ipfix.ncollectors == 0 && d->export.clickhouse.url ==
+	    NULL && strcmp(d->export.clickhouse.table, "flows") == 0,
+	    "no export by default");
+	ok(c != NULL && !conf_export_same(&c->export, &d->export) &&
+	    conf_export_same(&d->export, &d->export),
+	    "conf_export_same() tells a change");
+	conf_free(c);
+	conf_free(d);
+
+	bad("export:\n  ipfix:\n    collectors: [\"http://x:1\"]\n",
+	    "3: key 'export.ipfix.collectors': entry 1: 'http://x:1': want "
+	    "udp://HOST:PORT or tcp://HOST:PORT");
+	bad("export:\n  ipfix:\n    collectors: [\"udp://::1:4739\"]\n",
+	    "3: key 'export.ipfix.collectors': entry 1: 'udp://::1:4739': an IPv6 "
+	    "address goes in brackets: [::1]:4739");
+	bad("export:\n  ipfix:\n    collectors: [\"tcp://h:70000\"]\n",
+	    "3: key 'export.ipfix.collectors': entry 1: 'tcp://h:70000': the port must "
+	    "be a number from 1 to 65535");
+	bad("export:\n  ipfix:\n    interfaces: [\"/a(/\"]\n",
+	    "3: key 'export.ipfix.interfaces': entry 1: '/a(/' is not a regular "
+	    "expression");
+	bad("export:\n  ipfix:\n    mtu: 500\n",
+	    "3: key 'export.ipfix.mtu': 500 is out of range 576..65535 (path "
+	    "MTU to UDP collectors: each message fits in one datagram of it)");
+	bad("export:\n  clickhouse:\n    url: ftp://h/\n",
+	    "3: key 'export.clickhouse.url': 'ftp://h/': want "
+	    "http://HOST:PORT/ or https://HOST:PORT/");
+	bad("export:\n  clickhouse:\n    url: http://h/?user=x\n",
+	    "3: key 'export.clickhouse.url': 'http://h/?user=x': no query or "
+	    "fragment (database, user and password are keys of their own)");
+	bad("export:\n  clickhouse:\n    table: \"flows; DROP\"\n",
+	    "3: key 'export.clickhouse.table': 'flows; DROP': letters, digits "
+	    "and '_', not starting with a digit");
+	bad("export:\n  clickhouse:\n    database: 1st\n",
+	    "3: key 'export.clickhouse.database': '1st': letters, digits and "
+	    "'_', not starting with a digit");
+	bad("export:\n  sflow: {}\n", "2: key 'export.sflow': unknown key "
+	    "(known here: ipfix, clickhouse)");
 }
 
 static void
@@ -1160,6 +1248,7 @@ main(void)
 	test_names();
 	test_types();
 	test_table();
+	test_export();
 	test_docs();
 	unlink(tmp_path);
 	return tap_done();

@@ -83,6 +83,10 @@ test_check(void)
 	    "interface name", "the catalog");
 	bad("catalog.db-wal", "'catalog.db-wal' is a file of the store, not "
 	    "an interface name", "the catalog's WAL");
+	bad("export.db", "'export.db' is a file of the store, not an "
+	    "interface name", "the export's cursor");
+	bad("export.lock", "'export.lock' is a file of the store, not an "
+	    "interface name", "the export's locks");
 	ok(names_check_iface("..", NULL) == -EINVAL, "no reason wanted");
 	(void)why;
 }
