@@ -236,13 +236,29 @@ spool_pending(const struct spool *sp, const struct spool_bin *b,
 	return 0;
 }
 
+static void
+spool_forget_day(struct spool *sp, const struct spool_file *f)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(sp->db, "DELETE FROM sent WHERE dest = ?1 AND "
+	    "iface = ?2 AND ts >= ?3 AND ts < ?3 + 86400", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, sp->id);
+		sqlite3_bind_text(st, 2, f->iface, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, f->day);
+		sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+}
+
 int
 spool_scan(struct spool *sp, spool_want_fn *want, void *arg, char **cause)
 {
 	struct qfiles q;
 	struct spool_file *nf, *old;
 	char **names = NULL, **sel;
-	size_t nnames = 0, nsel = 0, i, j, k, o = 0;
+	size_t nnames = 0, nsel = 0, i, j, o = 0;
 	int64_t fp[4];
 	int changed, rc = 0;
 
@@ -287,32 +303,20 @@ spool_scan(struct spool *sp, spool_want_fn *want, void *arg, char **cause)
 			}
 		}
 	}
-	/* Files gone (retention, or the interface left the filter). */
+	/*
+	 * Files gone: removed (retention), or their interface left the
+	 * filter.  A removed file's pending bins are lost to this
+	 * destination, and its rows in export.db go too.
+	 */
 	for (j = 0; j < sp->nfiles; j++) {
 		old = &sp->files[j];
-		if (old->day == INT64_MIN)
-			goto next;
-		for (k = 0; k < nsel; k++)
-			if (strcmp(sel[k], old->iface) == 0)
-				break;
-		if (k < nsel && access(old->path, F_OK) != 0) {
-			/* removed: its pending bins are lost to us */
+		if (old->day != INT64_MIN && (want == NULL ||
+		    want(arg, old->iface)) && access(old->path, F_OK) != 0) {
 			for (i = 0; i < old->nbins; i++)
 				sp->expired += (uint64_t)spool_pending(sp,
 				    &old->bins[i], &changed);
-			sqlite3_stmt *st = NULL;
-			if (sqlite3_prepare_v2(sp->db, "DELETE FROM sent WHERE "
-			    "dest = ?1 AND iface = ?2 AND ts >= ?3 AND ts < ?3 + "
-			    "86400", -1, &st, NULL) == SQLITE_OK) {
-				sqlite3_bind_int64(st, 1, sp->id);
-				sqlite3_bind_text(st, 2, old->iface, -1,
-				    SQLITE_STATIC);
-				sqlite3_bind_int64(st, 3, old->day);
-				sqlite3_step(st);
-			}
-			sqlite3_finalize(st);
+			spool_forget_day(sp, old);
 		}
-next:
 		spool_file_free(old);
 	}
 	free(sp->files);
