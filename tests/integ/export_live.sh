@@ -88,6 +88,27 @@ done
 [ $ok = 1 ] && pass "the backlog drained to all three destinations" ||
 	fail "backlog left: $(grep export "$T/fr.err" | tail -5)"
 
+# A reload that changes the export restarts it; sending goes on.
+before=$(sent_bins "$T/db" "clickhouse http://127.0.0.1:$P_CH/ default.flows" 1)
+sed -i 's/^    rate: 0$/    rate: 50000/' "$T/conf.yaml"
+kill -HUP $FR_PID
+wait_log "export settings changed; restarting the export"
+for i in $(seq 8); do burst; sleep 0.25; done
+for d in "ipfix udp://127.0.0.1:$P_UDP" "ipfix tcp://127.0.0.1:$P_TCP" \
+    "clickhouse http://127.0.0.1:$P_CH/ default.flows"; do
+	i=0
+	while [ "$(unsent "$d")" != 0 ]; do
+		i=$((i + 1))
+		[ $i -gt 600 ] && fail "$d: $(unsent "$d") bins not sent after the reload"
+		sleep 0.1
+	done
+done
+# and a bin with rows written after the reload went out as well
+wait_for 30 sh -c "[ \$(sqlite3 '$T/db/export.db' \"SELECT count(*) FROM sent
+    JOIN destinations AS d ON d.id = sent.dest WHERE d.name LIKE 'clickhouse%'
+    AND rows >= 1\") -gt $before ]" || fail "nothing sent after the reload"
+pass "a reload changing the export restarted it; the new bins went out too"
+
 stop_fr TERM
 [ "$(exitline $IFB kernel_drops)" = 0 ] && [ "$(exitline $IFB bins_dropped)" = 0 ] &&
 	[ "$(binsum "$T/db" $IFB pkts_rcvd)" = $sent ] &&
