@@ -136,9 +136,11 @@ enum raw_attr { A_SIP, A_DIP, A_HOST, A_SNET, A_DNET, A_NET, A_DPORT,
 
 enum raw_type { R_LEAF, R_AND, R_OR, R_NOT };
 
+/* AND and OR: the operands of one chain; NOT: its operand in kids[0]. */
 struct raw {
 	enum raw_type	 type;
-	struct raw	*l, *r;
+	struct raw	**kids;
+	size_t		 nkids;
 	enum raw_attr	 attr;
 	enum cond_op	 op;
 	size_t		 attr_pos, op_pos, val_pos, val_len;
@@ -185,6 +187,7 @@ struct parser {
 	size_t		 err_pos;
 	struct raw	**nodes;	/* every node, for freeing */
 	size_t		 nnodes, cnodes;
+	size_t		 nleaves;	/* comparisons so far */
 };
 
 static void
@@ -288,6 +291,11 @@ parser_condition(struct parser *p)
 		}
 		return NULL;
 	}
+	if (++p->nleaves > COND_MAX_TERMS) {
+		parser_fail(p, t->pos, "condition too long: more than %d "
+		    "comparisons", COND_MAX_TERMS);
+		return NULL;
+	}
 	r = parser_node(p, R_LEAF);
 	for (k = 0; k < sizeof attr_names / sizeof attr_names[0]; k++) {
 		if (word_is(p, t, attr_names[k].name))
@@ -356,8 +364,9 @@ parser_primitive(struct parser *p, int depth)
 
 	if (t->kind != T_LPAREN)
 		return parser_condition(p);
-	if (depth > 200) {
-		parser_fail(p, t->pos, "brackets nested too deeply");
+	if (depth > COND_MAX_DEPTH) {
+		parser_fail(p, t->pos, "brackets nested too deeply (at most %d)",
+		    COND_MAX_DEPTH);
 		return NULL;
 	}
 	p->i++;
@@ -388,31 +397,40 @@ parser_negation(struct parser *p, int depth)
 
 	if (!parser_is_not(p))
 		return parser_primitive(p, depth);
-	if (depth > 200) {
-		parser_fail(p, parser_peek(p)->pos, "too many negations");
+	if (depth > COND_MAX_DEPTH) {
+		parser_fail(p, parser_peek(p)->pos, "too many negations and "
+		    "brackets (at most %d deep)", COND_MAX_DEPTH);
 		return NULL;
 	}
 	p->i++;
 	if ((c = parser_negation(p, depth + 1)) == NULL)
 		return NULL;
 	r = parser_node(p, R_NOT);
-	r->l = c;
+	if ((r->kids = malloc(sizeof *r->kids)) == NULL)
+		abort();
+	r->kids[0] = c;
+	r->nkids = 1;
 	return r;
 }
 
-/* Turn a list into a right-hanging chain: a & (b & (c & d)). */
+/*
+ * One node for a chain (it takes list), or its one operand.  A chain is
+ * a list, not a right-hanging tree, so that nothing recurses along it.
+ */
 static struct raw *
 parser_chain(struct parser *p, enum raw_type type, struct raw **list,
     size_t n)
 {
-	struct raw *r = list[n - 1], *a;
+	struct raw *r;
 
-	while (n-- > 1) {
-		a = parser_node(p, type);
-		a->l = list[n - 1];
-		a->r = r;
-		r = a;
+	if (n == 1) {
+		r = list[0];
+		free(list);
+		return r;
 	}
+	r = parser_node(p, type);
+	r->kids = list;
+	r->nkids = n;
 	return r;
 }
 
@@ -439,9 +457,7 @@ parser_list(struct parser *p, int depth, int is_or)
 			break;
 		p->i++;
 	}
-	r = parser_chain(p, is_or ? R_OR : R_AND, list, n);
-	free(list);
-	return r;
+	return parser_chain(p, is_or ? R_OR : R_AND, list, n);
 }
 
 /* disjunction -> conjunction ('|' conjunction)* */
@@ -463,6 +479,7 @@ struct lower {
 		size_t		 n;
 	}		*cache;
 	size_t		 ncache;
+	size_t		 nleaves;	/* comparisons made so far */
 };
 
 static struct cond_node *
@@ -476,25 +493,57 @@ node_new(enum cond_type type)
 	return n;
 }
 
+/* Recursion is as deep as the nesting (bounded), never a chain's length. */
 static void
 node_free(struct cond_node *n)
 {
+	size_t i;
+
 	if (n == NULL)
 		return;
-	node_free(n->left);
-	node_free(n->right);
+	for (i = 0; i < n->nkids; i++)
+		node_free(n->kids[i]);
+	free(n->kids);
 	free(n->value);
 	free(n);
 }
 
+/* Add n to the array *v of *len nodes. */
+static void
+kids_push(struct cond_node ***v, size_t *len, struct cond_node *n)
+{
+	if ((*v = realloc(*v, (*len + 1) * sizeof **v)) == NULL)
+		abort();
+	(*v)[(*len)++] = n;
+}
+
+/* A chain of type over kids (the node takes the array), or its one kid. */
+static struct cond_node *
+node_chain(enum cond_type type, struct cond_node **kids, size_t n)
+{
+	struct cond_node *c;
+
+	if (n == 1) {
+		c = kids[0];
+		free(kids);
+		return c;
+	}
+	c = node_new(type);
+	c->kids = kids;
+	c->nkids = n;
+	return c;
+}
+
+/* The chain (l op r), for the pairs host and net make. */
 static struct cond_node *
 node_pair(enum cond_type type, struct cond_node *l, struct cond_node *r)
 {
-	struct cond_node *n = node_new(type);
+	struct cond_node **kids = NULL;
+	size_t n = 0;
 
-	n->left = l;
-	n->right = r;
-	return n;
+	kids_push(&kids, &n, l);
+	kids_push(&kids, &n, r);
+	return node_chain(type, kids, n);
 }
 
 static enum cond_op
@@ -633,10 +682,10 @@ lower_host(struct lower *lw, const struct raw *r, enum cond_attr attr,
     enum cond_op op, const char *value)
 {
 	struct cond_addr	*addrs;
-	struct cond_node	*n = NULL, *leaf;
+	struct cond_node	**kids = NULL;
 	uint8_t			 addr[16];
 	char			 text[INET6_ADDRSTRLEN];
-	size_t			 naddrs, i;
+	size_t			 naddrs, nkids = 0, i;
 	int			 alen;
 
 	if ((alen = parse_ip(value, addr)) != 0)
@@ -649,14 +698,13 @@ lower_host(struct lower *lw, const struct raw *r, enum cond_attr attr,
 	if (lower_resolve(lw, r, value, &addrs, &naddrs) != 0)
 		return NULL;
 	/* a = any of the addresses; != none of them */
-	for (i = naddrs; i-- > 0; ) {
+	for (i = 0; i < naddrs; i++) {
 		inet_ntop(addrs[i].alen == 4 ? AF_INET : AF_INET6,
 		    addrs[i].addr, text, sizeof text);
-		leaf = leaf_addr(attr, op, text, addrs[i].addr, addrs[i].alen);
-		n = n == NULL ? leaf : node_pair(op == COND_EQ ? COND_OR :
-		    COND_AND, leaf, n);
+		kids_push(&kids, &nkids, leaf_addr(attr, op, text,
+		    addrs[i].addr, addrs[i].alen));
 	}
-	return n;
+	return node_chain(op == COND_EQ ? COND_OR : COND_AND, kids, nkids);
 }
 
 static struct cond_node *
@@ -743,6 +791,21 @@ lower_number(struct lower *lw, const struct raw *r, enum cond_attr attr,
 	return n;
 }
 
+/* Give the leaves under n the text offset pos and count them into *count. */
+static size_t
+leaf_mark(struct cond_node *n, size_t pos, size_t *count)
+{
+	size_t i;
+
+	if (n->type == COND_LEAF) {
+		n->pos = pos;
+		return ++*count;
+	}
+	for (i = 0; i < n->nkids; i++)
+		leaf_mark(n->kids[i], pos, count);
+	return *count;
+}
+
 static struct cond_node *
 lower_leaf(struct lower *lw, const struct raw *r, int negate)
 {
@@ -816,6 +879,15 @@ lower_leaf(struct lower *lw, const struct raw *r, int negate)
 		break;
 	}
 	free(value);
+	/* host, net and host names make several comparisons of one */
+	if (n != NULL && leaf_mark(n, r->attr_pos, &lw->nleaves) >
+	    COND_MAX_TERMS) {
+		parser_fail(lw->p, r->attr_pos, "condition too long: more than"
+		    " %d comparisons (host, net and host names count each "
+		    "address and side)", COND_MAX_TERMS);
+		node_free(n);
+		n = NULL;
+	}
 	return n;
 }
 
@@ -823,24 +895,28 @@ lower_leaf(struct lower *lw, const struct raw *r, int negate)
 static struct cond_node *
 lower_tree(struct lower *lw, const struct raw *r, int negate)
 {
-	struct cond_node	*a, *b;
+	struct cond_node	**kids = NULL, *n;
 	enum cond_type		 type;
+	size_t			 nkids = 0, i;
 
 	switch (r->type) {
 	case R_LEAF:
 		return lower_leaf(lw, r, negate);
 	case R_NOT:
-		return lower_tree(lw, r->l, !negate);
+		return lower_tree(lw, r->kids[0], !negate);
 	case R_AND:
 	case R_OR:
 		type = (r->type == R_AND) != negate ? COND_AND : COND_OR;
-		if ((a = lower_tree(lw, r->l, negate)) == NULL)
-			return NULL;
-		if ((b = lower_tree(lw, r->r, negate)) == NULL) {
-			node_free(a);
-			return NULL;
+		for (i = 0; i < r->nkids; i++) {
+			if ((n = lower_tree(lw, r->kids[i], negate)) == NULL) {
+				while (nkids > 0)
+					node_free(kids[--nkids]);
+				free(kids);
+				return NULL;
+			}
+			kids_push(&kids, &nkids, n);
 		}
-		return node_pair(type, a, b);
+		return node_chain(type, kids, nkids);
 	}
 	return NULL;
 }
@@ -865,16 +941,20 @@ lower_split_dir(struct lower *lw, struct raw *r)
 	char		*value;
 	size_t		 k;
 
+	size_t		 i, n;
+
 	if (r == NULL || lw->p->err != NULL)
 		return r;
 	if (r->type == R_AND) {
-		r->l = lower_split_dir(lw, r->l);
-		r->r = lower_split_dir(lw, r->r);
-		if (r->l == NULL)
-			return r->r;
-		if (r->r == NULL)
-			return r->l;
-		return r;
+		for (i = n = 0; i < r->nkids; i++) {
+			if ((r->kids[n] = lower_split_dir(lw, r->kids[i])) !=
+			    NULL)
+				n++;
+		}
+		r->nkids = n;
+		if (n == 0)
+			return NULL;
+		return n == 1 ? r->kids[0] : r;
 	}
 	if (r->type != R_LEAF || r->attr != A_DIR)
 		return r;
@@ -938,11 +1018,16 @@ canon_print(struct buf *b, const struct cond_node *n)
 		buf_add(b, n->value);
 		return;
 	}
-	buf_add(b, "(");
-	canon_print(b, n->left);
-	buf_add(b, n->type == COND_AND ? " & " : " | ");
-	canon_print(b, n->right);
-	buf_add(b, ")");
+	size_t i;
+
+	for (i = 0; i + 1 < n->nkids; i++) {
+		buf_add(b, "(");
+		canon_print(b, n->kids[i]);
+		buf_add(b, n->type == COND_AND ? " & " : " | ");
+	}
+	canon_print(b, n->kids[n->nkids - 1]);
+	for (i = 0; i + 1 < n->nkids; i++)
+		buf_add(b, ")");
 }
 
 /* The error message: the condition quoted, a caret under pos. */
@@ -1026,8 +1111,10 @@ cond_parse(const char *text, const struct cond_options *opts,
 		free(lw.cache[i].addrs);
 	}
 	free(lw.cache);
-	for (i = 0; i < p.nnodes; i++)
+	for (i = 0; i < p.nnodes; i++) {
+		free(p.nodes[i]->kids);
 		free(p.nodes[i]);
+	}
 	free(p.nodes);
 	free(p.t);
 
@@ -1060,6 +1147,29 @@ cond_parse(const char *text, const struct cond_options *opts,
 
 /* ------------------------------------------------------------ SQL */
 
+/*
+ * The WHERE text is flat where it can be, so that any condition the
+ * parser accepts prepares (SQLite's parser stack is 100 deep and a
+ * bracket nested right costs three of it; an expression tree is at most
+ * 1000 deep; a statement binds at most 32766 values):
+ *   - a chain of one operator is one list, whatever the brackets said;
+ *   - in a list of |, the = comparisons of one attribute are one IN list,
+ *     and in a list of &, the != comparisons are one NOT IN list;
+ *   - a list longer than SQL_WIDTH is grouped in brackets of at most
+ *     SQL_WIDTH, which bounds the tree's depth to the groups' levels
+ *     (3 for COND_MAX_TERMS) times SQL_WIDTH;
+ *   - lists nested more than SQL_CUT levels are written as common table
+ *     expressions that name the keys they match, each flat again:
+ *     k.id IN (WITH c1(id) AS (SELECT id FROM flow_keys AS k WHERE ...),
+ *     ... SELECT id FROM flow_keys AS k WHERE ... k.id IN c1 ...).
+ * So the text nests at most SQL_CUT lists deep, each in at most three
+ * levels of groups, in any condition of COND_MAX_TERMS comparisons, each
+ * binding at most three values.  Conditions of up to SQL_CUT levels (all
+ * but contrived ones) read as they always did, without expressions.
+ */
+#define SQL_WIDTH	32
+#define SQL_CUT		3
+
 enum {
 	S_TRUE, S_OPEN, S_CLOSE, S_AND, S_OR,
 	S_SIP_EQ, S_SIP_NE, S_DIP_EQ, S_DIP_NE,
@@ -1067,7 +1177,15 @@ enum {
 	S_DPORT,			/* + op: 6 templates */
 	S_PROTO = S_DPORT + 6,
 	S_VLAN = S_PROTO + 6,
-	S_COUNT = S_VLAN + 6
+	/* IN lists: = of an attribute, then != (NOT IN); closed by ")" */
+	S_SIP_IN = S_VLAN + 6,
+	S_SIP_NOT_IN, S_DIP_IN, S_DIP_NOT_IN, S_DPORT_IN, S_DPORT_NOT_IN,
+	S_PROTO_IN, S_PROTO_NOT_IN, S_VLAN_IN, S_VLAN_NOT_IN,
+	S_PARAM, S_COMMA,
+	/* common table expressions */
+	S_WITH, S_CTE_NAME, S_CTE_AS, S_CTE_MAIN, S_IN_CTE,
+	S_DIGIT,			/* + 0..9 */
+	S_COUNT = S_DIGIT + 10
 };
 
 static const char *const sql_templates[S_COUNT] = {
@@ -1106,6 +1224,24 @@ static const char *const sql_templates[S_COUNT] = {
 	[S_VLAN + COND_GT] = "k.vlan > ?",
 	[S_VLAN + COND_LE] = "k.vlan <= ?",
 	[S_VLAN + COND_GE] = "k.vlan >= ?",
+	[S_SIP_IN] = "k.sip IN (SELECT id FROM addrs WHERE ip IN (",
+	[S_SIP_NOT_IN] = "k.sip NOT IN (SELECT id FROM addrs WHERE ip IN (",
+	[S_DIP_IN] = "k.dip IN (SELECT id FROM addrs WHERE ip IN (",
+	[S_DIP_NOT_IN] = "k.dip NOT IN (SELECT id FROM addrs WHERE ip IN (",
+	[S_DPORT_IN] = "k.dport IN (",
+	[S_DPORT_NOT_IN] = "k.dport NOT IN (",
+	[S_PROTO_IN] = "k.proto IN (",
+	[S_PROTO_NOT_IN] = "k.proto NOT IN (",
+	[S_VLAN_IN] = "k.vlan IN (",
+	[S_VLAN_NOT_IN] = "k.vlan NOT IN (",
+	[S_PARAM] = "?",
+	[S_COMMA] = ", ",
+	[S_WITH] = "k.id IN (WITH ",
+	[S_CTE_NAME] = "c",
+	[S_CTE_AS] = "(id) AS (SELECT id FROM flow_keys AS k WHERE ",
+	[S_CTE_MAIN] = " SELECT id FROM flow_keys AS k WHERE ",
+	[S_IN_CTE] = "k.id IN c",
+	[S_DIGIT] = "0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
 };
 
 const char *const *
@@ -1115,53 +1251,94 @@ cond_sql_templates(size_t *n)
 	return sql_templates;
 }
 
+/* A text being made and the values it binds, in the order of its ?s. */
+struct sql_body {
+	struct buf	 b;
+	struct cond_param *params;
+	size_t		 nparams, cparams;
+};
+
+/* The common table expressions made so far, each before its users. */
+struct sql_gen {
+	struct sql_body	*ctes;
+	size_t		 nctes;
+};
+
+/* An operand of a list: a node, or the leaves of an IN list. */
+struct sql_item {
+	const struct cond_node	*n;		/* NULL: an IN list */
+	int			 in;		/* its first template */
+	const struct cond_node	**leaves;
+	size_t			 nleaves;
+};
+
 static struct cond_param *
-sql_param(struct cond_sql *s)
+sql_param(struct sql_body *o)
 {
 	struct cond_param *p;
 
-	p = realloc(s->params, (s->nparams + 1) * sizeof *s->params);
-	if (p == NULL)
-		abort();
-	s->params = p;
-	p = &s->params[s->nparams++];
+	if (o->nparams == o->cparams) {
+		o->cparams = o->cparams ? o->cparams * 2 : 8;
+		o->params = realloc(o->params, o->cparams * sizeof *o->params);
+		if (o->params == NULL)
+			abort();
+	}
+	p = &o->params[o->nparams++];
 	memset(p, 0, sizeof *p);
 	return p;
 }
 
 static void
-sql_node(struct buf *b, struct cond_sql *s, const struct cond_node *n)
+sql_add(struct sql_body *o, int t)
+{
+	buf_add(&o->b, sql_templates[t]);
+}
+
+/* A number, digit by digit (every byte of the text is a template's). */
+static void
+sql_number(struct sql_body *o, size_t n)
+{
+	if (n >= 10)
+		sql_number(o, n / 10);
+	sql_add(o, S_DIGIT + (int)(n % 10));
+}
+
+/* The value a leaf binds for an address (SIP, DIP) or a number. */
+static void
+sql_value(struct sql_body *o, const struct cond_node *n)
+{
+	struct cond_param *p = sql_param(o);
+
+	if (n->attr == COND_SIP || n->attr == COND_DIP) {
+		p->blob = 1;
+		memcpy(p->b, n->addr, n->alen);
+		p->len = n->alen;
+	} else
+		p->i = n->num;
+}
+
+static void
+sql_leaf(struct sql_body *o, const struct cond_node *n)
 {
 	struct cond_param	*p;
 	int			 t, i;
 
-	if (n->type != COND_LEAF) {
-		buf_add(b, sql_templates[S_OPEN]);
-		sql_node(b, s, n->left);
-		buf_add(b, sql_templates[n->type == COND_AND ? S_AND : S_OR]);
-		sql_node(b, s, n->right);
-		buf_add(b, sql_templates[S_CLOSE]);
-		return;
-	}
 	switch (n->attr) {
 	case COND_SIP:
 	case COND_DIP:
 		t = n->attr == COND_SIP ? S_SIP_EQ : S_DIP_EQ;
-		buf_add(b, sql_templates[t + (n->op == COND_NE)]);
-		p = sql_param(s);
-		p->blob = 1;
-		memcpy(p->b, n->addr, n->alen);
-		p->len = n->alen;
+		sql_add(o, t + (n->op == COND_NE));
+		sql_value(o, n);
 		break;
 	case COND_SNET:
 	case COND_DNET:
 		t = n->attr == COND_SNET ? S_SNET_EQ : S_DNET_EQ;
-		buf_add(b, sql_templates[t + (n->op == COND_NE)]);
-		p = sql_param(s);
+		sql_add(o, t + (n->op == COND_NE));
+		p = sql_param(o);
 		p->blob = 1;
 		memcpy(p->b, n->addr, n->alen);
 		p->len = n->alen;
-		p = sql_param(s);
+		p = sql_param(o);
 		p->blob = 1;
 		memcpy(p->b, n->addr, n->alen);
 		p->len = n->alen;
@@ -1173,7 +1350,7 @@ sql_node(struct buf *b, struct cond_sql *s, const struct cond_node *n)
 			else if (bits < 8)
 				p->b[i] |= (uint8_t)(0xff >> bits);
 		}
-		p = sql_param(s);
+		p = sql_param(o);
 		p->i = n->alen;
 		break;
 	case COND_DPORT:
@@ -1181,24 +1358,219 @@ sql_node(struct buf *b, struct cond_sql *s, const struct cond_node *n)
 	case COND_VLAN:
 		t = n->attr == COND_DPORT ? S_DPORT :
 		    n->attr == COND_PROTO ? S_PROTO : S_VLAN;
-		buf_add(b, sql_templates[t + (int)n->op]);
-		p = sql_param(s);
-		p->i = n->num;
+		sql_add(o, t + (int)n->op);
+		sql_value(o, n);
 		break;
 	}
+}
+
+/*
+ * The IN list a leaf may join in a list of type (its first template), or
+ * -1: = in a list of |, != in a list of &, of an attribute with values.
+ */
+static int
+sql_in_list(const struct cond_node *n, enum cond_type type)
+{
+	static const int in[] = {
+		[COND_SIP] = S_SIP_IN, [COND_DIP] = S_DIP_IN,
+		[COND_SNET] = -1, [COND_DNET] = -1,
+		[COND_DPORT] = S_DPORT_IN, [COND_PROTO] = S_PROTO_IN,
+		[COND_VLAN] = S_VLAN_IN,
+	};
+
+	if (n->type != COND_LEAF || in[n->attr] < 0)
+		return -1;
+	if (type == COND_OR && n->op == COND_EQ)
+		return in[n->attr];
+	if (type == COND_AND && n->op == COND_NE)
+		return in[n->attr] + 1;
+	return -1;
+}
+
+/* The operands of n with the lists of the same operator under it. */
+static void
+sql_flatten(const struct cond_node *n, const struct cond_node ***v,
+    size_t *len, size_t *cap)
+{
+	size_t i;
+
+	for (i = 0; i < n->nkids; i++) {
+		if (n->kids[i]->type == n->type) {
+			sql_flatten(n->kids[i], v, len, cap);
+			continue;
+		}
+		if (*len == *cap) {
+			*cap = *cap ? *cap * 2 : 8;
+			if ((*v = realloc(*v, *cap * sizeof **v)) == NULL)
+				abort();
+		}
+		(*v)[(*len)++] = n->kids[i];
+	}
+}
+
+static void	sql_list(struct sql_gen *, struct sql_body *,
+		    const struct cond_node *, int);
+
+static void
+sql_item(struct sql_gen *g, struct sql_body *o, const struct sql_item *it,
+    int level)
+{
+	size_t i;
+
+	if (it->n != NULL) {
+		if (it->n->type == COND_LEAF)
+			sql_leaf(o, it->n);
+		else
+			sql_list(g, o, it->n, level + 1);
+		return;
+	}
+	if (it->nleaves == 1) {
+		sql_leaf(o, it->leaves[0]);
+		return;
+	}
+	sql_add(o, it->in);
+	for (i = 0; i < it->nleaves; i++) {
+		if (i > 0)
+			sql_add(o, S_COMMA);
+		sql_add(o, S_PARAM);
+		sql_value(o, it->leaves[i]);
+	}
+	sql_add(o, S_CLOSE);
+	if (it->leaves[0]->attr == COND_SIP || it->leaves[0]->attr == COND_DIP)
+		sql_add(o, S_CLOSE);
+}
+
+/* Items lo..hi of a list, in groups of at most SQL_WIDTH. */
+static void
+sql_items(struct sql_gen *g, struct sql_body *o, const struct sql_item *it,
+    size_t lo, size_t hi, enum cond_type type, int level)
+{
+	size_t step = 1, i;
+
+	if (hi - lo == 1) {
+		sql_item(g, o, &it[lo], level);
+		return;
+	}
+	while (step * SQL_WIDTH < hi - lo)
+		step *= SQL_WIDTH;
+	sql_add(o, S_OPEN);
+	for (i = lo; i < hi; i += step) {
+		if (i > lo)
+			sql_add(o, type == COND_AND ? S_AND : S_OR);
+		sql_items(g, o, it, i, i + step < hi ? i + step : hi, type,
+		    level);
+	}
+	sql_add(o, S_CLOSE);
+}
+
+/* n (a leaf or a list) at level lists deep in the text being made. */
+static void
+sql_list(struct sql_gen *g, struct sql_body *o, const struct cond_node *n,
+    int level)
+{
+	struct sql_body		 cte;
+	struct sql_item		*it = NULL;
+	const struct cond_node	**kids = NULL;
+	size_t			 nkids = 0, ckids = 0, nit = 0, i, j;
+	int			 in;
+
+	if (n->type == COND_LEAF) {
+		sql_leaf(o, n);
+		return;
+	}
+	if (level == SQL_CUT) {
+		memset(&cte, 0, sizeof cte);
+		sql_list(g, &cte, n, 0);
+		g->ctes = realloc(g->ctes, (g->nctes + 1) * sizeof *g->ctes);
+		if (g->ctes == NULL)
+			abort();
+		g->ctes[g->nctes++] = cte;
+		sql_add(o, S_IN_CTE);
+		sql_number(o, g->nctes);
+		return;
+	}
+	sql_flatten(n, &kids, &nkids, &ckids);
+	if ((it = calloc(nkids, sizeof *it)) == NULL)
+		abort();
+	for (i = 0; i < nkids; i++) {
+		/* an IN list stands where its first comparison stood */
+		if ((in = sql_in_list(kids[i], n->type)) >= 0) {
+			for (j = 0; j < nit; j++) {
+				if (it[j].n == NULL && it[j].in == in)
+					break;
+			}
+			if (j < nit) {
+				it[j].leaves[it[j].nleaves++] = kids[i];
+				continue;
+			}
+			it[nit].in = in;
+			if ((it[nit].leaves = calloc(nkids,
+			    sizeof *it[nit].leaves)) == NULL)
+				abort();
+			it[nit].leaves[it[nit].nleaves++] = kids[i];
+			nit++;
+			continue;
+		}
+		it[nit++].n = kids[i];
+	}
+	sql_items(g, o, it, 0, nit, n->type, level);
+	for (i = 0; i < nit; i++)
+		free(it[i].leaves);
+	free(it);
+	free(kids);
+}
+
+/* Append o's text and values to out. */
+static void
+sql_join(struct sql_body *out, struct sql_body *o)
+{
+	size_t i;
+
+	if (o->b.s != NULL)
+		buf_add(&out->b, o->b.s);
+	for (i = 0; i < o->nparams; i++)
+		*sql_param(out) = o->params[i];
+	free(o->b.s);
+	free(o->params);
 }
 
 void
 cond_sql(const struct cond *c, struct cond_sql *out)
 {
-	struct buf b = { NULL, 0, 0 };
+	struct sql_gen	 g;
+	struct sql_body	 root, all;
+	size_t		 i;
 
 	memset(out, 0, sizeof *out);
-	if (c == NULL || c->root == NULL)
-		buf_add(&b, sql_templates[S_TRUE]);
-	else
-		sql_node(&b, out, c->root);
-	out->where = b.s;
+	memset(&g, 0, sizeof g);
+	memset(&root, 0, sizeof root);
+	memset(&all, 0, sizeof all);
+	if (c == NULL || c->root == NULL) {
+		sql_add(&all, S_TRUE);
+		out->where = all.b.s;
+		return;
+	}
+	sql_list(&g, &root, c->root, 0);
+	if (g.nctes > 0) {
+		sql_add(&all, S_WITH);
+		for (i = 0; i < g.nctes; i++) {
+			if (i > 0)
+				sql_add(&all, S_COMMA);
+			sql_add(&all, S_CTE_NAME);
+			sql_number(&all, i + 1);
+			sql_add(&all, S_CTE_AS);
+			sql_join(&all, &g.ctes[i]);
+			sql_add(&all, S_CLOSE);
+		}
+		sql_add(&all, S_CTE_MAIN);
+	}
+	sql_join(&all, &root);
+	if (g.nctes > 0)
+		sql_add(&all, S_CLOSE);
+	free(g.ctes);
+	out->where = all.b.s;
+	out->params = all.params;
+	out->nparams = all.nparams;
 }
 
 void
@@ -1252,11 +1624,21 @@ eval_node(const struct cond_node *n, const struct cond_key *k)
 	const uint8_t	*ip;
 	int		 m;
 
+	size_t		 i;
+
 	switch (n->type) {
 	case COND_AND:
-		return eval_node(n->left, k) && eval_node(n->right, k);
+		for (i = 0; i < n->nkids; i++) {
+			if (!eval_node(n->kids[i], k))
+				return 0;
+		}
+		return 1;
 	case COND_OR:
-		return eval_node(n->left, k) || eval_node(n->right, k);
+		for (i = 0; i < n->nkids; i++) {
+			if (eval_node(n->kids[i], k))
+				return 1;
+		}
+		return 0;
 	case COND_LEAF:
 		break;
 	}

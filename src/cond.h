@@ -32,9 +32,15 @@ enum cond_dir { COND_DIR_NONE, COND_DIR_IN, COND_DIR_OUT, COND_DIR_UNI,
 
 enum cond_type { COND_LEAF, COND_AND, COND_OR };
 
+/*
+ * AND and OR hold the operands of one chain (a & b & c: three kids),
+ * printed right-hanging as goquery does: (a & (b & c)).
+ */
 struct cond_node {
 	enum cond_type	 type;
-	struct cond_node *left, *right;		/* AND, OR */
+	struct cond_node **kids;		/* AND, OR: nkids >= 2 */
+	size_t		 nkids;
+	size_t		 pos;		/* LEAF: its byte offset in the text */
 
 	/* COND_LEAF */
 	enum cond_attr	 attr;
@@ -69,6 +75,17 @@ struct cond_options {
 	cond_resolver	 resolve;	/* NULL: host names are an error */
 	int		 timeout_ms;	/* for resolve */
 };
+
+/*
+ * The size a condition may have: at most COND_MAX_TERMS comparisons,
+ * counted once host, net and host names are expanded (host = a is two,
+ * sip = name one per address), and brackets nested at most
+ * COND_MAX_DEPTH deep.  Past either, cond_parse() fails pointing at the
+ * token that goes beyond.  Any condition within both makes SQL that
+ * prepares (cond.c says how).
+ */
+#define COND_MAX_TERMS		10000
+#define COND_MAX_DEPTH		200
 
 /*
  * Parse text.  Returns 0 and *out (caller owns it; free with cond_free()),

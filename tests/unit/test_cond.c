@@ -2,12 +2,18 @@
  * test_cond.c - the condition language: every operator spelling,
  * precedence, brackets, every attribute, the canonical form, errors with
  * their caret positions, host name resolution, and the SQL: made only of
- * the fixed templates, valid against the schema, using its indexes.
+ * the fixed templates, valid against the schema, using its indexes; and
+ * conditions as large as the language allows (COND_MAX_TERMS comparisons,
+ * brackets COND_MAX_DEPTH deep, wide and deep at once) run, inside the
+ * most nested statement flowq wraps them in, selecting what cond_match()
+ * selects.
  */
 #include "config.h"
 
 #include <ctype.h>
 #include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -534,7 +540,7 @@ test_sql(void)
 
 	cond_parse("(dport = 80 | dport = 443) & proto = tcp", NULL, &c, NULL);
 	cond_sql(c, &s);
-	is_str(s.where, "((k.dport = ? OR k.dport = ?) AND k.proto = ?)",
+	is_str(s.where, "(k.dport IN (?, ?) AND k.proto = ?)",
 	    "sql: structure");
 	ok(s.nparams == 3 && s.params[0].i == 80 && s.params[1].i == 443 &&
 	    s.params[2].i == 6, "sql: values in order");
@@ -548,7 +554,6 @@ test_sql(void)
 	cond_sql(NULL, &s);
 	is_str(s.where, "1", "sql: no condition");
 	cond_sql_clear(&s);
-	sqlite3_close(db);
 }
 
 static void
@@ -581,6 +586,340 @@ test_match(void)
 	cond_free(c);
 }
 
+/* ------------------------------------------------------------ size */
+
+/* Keys to select from: every combination of a few values of each field. */
+#define NKEYS	(8 * 4 * 3 * 6)
+static struct cond_key keys[NKEYS];
+
+static void
+size_setup(void)
+{
+	static const uint16_t ports[] = { 0, 1, 22, 80, 443, 1024, 8080,
+	    65535 };
+	static const uint8_t protos[] = { 1, 6, 17, 132 };
+	static const uint16_t vlans[] = { 0, 7, 4095 };
+	sqlite3_stmt	*st;
+	size_t		 i = 0, a, b, c, d;
+	int		 id;
+
+	sqlite3_exec(db, "DELETE FROM flow_keys; DELETE FROM addrs", NULL,
+	    NULL, NULL);
+	for (a = 0; a < 8; a++)
+	for (b = 0; b < 4; b++)
+	for (c = 0; c < 3; c++)
+	for (d = 0; d < 6; d++, i++) {
+		memset(&keys[i], 0, sizeof keys[i]);
+		keys[i].alen = d < 4 ? 4 : 16;
+		if (d < 4) {
+			memcpy(keys[i].sip, "\x0a\x00\x00\x00", 4);
+			keys[i].sip[3] = (uint8_t)d;
+			memcpy(keys[i].dip, "\xc0\x00\x02\x00", 4);
+			keys[i].dip[3] = (uint8_t)(a + d);
+		} else {
+			memcpy(keys[i].sip, "\x20\x01\x0d\xb8", 4);
+			keys[i].sip[15] = (uint8_t)d;
+			memcpy(keys[i].dip, "\x20\x01\x0d\xb8", 4);
+			keys[i].dip[15] = (uint8_t)(a + 100);
+		}
+		keys[i].dport = ports[a];
+		keys[i].proto = protos[b];
+		keys[i].vlan = vlans[c];
+		for (id = 0; id < 2; id++) {
+			sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO addrs "
+			    "(ip, text) VALUES (?1, hex(?1))", -1, &st, NULL);
+			sqlite3_bind_blob(st, 1, id ? keys[i].dip : keys[i].sip,
+			    keys[i].alen, SQLITE_STATIC);
+			sqlite3_step(st);
+			sqlite3_finalize(st);
+		}
+		sqlite3_prepare_v2(db, "INSERT INTO flow_keys (id, sip, dip, "
+		    "dport, proto, vlan) VALUES (?1, (SELECT id FROM addrs "
+		    "WHERE ip = ?2), (SELECT id FROM addrs WHERE ip = ?3), ?4, "
+		    "?5, ?6)", -1, &st, NULL);
+		sqlite3_bind_int(st, 1, (int)i + 1);
+		sqlite3_bind_blob(st, 2, keys[i].sip, keys[i].alen,
+		    SQLITE_STATIC);
+		sqlite3_bind_blob(st, 3, keys[i].dip, keys[i].alen,
+		    SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, keys[i].dport);
+		sqlite3_bind_int(st, 5, keys[i].proto);
+		sqlite3_bind_int(st, 6, keys[i].vlan);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			printf("# insert: %s\n", sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+	}
+}
+
+/*
+ * Does text parse, and does its SQL run inside the most nested statement
+ * qexec.c makes (a rollup seek: a CTE around it, three joins), selecting
+ * exactly the keys cond_match() selects?
+ */
+static int
+size_runs(const char *text, const char *what)
+{
+	struct cond	*c = NULL;
+	struct cond_sql	 s;
+	sqlite3_stmt	*st;
+	char		*sql, *cause = NULL;
+	size_t		 i, n = 0, want = 0;
+	int		 rc, good = 1;
+	static int	 sel[NKEYS + 1];
+
+	if (cond_parse(text, &fake_opts, &c, &cause) != 0) {
+		printf("# %s: %.200s\n", what, cause);
+		free(cause);
+		return 0;
+	}
+	cond_sql(c, &s);
+	if (!only_templates(s.where)) {
+		printf("# %s: not made of the templates\n", what);
+		good = 0;
+	}
+	sql = sqlite3_mprintf("WITH m(id) AS MATERIALIZED (SELECT k.id FROM "
+	    "flow_keys AS k WHERE %s) SELECT m.id FROM rollups AS b CROSS "
+	    "JOIN m CROSS JOIN flow_rows_1h AS r WHERE b.span = 3600 AND "
+	    "b.ts > ? AND b.ts <= ? AND b.rows >= 0 AND r.ts = b.ts AND "
+	    "r.key = m.id UNION ALL SELECT id FROM m", s.where);
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	sqlite3_free(sql);
+	if (rc != SQLITE_OK) {
+		printf("# %s: %s\n", what, sqlite3_errmsg(db));
+		cond_sql_clear(&s);
+		cond_free(c);
+		return 0;
+	}
+	for (i = 0; i < s.nparams; i++) {
+		if (s.params[i].blob)
+			sqlite3_bind_blob(st, (int)i + 1, s.params[i].b,
+			    (int)s.params[i].len, SQLITE_STATIC);
+		else
+			sqlite3_bind_int64(st, (int)i + 1, s.params[i].i);
+	}
+	sqlite3_bind_int64(st, (int)s.nparams + 1, 0);
+	sqlite3_bind_int64(st, (int)s.nparams + 2, 1);
+	memset(sel, 0, sizeof sel);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int id = sqlite3_column_int(st, 0);
+
+		if (id >= 1 && id <= NKEYS)
+			sel[id] = 1;
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		printf("# %s: step: %s\n", what, sqlite3_errmsg(db));
+		good = 0;
+	}
+	sqlite3_finalize(st);
+	for (i = 0; i < NKEYS; i++) {
+		want += (size_t)cond_match(c, &keys[i]);
+		if (sel[i + 1] != cond_match(c, &keys[i])) {
+			printf("# %s: key %zu: SQL %d, cond_match %d\n", what,
+			    i + 1, sel[i + 1], cond_match(c, &keys[i]));
+			good = 0;
+			break;
+		}
+	}
+	if (good)
+		printf("# %s: %zu of %d keys, %zu values, %zu bytes of SQL\n",
+		    what, want, NKEYS, s.nparams, strlen(s.where));
+	cond_sql_clear(&s);
+	cond_free(c);
+	return good && n == want;
+}
+
+/* A growing text. */
+struct text {
+	char	*s;
+	size_t	 len, cap;
+};
+
+static void
+text_add(struct text *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+text_add(struct text *t, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (t->len + (size_t)n + 1 > t->cap) {
+		t->cap = (t->len + (size_t)n + 1) * 2;
+		if ((t->s = realloc(t->s, t->cap)) == NULL)
+			abort();
+	}
+	va_start(ap, fmt);
+	vsnprintf(t->s + t->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	t->len += (size_t)n;
+}
+
+/*
+ * Comparison i of several kinds: of values the keys rarely have, every
+ * 29th one a value they do; = (eq) or != (to be selective in a list of
+ * | or of &).
+ */
+static void
+text_term(struct text *t, size_t i, int eq)
+{
+	static const char *const ports[] = { "0", "1", "22", "80", "443",
+	    "1024", "8080", "65535" };
+	const char	*op = eq ? "=" : "!=";
+	int		 hit = i % 29 == 0;
+
+	switch (i % 6) {
+	case 0:
+		if (hit)
+			text_add(t, "dport %s %s", op, ports[(i / 29) % 8]);
+		else
+			text_add(t, "dport %s %zu", op, 2000 + i % 60000);
+		break;
+	case 1:
+		text_add(t, "sip %s 10.%d.%zu.%zu", op, hit ? 0 : 1,
+		    (i / 256) % 256, hit ? (i / 29) % 4 : i % 256);
+		break;
+	case 2:
+		text_add(t, "proto %s %zu", op, hit ? 17 : 50 + i % 40);
+		break;
+	case 3:
+		text_add(t, "dnet %s 192.0.%d.%zu/31", op, hit ? 2 : 3, i % 250);
+		break;
+	case 4:
+		text_add(t, "vlan %s %zu", op, hit ? 7 : 100 + i % 3000);
+		break;
+	default:
+		text_add(t, "%s %s 2001:db8::%zx", hit ? "dip" : "sip", op,
+		    hit ? 100 + (i / 29) % 9 : 0x1000 + i);
+		break;
+	}
+}
+
+static void
+test_size(void)
+{
+	struct text	 t = { NULL, 0, 0 };
+	char		*m = NULL;
+	size_t		 i, j, depth;
+
+	size_setup();
+
+	/* the issue's: 32 ports */
+	for (i = 0; i < 32; i++)
+		text_add(&t, "%sdport = %zu", i ? " | " : "", i);
+	ok(size_runs(t.s, "32 ports"), "size: a chain of 32 ports runs");
+	t.len = 0;
+
+	/* COND_MAX_TERMS of every kind, in one chain of each operator */
+	for (j = 0; j < 2; j++) {
+		t.len = 0;
+		for (i = 0; i < COND_MAX_TERMS; i++) {
+			if (i > 0)
+				text_add(&t, j ? " & " : " | ");
+			text_term(&t, i, !j);
+		}
+		ok(size_runs(t.s, j ? "and chain" : "or chain"),
+		    "size: %d comparisons in one %s chain run", COND_MAX_TERMS,
+		    j ? "&" : "|");
+	}
+
+	/* a chain of pairs: one wide list of nested lists */
+	t.len = 0;
+	for (i = 0; i < COND_MAX_TERMS / 2; i++)
+		text_add(&t, "%s(dport = %zu & proto = %s)", i ? " | " : "",
+		    i % 70000 % 65536, i % 2 ? "udp" : "tcp");
+	ok(size_runs(t.s, "pairs"), "size: %d pairs in a chain run",
+	    COND_MAX_TERMS / 2);
+
+	/* brackets as deep as they go, alternating, on either side */
+	for (j = 0; j < 2; j++) {
+		t.len = 0;
+		depth = COND_MAX_DEPTH;
+		for (i = 0; i < depth; i++) {
+			if (j)
+				text_add(&t, "(");
+			else {
+				text_term(&t, i * 29, i % 2);
+				text_add(&t, " %s (", i % 2 ? "|" : "&");
+			}
+		}
+		text_term(&t, depth, 1);
+		for (i = 0; i < depth; i++) {
+			if (j) {
+				text_add(&t, " %s ", i % 2 ? "|" : "&");
+				text_term(&t, i * 29, i % 2);
+			}
+			text_add(&t, ")");
+		}
+		ok(size_runs(t.s, j ? "deep left" : "deep right"),
+		    "size: brackets %zu deep, alternating, nested %s, run",
+		    depth, j ? "left" : "right");
+	}
+
+	/* deep and wide at once: each of 40 levels a list of 240 */
+	t.len = 0;
+	for (i = 0; i < 40; i++) {
+		text_add(&t, "(");
+		for (j = 0; j < 240; j++) {
+			text_term(&t, i * 240 + j, i % 2);
+			text_add(&t, " %s ", i % 2 ? "|" : "&");
+		}
+	}
+	text_add(&t, "dport = 80");
+	for (i = 0; i < 40; i++)
+		text_add(&t, ")");
+	ok(size_runs(t.s, "deep and wide"), "size: 40 levels of 240 run");
+
+	/* negations down to the leaves, the host name twice per side */
+	t.len = 0;
+	for (i = 0; i < 90; i++)
+		text_add(&t, "!(host = example.test | ");
+	text_add(&t, "net = 10.0.0.0/30");
+	for (i = 0; i < 90; i++)
+		text_add(&t, ")");
+	ok(size_runs(t.s, "negations"), "size: 90 negated host names run");
+
+	/* one past the limit: the caret is at the first comparison beyond */
+	t.len = 0;
+	for (i = 0; i <= COND_MAX_TERMS; i++)
+		text_add(&t, "%sdport = 1", i ? " | " : "");
+	is_int(caret(t.s, &m), (int)(COND_MAX_TERMS * 12), "size: caret at "
+	    "the comparison past %d", COND_MAX_TERMS);
+	ok(m != NULL && strstr(m, "condition too long: more than 10000 "
+	    "comparisons") != NULL, "size: message (%s)", m ? m : "");
+	free(m);
+	m = NULL;
+	/* ... also when host expands past it */
+	t.len = 0;
+	for (i = 0; i < COND_MAX_TERMS / 4; i++)
+		text_add(&t, "%sdport = 1", i ? " | " : "");
+	for (i = 0; i < COND_MAX_TERMS / 4; i++)
+		text_add(&t, " | host = example.test");
+	ok(caret(t.s, &m) > 0 && m != NULL && strstr(m, "condition too "
+	    "long") != NULL, "size: host names count each address (%s)",
+	    m ? m : "");
+	free(m);
+	m = NULL;
+	/* brackets one deeper than allowed */
+	t.len = 0;
+	for (i = 0; i <= COND_MAX_DEPTH + 1; i++)
+		text_add(&t, "(");
+	text_add(&t, "dport = 1");
+	for (i = 0; i <= COND_MAX_DEPTH + 1; i++)
+		text_add(&t, ")");
+	ok(caret(t.s, &m) == COND_MAX_DEPTH + 1 && m != NULL && strstr(m,
+	    "nested too deeply") != NULL, "size: brackets too deep (%s)",
+	    m ? m : "");
+	free(m);
+	free(t.s);
+	ok(sqlite3_limit(db, SQLITE_LIMIT_VARIABLE_NUMBER, -1) >=
+	    3 * COND_MAX_TERMS + 2, "size: SQLite binds 3 values a comparison");
+}
+
 int
 main(void)
 {
@@ -591,5 +930,7 @@ main(void)
 	test_errors();
 	test_sql();
 	test_match();
+	test_size();
+	sqlite3_close(db);
 	return tap_done();
 }
