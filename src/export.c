@@ -133,7 +133,8 @@ dest_ready(void *arg, const char *iface, int64_t ts, uint32_t interval)
 	if (i < e->nhz)
 		r = ts < e->hz[i].ts;
 	else
-		r = ts + (int64_t)interval + EXPORT_SETTLE_S <= (int64_t)time(NULL);
+		r = ts + (int64_t)interval + EXPORT_SETTLE_S <=
+		    (int64_t)time(NULL);
 	pthread_mutex_unlock(&e->mu);
 	return r;
 }
@@ -572,7 +573,8 @@ export_stop(struct export *e, uint32_t deadline_ms, int wait)
 		util_deadline(&ts, deadline_ms);
 		for (;;) {
 			for (all = 1, i = 0; i < e->ndests; i++)
-				all &= e->dests[i].exited || !e->dests[i].started;
+				all &= e->dests[i].exited ||
+				    !e->dests[i].started;
 			if (all || pthread_cond_timedwait(&e->cond, &e->mu,
 			    &ts) == ETIMEDOUT)
 				break;

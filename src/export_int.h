@@ -113,7 +113,7 @@ struct spool_pick {
 struct spool_backlog {
 	uint64_t	 bins;		/* final and not sent */
 	uint64_t	 rows;
-	int64_t		 oldest;	/* start of the oldest of them; 0 none */
+	int64_t		 oldest;	/* the oldest's start; 0 none */
 	uint64_t	 waiting;	/* not final yet (an open bin) */
 	uint64_t	 expired;	/* removed before they were sent */
 	uint64_t	 changed;	/* written again after they were sent */

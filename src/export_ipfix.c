@@ -143,8 +143,8 @@ ix_connect(struct ix *x, const struct export_bin *bin, char **cause)
 		if (x->tcp && errno == EINPROGRESS) {
 			err = ix_wait(fd, POLLOUT, IX_CONNECT_MS, bin);
 			len = sizeof rc;
-			if (err == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &rc,
-			    &len) == 0)
+			if (err == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR,
+			    &rc, &len) == 0)
 				err = -rc;
 			if (err == 0)
 				break;

@@ -297,7 +297,8 @@ spool_scan(struct spool *sp, spool_want_fn *want, void *arg, char **cause)
 		}
 		if (old == NULL || memcmp(fp, nf[i].fp, sizeof fp) != 0) {
 			memcpy(nf[i].fp, fp, sizeof fp);
-			if (spool_read_file(sp, &nf[i], rc ? NULL : cause) != 0) {
+			if (spool_read_file(sp, &nf[i], rc ? NULL : cause) !=
+			    0) {
 				rc = -EIO;
 				memset(nf[i].fp, 0, sizeof fp);	/* again */
 			}
@@ -403,7 +404,8 @@ spool_domain(struct spool *sp, const char *iface, uint32_t *out,
 			id = sqlite3_column_int64(st, 0);
 	}
 	sqlite3_finalize(st);
-	if (id <= 0 || id > UINT32_MAX || spool_exec(sp, "COMMIT", cause) != 0) {
+	if (id <= 0 || id > UINT32_MAX ||
+	    spool_exec(sp, "COMMIT", cause) != 0) {
 		rc = spool_fail(sp->db, "export.db: domains", cause);
 		sqlite3_exec(sp->db, "ROLLBACK", NULL, NULL, NULL);
 		return rc;
@@ -429,7 +431,8 @@ spool_bin_open(struct spool *sp, const struct spool_pick *p,
 
 	memset(bin, 0, sizeof *bin);
 	for (i = 0; i < sp->nfiles; i++)
-		if (sp->files[i].iface == p->iface && p->ts >= sp->files[i].day &&
+		if (sp->files[i].iface == p->iface &&
+		    p->ts >= sp->files[i].day &&
 		    p->ts < sp->files[i].day + 86400)
 			f = &sp->files[i];
 	if (f == NULL) {
@@ -445,8 +448,8 @@ spool_bin_open(struct spool *sp, const struct spool_pick *p,
 		return -ENOENT;
 	rc = sqlite3_exec(bin->db, "BEGIN", NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(bin->db, "SELECT interval, writes, flows "
-		    "FROM bins WHERE ts = ?1", -1, &st, NULL);
+		rc = sqlite3_prepare_v2(bin->db, "SELECT interval, writes, "
+		    "flows FROM bins WHERE ts = ?1", -1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, p->ts);
 		rc = sqlite3_step(st);
@@ -466,7 +469,8 @@ spool_bin_open(struct spool *sp, const struct spool_pick *p,
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(bin->db, "SELECT s.ip, d.ip, s.text, "
 		    "d.text, k.dport, k.proto, k.vlan, r.bytes_rcvd, "
-		    "r.bytes_sent, r.pkts_rcvd, r.pkts_sent FROM flow_rows AS r "
+		    "r.bytes_sent, r.pkts_rcvd, r.pkts_sent "
+		    "FROM flow_rows AS r "
 		    "JOIN flow_keys AS k ON k.id = r.key "
 		    "JOIN addrs AS s ON s.id = k.sip "
 		    "JOIN addrs AS d ON d.id = k.dip WHERE r.ts = ?1", -1,

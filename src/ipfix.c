@@ -29,7 +29,7 @@ static const struct ipfix_field {
 	{ 152, 152, 8, 8, V_START },		/* flowStartMilliseconds */
 	{ 153, 153, 8, 8, V_END },		/* flowEndMilliseconds */
 	{ 8, 27, 4, 16, V_SIP },		/* source{IPv4,IPv6}Address */
-	{ 12, 28, 4, 16, V_DIP },		/* destination{IPv4,IPv6}Address */
+	{ 12, 28, 4, 16, V_DIP },		/* destination{IPv4,IPv6}Addr. */
 	{ 11, 11, 2, 2, V_DPORT },		/* destinationTransportPort */
 	{ 4, 4, 1, 1, V_PROTO },		/* protocolIdentifier */
 	{ 58, 58, 2, 2, V_VLAN },		/* vlanId */

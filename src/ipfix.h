@@ -19,7 +19,8 @@
  *	protocolIdentifier (4)		1	proto
  *	vlanId (58)			2	vlan
  *	postVlanId (59)			2	vlan again
- *	flowDirection (61)		1	0 ingress (received), 1 egress (sent)
+ *	flowDirection (61)		1	0 ingress (received),
+ *							1 egress (sent)
  *	octetDeltaCount (1)		8	bytes in that direction
  *	packetDeltaCount (2)		8	packets in that direction
  *
@@ -70,7 +71,7 @@ struct ipfix_msg {
 	uint8_t		*buf;
 	size_t		 cap;		/* at most IPFIX_MESSAGE_MAX */
 	size_t		 len;
-	size_t		 set_start;	/* the open data set's offset; 0: none */
+	size_t		 set_start;	/* the open data set's offset; 0 */
 	uint16_t	 set_id;
 	uint32_t	 records;	/* data records so far */
 };

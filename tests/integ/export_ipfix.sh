@@ -129,4 +129,18 @@ grep -q "^flowrecd: export ipfix udp://127.0.0.1:$P_NF4: bins=8 .*pending=0$" "$
 	fail "backfill: $(cat "$T/err")"
 r=$(python3 "$CHECK" nfdump "$T/nf4.csv" "$T/db" ex0,ex1 60) &&
 	pass "and they equal the store's: $r" || fail "backfill: $r"
+
+# An interface filter: a collector for ex1 only (a /regex/), with backfill.
+P_NF5=$(ex_port)
+sed "s|collectors: .*|collectors: [\"udp://127.0.0.1:$P_NF5\"]\n    backfill: true\n    interfaces: [\"/^ex1\$/\"]|" \
+	"$T/conf.yaml" >"$T/conf5.yaml"
+nfcapd_start $P_NF5 "$T/nf5" || fail "nfcapd did not start on $P_NF5"
+python3 "$GEN" "$T/f.pcapng" 10 1 60 1700014440 5
+"$FLOWRECD" --read "$T/f.pcapng" --iface ex1 -c "$T/conf5.yaml" >"$T/out" 2>"$T/err" ||
+	fail "fifth --read: $(cat "$T/err")"
+nfcapd_csv "$T/nf5" "$T/nf5.csv"
+r=$(python3 "$CHECK" nfdump "$T/nf5.csv" "$T/db" ex1 60) &&
+	grep -q "^flowrecd: export ipfix udp://127.0.0.1:$P_NF5: bins=3 .*pending=0$" "$T/err" &&
+	pass "interfaces: [/^ex1\$/]: ex1's 3 bins only, equal to the store: $r" ||
+	fail "interface filter: $r $(cat "$T/err")"
 done_testing
