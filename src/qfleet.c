@@ -1,0 +1,348 @@
+/*
+ * qfleet.c - the fan-out of a fleet query over libcurl's multi interface
+ * (see qfleet.h).
+ *
+ * One easy handle per host in flight, from a queue of targets; the loop
+ * waits in curl_multi_poll() at most QF_TICK_MS at a time so a Ctrl-C
+ * (*cancel) and the overall deadline are seen within that, whatever
+ * the hosts do.  A finished transfer is judged here (curl's result, the
+ * HTTP status, JSON or not) and handed over at once, then freed.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "qfleet.h"
+#include "util.h"
+
+#define QF_TICK_MS	50
+
+struct qf_xfer {
+	const struct hosts_target *t;
+	CURL		*easy;
+	struct curl_slist *hdr;
+	char		*buf;
+	size_t		 len, cap, max;
+	int		 too_big;
+	char		 errbuf[CURL_ERROR_SIZE];
+};
+
+int
+qfleet_init(char **cause)
+{
+	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+
+	if (rc != CURLE_OK)
+		return util_cause(cause, -EIO, "libcurl: %s",
+		    curl_easy_strerror(rc));
+	return 0;
+}
+
+char *
+qfleet_runtime_id(void)
+{
+	unsigned char b[16];
+	char *s = util_malloc(sizeof b * 2 + 1);
+	struct timespec ts;
+	size_t i;
+	int fd, got = 0;
+
+	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) >= 0) {
+		got = read(fd, b, sizeof b) == (ssize_t)sizeof b;
+		close(fd);
+	}
+	if (!got) {	/* no /dev/urandom: time and pid, unique enough */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		for (i = 0; i < sizeof b; i++)
+			b[i] = (unsigned char)((ts.tv_nsec >> (i % 4 * 8)) ^
+			    (getpid() >> (i % 2 * 8)) ^ (ts.tv_sec >> i));
+	}
+	for (i = 0; i < sizeof b; i++)
+		snprintf(s + 2 * i, 3, "%02x", b[i]);
+	return s;
+}
+
+static int64_t
+qf_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t
+qf_write(char *p, size_t size, size_t n, void *arg)
+{
+	struct qf_xfer *x = arg;
+	size_t len = size * n, cap;
+	char *nb;
+
+	if (x->len + len > x->max) {
+		x->too_big = 1;
+		return 0;		/* curl stops: CURLE_WRITE_ERROR */
+	}
+	if (x->len + len + 1 > x->cap) {
+		cap = x->cap == 0 ? 16384 : x->cap;
+		while (cap < x->len + len + 1)
+			cap *= 2;
+		if (cap > x->max + 1)
+			cap = x->max + 1;
+		if ((nb = realloc(x->buf, cap)) == NULL) {
+			x->too_big = 1;	/* data-sized: an error, not abort */
+			return 0;
+		}
+		x->buf = nb;
+		x->cap = cap;
+	}
+	memcpy(x->buf + x->len, p, len);
+	x->len += len;
+	x->buf[x->len] = '\0';
+	return len;
+}
+
+static void
+qf_xfer_free(struct qf_xfer *x)
+{
+	if (x == NULL)
+		return;
+	if (x->easy != NULL)
+		curl_easy_cleanup(x->easy);
+	curl_slist_free_all(x->hdr);
+	free(x->buf);
+	free(x);
+}
+
+static struct qf_xfer *
+qf_xfer_new(const struct hosts_target *t, const char *body, size_t len,
+    const struct qfleet_opts *o)
+{
+	struct qf_xfer *x = util_calloc(1, sizeof *x);
+	char *s, *url;
+
+	x->t = t;
+	x->max = o->max_answer != 0 ? o->max_answer : QFLEET_MAX_ANSWER;
+	if ((x->easy = curl_easy_init()) == NULL) {
+		free(x);
+		return NULL;
+	}
+	x->hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	x->hdr = curl_slist_append(x->hdr, "Accept: application/json");
+	x->hdr = curl_slist_append(x->hdr, "Expect:");
+	if (t->token != NULL) {
+		s = util_printf("Authorization: Bearer %s", t->token);
+		x->hdr = curl_slist_append(x->hdr, s);
+		free(s);
+	}
+	if (o->runtime_id != NULL) {
+		s = util_printf("%s: %s", QFLEET_RUNTIME_HEADER, o->runtime_id);
+		x->hdr = curl_slist_append(x->hdr, s);
+		free(s);
+	}
+	url = util_printf("%s/_query", t->url);
+	curl_easy_setopt(x->easy, CURLOPT_URL, url);
+	free(url);
+	if (t->unix_path != NULL)
+		curl_easy_setopt(x->easy, CURLOPT_UNIX_SOCKET_PATH,
+		    t->unix_path);
+	if (t->ca != NULL)
+		curl_easy_setopt(x->easy, CURLOPT_CAINFO, t->ca);
+	curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdr);
+	curl_easy_setopt(x->easy, CURLOPT_POST, 1L);
+	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)len);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, qf_write);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS,
+	    (long)(o->host_timeout_ms > 0 ? o->host_timeout_ms :
+	    QFLEET_HOST_TIMEOUT_MS));
+	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+	return x;
+}
+
+/* A short, printable excerpt of what a host said. */
+static char *
+qf_excerpt(const char *p, size_t len)
+{
+	char *s;
+	size_t i, n = len < 120 ? len : 120;
+
+	s = util_malloc(n + 4);
+	for (i = 0; i < n; i++)
+		s[i] = p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?';
+	strcpy(s + n, len > n ? "..." : "");
+	return s;
+}
+
+/* The message of an error answer: {"error":..}, {"message":..} or text. */
+static char *
+qf_http_error(long code, const char *buf, size_t len)
+{
+	json_t *j = buf != NULL ? json_loadb(buf, len, 0, NULL) : NULL;
+	const char *m = NULL;
+	char *ex, *s;
+
+	if (json_is_object(j)) {
+		m = json_string_value(json_object_get(j, "error"));
+		if (m == NULL)
+			m = json_string_value(json_object_get(j, "message"));
+		if (m == NULL)
+			m = json_string_value(json_object_get(json_object_get(
+			    j, "status"), "message"));
+		if (m == NULL)
+			m = json_string_value(json_object_get(j, "detail"));
+	}
+	if (m != NULL)
+		ex = qf_excerpt(m, strlen(m));
+	else
+		ex = qf_excerpt(buf != NULL ? buf : "", len);
+	s = util_printf("HTTP %ld%s%s%s", code, code == 401 ?
+	    " (token refused)" : "", *ex != '\0' ? ": " : "", ex);
+	free(ex);
+	json_decref(j);
+	return s;
+}
+
+static void
+qf_done(struct qf_xfer *x, CURLcode rc, const struct qfleet_opts *o)
+{
+	json_error_t je;
+	json_t *j = NULL;
+	char *err = NULL;
+	long code = 0;
+	int tmo = o->host_timeout_ms > 0 ? o->host_timeout_ms :
+	    QFLEET_HOST_TIMEOUT_MS;
+
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+	if (rc == CURLE_WRITE_ERROR && x->too_big)
+		err = util_printf("answer larger than %zu bytes", x->max);
+	else if (rc == CURLE_OPERATION_TIMEDOUT)
+		err = util_printf("no answer within %d.%03d s (host timeout)",
+		    tmo / 1000, tmo % 1000);
+	else if (rc != CURLE_OK)
+		err = util_strdup(x->errbuf[0] != '\0' ? x->errbuf :
+		    curl_easy_strerror(rc));
+	else if (code != 200)
+		err = qf_http_error(code, x->buf, x->len);
+	else if (x->len == 0)
+		err = util_strdup("an empty answer");
+	else if ((j = json_loadb(x->buf, x->len, 0, &je)) == NULL) {
+		char *ex = qf_excerpt(x->buf, x->len);
+
+		err = util_printf("not JSON (%s at byte %d): %s", je.text,
+		    je.position, ex);
+		free(ex);
+	}
+	/* The answer's text goes before the merge: only its tree is held. */
+	free(x->buf);
+	x->buf = NULL;
+	x->len = x->cap = 0;
+	o->on_answer(o->arg, x->t, j, err);
+	json_decref(j);
+	free(err);
+}
+
+int
+qfleet_run(const struct hosts_target *t, size_t n, const char *body,
+    size_t len, const struct qfleet_opts *o, char **cause)
+{
+	struct qf_xfer **live;
+	size_t next = 0, done = 0, inflight = 0, i, max;
+	int64_t deadline;
+	CURLM *multi;
+	CURLMsg *msg;
+	CURLMcode mc;
+	struct qf_xfer *x;
+	int running, left, ret = 0, wait;
+	const char *why;
+
+	if ((multi = curl_multi_init()) == NULL)
+		return util_cause(cause, -EIO, "libcurl: no multi handle");
+	max = o->max_inflight != 0 ? o->max_inflight : QFLEET_MAX_INFLIGHT;
+	live = util_calloc(max, sizeof *live);
+	deadline = o->timeout_ms > 0 ? qf_now_ms() + o->timeout_ms : 0;
+	for (;;) {
+		while (next < n && inflight < max) {
+			if ((x = qf_xfer_new(&t[next], body, len, o)) == NULL ||
+			    curl_multi_add_handle(multi, x->easy) != CURLM_OK) {
+				qf_xfer_free(x);
+				o->on_answer(o->arg, &t[next], NULL,
+				    "libcurl: could not start a transfer");
+				next++;
+				done++;
+				continue;
+			}
+			for (i = 0; live[i] != NULL; i++)
+				;
+			live[i] = x;
+			next++;
+			inflight++;
+		}
+		if (inflight == 0)
+			break;
+		if ((mc = curl_multi_perform(multi, &running)) != CURLM_OK) {
+			ret = util_cause(cause, -EIO, "libcurl: %s",
+			    curl_multi_strerror(mc));
+			break;
+		}
+		while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+			    (char **)&x);
+			curl_multi_remove_handle(multi, x->easy);
+			qf_done(x, msg->data.result, o);
+			for (i = 0; i < max; i++)
+				if (live[i] == x)
+					live[i] = NULL;
+			qf_xfer_free(x);
+			inflight--;
+			done++;
+			if (o->on_progress != NULL)
+				o->on_progress(o->arg, done, n);
+		}
+		if (inflight == 0 && next == n)
+			break;
+		if (o->cancel != NULL && *o->cancel) {
+			ret = -ECANCELED;
+			break;
+		}
+		if (deadline != 0 && qf_now_ms() >= deadline) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		wait = QF_TICK_MS;
+		if (deadline != 0 && deadline - qf_now_ms() < wait)
+			wait = (int)(deadline - qf_now_ms()) + 1;
+		if (running > 0 || inflight > 0)
+			curl_multi_poll(multi, NULL, 0, wait, NULL);
+	}
+	/* Whatever is left: stopped in flight, or never asked. */
+	why = ret == -ECANCELED ? "cancelled" : ret == -ETIMEDOUT ?
+	    "no answer before the query's timeout" : "libcurl failed";
+	for (i = 0; i < max; i++) {
+		if ((x = live[i]) == NULL)
+			continue;
+		curl_multi_remove_handle(multi, x->easy);
+		o->on_answer(o->arg, x->t, NULL, why);
+		qf_xfer_free(x);
+	}
+	for (; next < n; next++)
+		o->on_answer(o->arg, &t[next], NULL, why);
+	free(live);
+	curl_multi_cleanup(multi);
+	return ret;
+}
