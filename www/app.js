@@ -536,9 +536,9 @@ function loadSeries(v, top, signal) {
 	var sum = top.summary || {};
 	var first = toSec(sum.time_first), last = toSec(sum.time_last);
 	var span = first !== null && last !== null ? last - first : 0;
-	/* the stored bins up to 36 h, hours up to 60 days, days beyond */
-	var res = span > 60 * 86400 ? '1d' : span > 36 * 3600 ? '1h' : '';
-	var step = res === '1d' ? 86400 : res === '1h' ? 3600 : 0;
+	/* 5 minutes up to 36 h, hours up to 60 days, days beyond */
+	var res = span > 60 * 86400 ? '1d' : span > 36 * 3600 ? '1h' : '5m';
+	var step = res === '1d' ? 86400 : res === '1h' ? 3600 : 300;
 	var range = { first: first, last: last, step: step };
 
 	rows.forEach(function (r) {
@@ -551,8 +551,7 @@ function loadSeries(v, top, signal) {
 	});
 	total.query = 'time';
 	total.sort_by = 'time';
-	if (res !== '')
-		total.time_resolution = res;
+	total.time_resolution = res;
 	total.num_results = 100000;
 	if (conds.length === 0)
 		return query(total, signal).then(function (t) {
@@ -566,8 +565,7 @@ function loadSeries(v, top, signal) {
 		    '(' + c + ')' : c;
 	}).join(' | '));
 	split.sort_by = 'time';
-	if (res !== '')
-		split.time_resolution = res;
+	split.time_resolution = res;
 	split.num_results = 100000;
 	return Promise.all([query(total, signal), query(split, signal)])
 	    .then(function (a) {

@@ -97,7 +97,9 @@ dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./|/|' >"$W/files"
 for f in /usr/sbin/flowrecd /usr/bin/flowq /etc/flowrec/flowrecd.yaml \
     /lib/systemd/system/flowrecd.service /usr/share/man/man8/flowrecd.8.gz \
     /usr/share/man/man1/flowq.1.gz /usr/share/man/man5/flowrecd.yaml.5.gz \
-    /usr/share/man/man5/flowrec-schema.5.gz; do
+    /usr/share/man/man5/flowrec-schema.5.gz \
+    /usr/share/flowrec/www/index.html /usr/share/flowrec/www/app.js \
+    /usr/share/flowrec/www/app.css; do
 	grep -qx "$f" "$W/files" || fail "the package lacks $f"
 done
 extra=""
@@ -106,7 +108,7 @@ for f in /usr/bin/flowctl /usr/share/man/man1/flowctl.1.gz \
     /usr/share/bash-completion/completions/flowctl; do
 	grep -qx "$f" "$W/files" && extra="$extra ${f##*/}"
 done
-pass "it ships flowrecd, flowq, the conffile, the unit and the man pages;$extra"
+pass "it ships flowrecd, flowq, the conffile, the unit, the man pages and the web view;$extra"
 fi
 
 # ------------------------------------------------------------- 2. the root
