@@ -174,10 +174,11 @@ static int
 conf_check_iface(struct conftab_ctx *ctx, const void *base)
 {
 	const struct conf_iface *i = base;
+	uint32_t snaplen = conf_iface_snaplen(i);
 
-	if ((uint64_t)i->block_size < (uint64_t)i->snaplen + 256)
+	if ((uint64_t)i->block_size < (uint64_t)snaplen + 256)
 		return conftab_fail(ctx, "ring.block_size", "%u cannot hold a "
-		    "frame of snaplen %u", i->block_size, i->snaplen);
+		    "frame of snaplen %u", i->block_size, snaplen);
 	if ((uint64_t)i->block_size * i->block_count > (1ull << 32))
 		return conftab_fail(ctx, "ring.block_size", "the ring (%u x %u "
 		    "bytes) is larger than 4 GiB", i->block_size,
@@ -246,6 +247,64 @@ static const struct conftab_section conf_retention = {
 	.size = sizeof(struct conf_retention),
 };
 
+/* interfaces.NAME.archive */
+static const struct conftab_choice conf_compressions[] = {
+	{ "none", CONF_COMPRESS_NONE },
+	{ "gzip", CONF_COMPRESS_GZIP },
+	{ "zstd", CONF_COMPRESS_ZSTD },
+	{ NULL, 0 }
+};
+
+static const struct conftab_key conf_archive_keys[] = {
+	{ .name = "path", .type = CONFTAB_PATH,
+	  CONFTAB_FIELD(struct conf_archive, path), .min = 1, .max = 3800,
+	  .help = "directory of the packet archive; none: no archive" },
+	{ .name = "cutoff_bytes", .type = CONFTAB_SIZE,
+	  CONFTAB_FIELD(struct conf_archive, cutoff_bytes),
+	  .min = 0, .max = 1ull << 60, .def = "65536",
+	  .help = "wire bytes of a connection archived, at most; 0: no "
+	  "bound" },
+	{ .name = "cutoff_packets", .type = CONFTAB_UINT,
+	  CONFTAB_FIELD(struct conf_archive, cutoff_packets),
+	  .min = 0, .max = 1ull << 60, .def = "0",
+	  .help = "packets of a connection archived, at most; 0: no bound" },
+	{ .name = "idle_timeout", .type = CONFTAB_SECONDS,
+	  CONFTAB_FIELD(struct conf_archive, idle_timeout),
+	  .min = 1, .max = 86400, .def = "60",
+	  .help = "seconds without a packet after which a connection starts "
+	  "afresh" },
+	{ .name = "rotate", .type = CONFTAB_SECONDS,
+	  CONFTAB_FIELD(struct conf_archive, rotate),
+	  .min = 1, .max = 86400, .def = "60",
+	  .check_num = conf_check_interval,
+	  .help = "seconds of packet time one file covers, a divisor of a "
+	  "day" },
+	{ .name = "compress", .type = CONFTAB_ENUM,
+	  CONFTAB_FIELD(struct conf_archive, compress),
+	  .choices = conf_compressions, .def = "none",
+	  .help = "none, gzip (.pcap.gz) or zstd (.pcap.zst)" },
+	{ .name = "snaplen", .type = CONFTAB_UINT,
+	  CONFTAB_FIELD(struct conf_archive, snaplen),
+	  .min = 64, .max = 65535, .def = "65535",
+	  .help = "bytes of each archived packet written" },
+	{ .name = "keep_days", .type = CONFTAB_UINT,
+	  CONFTAB_FIELD(struct conf_archive, keep_days),
+	  .min = 0, .max = 36500, .def = "0",
+	  .help = "archive files of the last N UTC days, today included; 0 "
+	  "keeps all" },
+	{ .name = "max_bytes", .type = CONFTAB_SIZE,
+	  CONFTAB_FIELD(struct conf_archive, max_bytes),
+	  .min = 0, .max = 1ull << 60, .def = "0",
+	  .help = "bytes of the interface's archive files, in all; 0 is no "
+	  "bound" },
+	{ .name = NULL }
+};
+
+static const struct conftab_section conf_archive = {
+	.keys = conf_archive_keys,
+	.size = sizeof(struct conf_archive),
+};
+
 /* autodetect */
 static const struct conftab_key conf_autodetect_keys[] = {
 	{ .name = "enabled", .type = CONFTAB_BOOL,
@@ -288,6 +347,9 @@ static const struct conftab_key conf_iface_keys[] = {
 	  CONFTAB_FIELD(struct conf_iface, retention), .sub = &conf_retention,
 	  .help = "this interface's retention; absent keys are the global "
 	  "ones" },
+	{ .name = "archive", .type = CONFTAB_SECTION,
+	  CONFTAB_FIELD(struct conf_iface, archive), .sub = &conf_archive,
+	  .help = "a packet archive cut off per connection (gotm's)" },
 	{ .name = NULL }
 };
 
@@ -493,6 +555,14 @@ conf_free(struct conf *c)
 		return;
 	free(c->path);
 	conftab_free(&conf_table, c);
+}
+
+uint32_t
+conf_iface_snaplen(const struct conf_iface *i)
+{
+	if (i->archive.path != NULL && i->archive.snaplen > i->snaplen)
+		return i->archive.snaplen;
+	return i->snaplen;
 }
 
 int

@@ -29,6 +29,28 @@ struct conf_retention {
 	uint64_t	 max_bytes;	/* an interface's day files, in all */
 };
 
+/*
+ * interfaces.NAME.archive: the flow-cutoff packet archive (archive.c).
+ * On when path is set.
+ */
+enum conf_compress {
+	CONF_COMPRESS_NONE,
+	CONF_COMPRESS_GZIP,
+	CONF_COMPRESS_ZSTD
+};
+
+struct conf_archive {
+	char		*path;		/* NULL: no archive */
+	uint64_t	 cutoff_bytes;	/* per connection; 0: no bound */
+	uint64_t	 cutoff_packets; /* per connection; 0: no bound */
+	uint32_t	 idle_timeout;	/* seconds before a connection restarts */
+	uint32_t	 rotate;	/* seconds a file covers */
+	int		 compress;	/* enum conf_compress */
+	uint32_t	 snaplen;	/* bytes of a packet written */
+	uint32_t	 keep_days;	/* files of the last N UTC days; 0: all */
+	uint64_t	 max_bytes;	/* the interface's files; 0: no bound */
+};
+
 /* autodetect: record every interface that exists (goProbe's). */
 struct conf_autodetect {
 	int		 enabled;
@@ -51,6 +73,7 @@ struct conf_iface {
 	uint32_t	 retire_ms;	/* block retire timeout */
 	uint32_t	 max_flows;	/* rows per bin before an early write */
 	struct conf_retention retention;	/* inherits the global keys */
+	struct conf_archive archive;
 	unsigned	 line;		/* where it was defined, 0 built in */
 };
 
@@ -139,6 +162,12 @@ void		 conf_free(struct conf *);
 /* 1 when two interface settings record the same way. */
 int		 conf_iface_same(const struct conf_iface *,
 		    const struct conf_iface *);
+
+/*
+ * The bytes of a frame live capture keeps: snaplen, or the archive's
+ * when an archive wants more.
+ */
+uint32_t	 conf_iface_snaplen(const struct conf_iface *);
 
 /* The interface named name, or NULL. */
 const struct conf_iface *conf_find_iface(const struct conf *, const char *name);

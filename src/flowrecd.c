@@ -163,6 +163,7 @@ run_read(const char *path, const char *iface, const char *db_dir,
 	o.interval = interval ? interval : conf->interval;
 	o.max_flows = max_flows ? max_flows : ifc->max_flows;
 	o.progress = !no_progress && isatty(STDERR_FILENO);
+	o.archive = &ifc->archive;
 	/*
 	 * The export starts first: its destinations are registered before
 	 * anything is written (so this file's bins are theirs), and the
@@ -194,6 +195,11 @@ run_read(const char *path, const char *iface, const char *db_dir,
 		free(cause);
 		return 2;
 	}
+	if (rc == OFFLINE_ARCHIVE_FAILED) {
+		fprintf(stderr, "flowrecd: %s\n", cause);
+		free(cause);
+		return 1;
+	}
 	if (rc != 0) {
 		fprintf(stderr, "flowrecd: %s: %s\n", path, cause);
 		free(cause);
@@ -206,6 +212,19 @@ run_read(const char *path, const char *iface, const char *db_dir,
 	    (unsigned long long)s.ip, (unsigned long long)s.non_ip,
 	    (unsigned long long)s.malformed, (unsigned long long)s.flows,
 	    (unsigned long long)s.rows);
+	if (s.archived)
+		printf("flowrecd: archive: packets=%llu archived=%llu "
+		    "archived_bytes=%llu connections=%llu cut=%llu files=%llu "
+		    "file_bytes=%llu dropped=%llu write_errors=%llu\n",
+		    (unsigned long long)s.archive.packets,
+		    (unsigned long long)s.archive.archived,
+		    (unsigned long long)s.archive.archived_bytes,
+		    (unsigned long long)s.archive.conns_started,
+		    (unsigned long long)s.archive.conns_cut,
+		    (unsigned long long)s.archive.files,
+		    (unsigned long long)s.archive.file_bytes,
+		    (unsigned long long)s.archive.dropped,
+		    (unsigned long long)s.archive.write_errors);
 	if (s.rows_updated)
 		fprintf(stderr, "flowrecd: note: %llu rows added to rows "
 		    "already in the store\n",

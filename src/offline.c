@@ -33,6 +33,7 @@ struct offline {
 	struct flowtab	*ft;
 	struct ingest	*ing;
 	struct store	*store;
+	struct archive	*archive;
 	char		*cause;
 	int		 failed;
 	uint64_t	 progress_next_ns;
@@ -119,6 +120,24 @@ ingest_records(struct ingest *ing, const struct capfile_record *recs,
 	ingest_flush(ing);
 }
 
+/* The interface's archive, fed by the ingest path's packet hook. */
+static int
+offline_archive_start(struct offline *r, char **cause)
+{
+	struct archive_config ac = { 0 };
+	struct ingest_hooks h = { 0 };
+
+	ac.conf = r->o->archive;
+	ac.iface = r->o->iface;
+	ac.block = 1;
+	if (archive_new(&ac, &r->archive, cause) != 0)
+		return -1;
+	h.packet = archive_hook;
+	h.arg = r->archive;
+	ingest_set_hooks(r->ing, &h);
+	return 0;
+}
+
 int
 offline_run(const struct offline_options *o, struct offline_summary *s,
     char **cause)
@@ -155,6 +174,14 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 	ic.bin_out = write_bin;
 	ic.arg = &r;
 	r.ing = ingest_new(&ic);
+	if (o->archive != NULL && o->archive->path != NULL &&
+	    offline_archive_start(&r, cause) != 0) {
+		ingest_free(r.ing);
+		capfile_close(cf);
+		flowtab_free(r.ft);
+		store_free(r.store);
+		return OFFLINE_ARCHIVE_FAILED;
+	}
 	while (!r.failed &&
 	    (got = capfile_next_batch(cf, recs, RECORDS, &status)) > 0) {
 		ingest_records(r.ing, recs, got);
@@ -175,6 +202,10 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 	/* The open bin is written as is, without the packets' tables. */
 	if (!r.failed)
 		ingest_finish(r.ing);
+	if (r.archive != NULL) {
+		archive_free_stats(r.archive, &s->archive);
+		s->archived = 1;
+	}
 	ingest_get_stats(r.ing, &st);
 	s->packets = st.packets;
 	s->non_ip = st.non_ip;

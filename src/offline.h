@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "archive.h"
+
 struct offline_options {
 	const char	*path;		/* the capture file */
 	const char	*iface;		/* interface name for the store */
@@ -19,6 +21,7 @@ struct offline_options {
 	uint32_t	 interval;	/* 0: 300 s */
 	size_t		 max_flows;	/* 0: flowtab's default */
 	int		 progress;	/* show progress on stderr */
+	const struct conf_archive *archive; /* NULL or no path: none */
 };
 
 struct offline_summary {
@@ -33,10 +36,13 @@ struct offline_summary {
 	int		 truncated;	/* the file ended early or was corrupt */
 	char		*note;		/* why it was truncated; caller frees */
 	char		*linktypes;	/* "104 (7 packets)" not decoded; caller frees */
+	int		 archived;	/* an archive was written: */
+	struct archive_stats archive;
 };
 
 #define OFFLINE_REFUSED		-2	/* not a capture file: exit 2 */
 #define OFFLINE_STORE_FAILED	-1	/* the store failed: exit 1 */
+#define OFFLINE_ARCHIVE_FAILED	-3	/* the archive could not start: exit 1 */
 
 /*
  * Read o->path into the store.  Returns 0 (the summary is filled, even for

@@ -1,0 +1,441 @@
+/*
+ * archive.c - an interface's packet archive (see archive.h).
+ *
+ * The queue is a ring of bytes with one producer (the capture thread) and
+ * one consumer (the archive's thread): head and tail are positions that
+ * only grow, each written by one side and read by the other with
+ * acquire/release.  A record is a struct rec and the frame's bytes,
+ * rounded up to 8; one that does not fit before the end of the ring
+ * starts at its beginning, after a WRAP record (or, when not even a
+ * header fits, the space is skipped by both sides).  The consumer sleeps
+ * on a condition variable when the ring is empty and says so in
+ * `sleeping'; the producer signals only then (a timed wait covers a
+ * signal that came just before the wait).  Blocking producers (--read)
+ * wait on `room' the same way.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "arconn.h"
+#include "archive.h"
+#include "pcapout.h"
+#include "util.h"
+
+#define NS		1000000000LL
+#define WAIT_MS		1000
+
+enum rec_kind {
+	REC_PACKET,
+	REC_CLOCK,		/* time_ns: the wall clock */
+	REC_WRAP		/* the rest of the ring is unused */
+};
+
+struct rec {
+	int64_t		 time_ns;
+	uint32_t	 caplen;
+	uint32_t	 wirelen;
+	uint16_t	 linktype;
+	uint16_t	 kind;
+	uint32_t	 pad;
+};
+
+#define REC_ALIGN(n)	(((n) + 7) & ~(size_t)7)
+
+struct archive {
+	struct conf_archive cfg;	/* path owned */
+	char		*iface;
+	int		 block;
+	struct arconn	*conns;
+	struct pcapout	*out;
+
+	/* The ring. */
+	uint8_t		*ring;
+	size_t		 cap;
+	uint64_t	 head;		/* producer's */
+	uint64_t	 tail;		/* consumer's */
+	int		 sleeping;	/* consumer waits for data */
+	int		 waiting;	/* producer waits for room */
+	int		 stop;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 data;
+	pthread_cond_t	 room;
+	pthread_t	 thread;
+	int		 started;
+
+	/* Capture thread's. */
+	struct archive_stats st;
+	int64_t		 period;	/* of the last log line */
+	uint64_t	 log_packets, log_bytes, log_archived, log_removed;
+
+	/* The writer's, under mu. */
+	struct pcapout_stats ws;
+};
+
+/* ------------------------------------------------------ the consumer */
+
+/* Give the ring up to tail back; wake a producer waiting for room. */
+static void
+archive_done(struct archive *ar, uint64_t tail)
+{
+	__atomic_store_n(&ar->tail, tail, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&ar->waiting, __ATOMIC_SEQ_CST)) {
+		pthread_mutex_lock(&ar->mu);
+		pthread_cond_signal(&ar->room);
+		pthread_mutex_unlock(&ar->mu);
+	}
+}
+
+static void *
+archive_main(void *arg)
+{
+	struct archive *ar = arg;
+	const struct rec *r;
+	struct timespec ts;
+	uint64_t head, tail;
+	size_t pos;
+
+	for (;;) {
+		head = __atomic_load_n(&ar->head, __ATOMIC_ACQUIRE);
+		tail = ar->tail;
+		if (head == tail) {
+			pthread_mutex_lock(&ar->mu);
+			pcapout_get_stats(ar->out, &ar->ws);
+			__atomic_store_n(&ar->sleeping, 1, __ATOMIC_SEQ_CST);
+			if (__atomic_load_n(&ar->head, __ATOMIC_SEQ_CST) == tail) {
+				if (ar->stop) {
+					pthread_mutex_unlock(&ar->mu);
+					break;
+				}
+				util_deadline(&ts, WAIT_MS);
+				pthread_cond_timedwait(&ar->data, &ar->mu, &ts);
+			}
+			__atomic_store_n(&ar->sleeping, 0, __ATOMIC_SEQ_CST);
+			pthread_mutex_unlock(&ar->mu);
+			continue;
+		}
+		while (tail != head) {
+			pos = tail % ar->cap;
+			if (ar->cap - pos < sizeof *r) {
+				tail += ar->cap - pos;
+				continue;
+			}
+			r = (const struct rec *)(ar->ring + pos);
+			switch (r->kind) {
+			case REC_WRAP:
+				tail += ar->cap - pos;
+				continue;
+			case REC_CLOCK:
+				pcapout_clock(ar->out, r->time_ns);
+				break;
+			default:
+				(void)pcapout_write(ar->out, r->time_ns,
+				    r->linktype, (const uint8_t *)(r + 1),
+				    r->caplen, r->wirelen);
+				break;
+			}
+			tail += REC_ALIGN(sizeof *r + r->caplen);
+			archive_done(ar, tail);
+		}
+		archive_done(ar, tail);
+	}
+	pcapout_close(ar->out);
+	pthread_mutex_lock(&ar->mu);
+	pcapout_get_stats(ar->out, &ar->ws);
+	pthread_mutex_unlock(&ar->mu);
+	return NULL;
+}
+
+/* ------------------------------------------------------ the producer */
+
+/*
+ * Room for a record of len bytes (header included) at head; returns it,
+ * or NULL when the ring is full (after waiting, when blocking).
+ */
+static struct rec *
+ring_reserve(struct archive *ar, size_t len)
+{
+	uint64_t head = ar->head, tail;
+	size_t pos = head % ar->cap, need = len;
+	struct timespec ts;
+
+	if (ar->cap - pos < len)
+		need += ar->cap - pos;		/* skip to the start */
+	for (;;) {
+		tail = __atomic_load_n(&ar->tail, __ATOMIC_ACQUIRE);
+		if (ar->cap - (head - tail) >= need)
+			break;
+		if (!ar->block || len > ar->cap / 2)
+			return NULL;
+		pthread_mutex_lock(&ar->mu);
+		__atomic_store_n(&ar->waiting, 1, __ATOMIC_SEQ_CST);
+		tail = __atomic_load_n(&ar->tail, __ATOMIC_SEQ_CST);
+		if (ar->cap - (head - tail) < need) {
+			util_deadline(&ts, WAIT_MS);
+			pthread_cond_timedwait(&ar->room, &ar->mu, &ts);
+		}
+		__atomic_store_n(&ar->waiting, 0, __ATOMIC_SEQ_CST);
+		pthread_mutex_unlock(&ar->mu);
+	}
+	if (need != len) {
+		if (ar->cap - pos >= sizeof(struct rec))
+			((struct rec *)(ar->ring + pos))->kind = REC_WRAP;
+		__atomic_store_n(&ar->head, head + (need - len),
+		    __ATOMIC_RELEASE);
+		pos = 0;
+	}
+	return (struct rec *)(ar->ring + pos);
+}
+
+static void
+ring_publish(struct archive *ar, size_t len)
+{
+	__atomic_store_n(&ar->head, ar->head + len, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&ar->sleeping, __ATOMIC_SEQ_CST)) {
+		pthread_mutex_lock(&ar->mu);
+		pthread_cond_signal(&ar->data);
+		pthread_mutex_unlock(&ar->mu);
+	}
+}
+
+static void
+archive_log(struct archive *ar)
+{
+	struct arconn_stats cs;
+	uint64_t pk = ar->st.packets - ar->log_packets;
+	uint64_t out = ar->st.archived - ar->log_archived;
+
+	arconn_get_stats(ar->conns, &cs);
+	log_info("archive: if=%s W=00 flows=%llu removed=%llu bytes=%llu "
+	    "pkts=%llu output=%llu outpct=%.1f recvd=%llu dropped=%llu",
+	    ar->iface, (unsigned long long)cs.active,
+	    (unsigned long long)(cs.removed - ar->log_removed),
+	    (unsigned long long)(ar->st.bytes - ar->log_bytes),
+	    (unsigned long long)pk, (unsigned long long)out,
+	    pk ? 100.0 * (double)out / (double)pk : 0.0,
+	    (unsigned long long)ar->st.frames,
+	    (unsigned long long)ar->st.dropped);
+	ar->log_packets = ar->st.packets;
+	ar->log_bytes = ar->st.bytes;
+	ar->log_archived = ar->st.archived;
+	ar->log_removed = cs.removed;
+}
+
+/* A new period of packet time: the line for the one before. */
+static void
+archive_period(struct archive *ar, int64_t time_ns)
+{
+	int64_t p = time_ns / ((int64_t)ar->cfg.rotate * NS);
+
+	if (p > ar->period) {
+		if (ar->period != INT64_MIN)
+			archive_log(ar);
+		ar->period = p;
+	}
+}
+
+void
+archive_hook(void *arg, const struct ingest_packet *ip)
+{
+	struct archive *ar = arg;
+	const struct parse_input *f = ip->frame;
+	struct arconn_key key;
+	struct arconn_verdict v;
+	struct rec *r;
+	uint32_t caplen, extra = 0;
+	uint8_t *d;
+	size_t len;
+
+	ar->st.frames++;
+	if (ip->verdict != PARSE_OK)
+		return;
+	archive_period(ar, ip->time_ns);
+	ar->st.packets++;
+	ar->st.bytes += f->wirelen;
+	if (ip->conn != NULL)
+		arconn_key_conn(&key, ip->conn);
+	else
+		arconn_key_packet(&key, ip->pkt);
+	arconn_admit(ar->conns, &key, ip->time_ns, f->wirelen, &v);
+	if (!v.keep)
+		return;
+	ar->st.archived++;
+	ar->st.archived_bytes += f->wirelen;
+	/* The tag the kernel took off goes back after the MAC addresses. */
+	if (f->has_vlan_tci && f->linktype == PARSE_LINK_ETHERNET &&
+	    f->caplen >= 12)
+		extra = 4;
+	caplen = f->caplen + extra;
+	if (caplen > ar->cfg.snaplen)
+		caplen = ar->cfg.snaplen;
+	len = REC_ALIGN(sizeof *r + caplen);
+	if ((r = ring_reserve(ar, len)) == NULL) {
+		ar->st.dropped++;
+		return;
+	}
+	r->time_ns = ip->time_ns;
+	r->caplen = caplen;
+	r->wirelen = f->wirelen + extra;
+	r->linktype = f->linktype;
+	r->kind = REC_PACKET;
+	d = (uint8_t *)(r + 1);
+	if (extra) {
+		memcpy(d, f->data, 12);
+		d[12] = 0x81;
+		d[13] = 0x00;
+		d[14] = (uint8_t)(f->vlan_tci >> 8);
+		d[15] = (uint8_t)f->vlan_tci;
+		memcpy(d + 16, f->data + 12, caplen - 16);
+	} else
+		memcpy(d, f->data, caplen);
+	ring_publish(ar, len);
+}
+
+void
+archive_clock(struct archive *ar, int64_t now_ns)
+{
+	struct rec *r;
+	size_t len = sizeof *r;
+
+	if ((r = ring_reserve(ar, len)) == NULL)
+		return;
+	memset(r, 0, sizeof *r);
+	r->time_ns = now_ns;
+	r->kind = REC_CLOCK;
+	ring_publish(ar, len);
+}
+
+/* ------------------------------------------------------------- the API */
+
+int
+archive_new(const struct archive_config *cfg, struct archive **out,
+    char **cause)
+{
+	struct arconn_config cc;
+	struct pcapout_config pc;
+	struct archive *ar;
+	char *dir;
+	int rc;
+
+	*out = NULL;
+	dir = util_printf("%s/%s", cfg->conf->path, cfg->iface);
+	if ((rc = util_mkdir_p(dir)) != 0) {
+		util_cause(cause, rc, "archive: cannot create %s: %s", dir,
+		    strerror(-rc));
+		free(dir);
+		return rc;
+	}
+	ar = util_calloc(1, sizeof *ar);
+	ar->cfg = *cfg->conf;
+	ar->cfg.path = util_strdup(cfg->conf->path);
+	ar->iface = util_strdup(cfg->iface);
+	ar->block = cfg->block;
+	ar->period = INT64_MIN;
+	ar->cap = cfg->queue_bytes ? cfg->queue_bytes : ARCHIVE_QUEUE_BYTES;
+	memset(&cc, 0, sizeof cc);
+	cc.cutoff_bytes = ar->cfg.cutoff_bytes;
+	cc.cutoff_packets = ar->cfg.cutoff_packets;
+	cc.idle_ns = (int64_t)ar->cfg.idle_timeout * NS;
+	cc.max_conns = cfg->max_conns;
+	ar->conns = arconn_new(&cc);
+	ar->ring = malloc(ar->cap);
+	if (ar->conns == NULL || ar->ring == NULL) {
+		free(dir);
+		arconn_free(ar->conns);
+		free(ar->ring);
+		free(ar->cfg.path);
+		free(ar->iface);
+		free(ar);
+		return util_cause(cause, -ENOMEM, "archive: no memory for its "
+		    "connections and queue");
+	}
+	memset(&pc, 0, sizeof pc);
+	pc.dir = dir;
+	pc.iface = cfg->iface;
+	pc.compress = ar->cfg.compress;
+	pc.snaplen = ar->cfg.snaplen;
+	pc.rotate_ns = (int64_t)ar->cfg.rotate * NS;
+	pc.keep_days = ar->cfg.keep_days;
+	pc.max_bytes = ar->cfg.max_bytes;
+	ar->out = pcapout_new(&pc);
+	free(dir);
+	pthread_mutex_init(&ar->mu, NULL);
+	pthread_cond_init(&ar->data, NULL);
+	pthread_cond_init(&ar->room, NULL);
+	if ((rc = pthread_create(&ar->thread, NULL, archive_main, ar)) != 0) {
+		ar->started = 0;
+		archive_free(ar);
+		return util_cause(cause, -rc, "archive: cannot start its "
+		    "thread: %s", strerror(rc));
+	}
+	ar->started = 1;
+	*out = ar;
+	return 0;
+}
+
+void
+archive_get_stats(struct archive *ar, struct archive_stats *st)
+{
+	struct arconn_stats cs;
+
+	*st = ar->st;
+	arconn_get_stats(ar->conns, &cs);
+	st->conns = cs.active;
+	st->conns_started = cs.started;
+	st->conns_removed = cs.removed;
+	st->conns_evicted = cs.evicted;
+	st->conns_cut = cs.cut;
+	pthread_mutex_lock(&ar->mu);
+	st->files = ar->ws.files;
+	st->file_packets = ar->ws.packets;
+	st->file_bytes = ar->ws.bytes;
+	st->write_errors = ar->ws.write_errors;
+	st->write_lost = ar->ws.lost;
+	st->files_removed = ar->ws.removed;
+	st->disk_bytes = ar->ws.disk_bytes;
+	pthread_mutex_unlock(&ar->mu);
+}
+
+/* Drain the queue, close the file, join the thread, log the last line. */
+static void
+archive_stop(struct archive *ar)
+{
+	if (!ar->started)
+		return;
+	pthread_mutex_lock(&ar->mu);
+	ar->stop = 1;
+	pthread_cond_signal(&ar->data);
+	pthread_mutex_unlock(&ar->mu);
+	pthread_join(ar->thread, NULL);
+	ar->started = 0;
+	archive_log(ar);
+}
+
+void
+archive_free(struct archive *ar)
+{
+	if (ar == NULL)
+		return;
+	archive_stop(ar);
+	pcapout_free(ar->out);
+	pthread_mutex_destroy(&ar->mu);
+	pthread_cond_destroy(&ar->data);
+	pthread_cond_destroy(&ar->room);
+	arconn_free(ar->conns);
+	free(ar->ring);
+	free(ar->cfg.path);
+	free(ar->iface);
+	free(ar);
+}
+
+void
+archive_free_stats(struct archive *ar, struct archive_stats *st)
+{
+	archive_stop(ar);
+	archive_get_stats(ar, st);
+	archive_free(ar);
+}
