@@ -231,7 +231,17 @@ test_bad(void)
 	    "3: key 'interfaces.eth0': given twice (first on line 2)");
 	bad("interfaces:\n  eth0:\n    speed: 10\n",
 	    "3: key 'interfaces.eth0.speed': unknown key (known here: "
-	    "enabled, promisc, snaplen, max_flows, ring, retention)");
+	    "enabled, promisc, snaplen, max_flows, ring, retention, archive)");
+	bad("interfaces:\n  eth0:\n    archive:\n      compress: lzma\n",
+	    "4: key 'interfaces.eth0.archive.compress': 'lzma' is not one of "
+	    "none|gzip|zstd");
+	bad("interfaces:\n  eth0:\n    archive:\n      rotate: 7\n",
+	    "4: key 'interfaces.eth0.archive.rotate': 7 does not divide a day "
+	    "(86400 s)");
+	bad("interfaces:\n  eth0:\n    archive: {path: /a, snaplen: 65535}\n"
+	    "    ring: {block_size: 65536}\n",
+	    "4: key 'interfaces.eth0.ring.block_size': 65536 cannot hold a "
+	    "frame of snaplen 65535");
 	bad("interfaces:\n  eth0:\n  eth1:\n    promisc: maybe\n",
 	    "4: key 'interfaces.eth1.promisc': 'maybe' is not true or false");
 	bad("interfaces:\n  eth0:\n    snaplen: 20\n",
@@ -272,10 +282,10 @@ test_bad(void)
 	    "2: key 'interfaces.eth/0': an interface name cannot contain '/'");
 	bad("interfaces:\n  eth0:\n    name: eth1\n",
 	    "3: key 'interfaces.eth0.name': unknown key (known here: "
-	    "enabled, promisc, snaplen, max_flows, ring, retention)");
+	    "enabled, promisc, snaplen, max_flows, ring, retention, archive)");
 	bad("interfaces:\n  eth0:\n    .name: eth1\n",
 	    "3: key 'interfaces.eth0..name': unknown key (known here: "
-	    "enabled, promisc, snaplen, max_flows, ring, retention)");
+	    "enabled, promisc, snaplen, max_flows, ring, retention, archive)");
 	bad("a: b: c\n",
 	    "1: YAML syntax: mapping values are not allowed in this context");
 	bad("interfaces:\n  eth0: {snaplen: 100\n",
@@ -1060,6 +1070,7 @@ t_man_keys_known(const char *man, int *bad)
 		if (k == NULL) {
 			static const char *const in[] = { "log.%s",
 			    "interfaces.*.%s", "interfaces.*.ring.%s",
+			    "interfaces.*.archive.%s",
 			    "retention.%s", "autodetect.%s", "export.%s",
 			    "export.ipfix.%s", "export.clickhouse.%s" };
 			size_t j;
