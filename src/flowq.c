@@ -31,6 +31,7 @@
 
 #include "cond.h"
 #include "conf.h"
+#include "qapi.h"
 #include "qexec.h"
 #include "qlist.h"
 #include "qout.h"
@@ -117,52 +118,6 @@ env_flag(const char *name)
 	return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
 }
 
-static const struct {
-	const char	*name;
-	unsigned	 attrs;
-} query_words[] = {
-	{ "sip", QA_SIP }, { "src", QA_SIP },
-	{ "dip", QA_DIP }, { "dst", QA_DIP },
-	{ "dport", QA_DPORT }, { "port", QA_DPORT },
-	{ "proto", QA_PROTO }, { "protocol", QA_PROTO },
-	{ "ipproto", QA_PROTO },
-	{ "vlan", QA_VLAN }, { "time", QA_TIME }, { "iface", QA_IFACE },
-	{ "talk_src", QA_SIP }, { "talk_dst", QA_DIP },
-	{ "talk_conv", QA_SIP | QA_DIP },
-	{ "apps_port", QA_DPORT | QA_PROTO },
-	{ "agg_talk_port", QA_SIP | QA_DIP | QA_DPORT | QA_PROTO },
-	{ "raw", QA_TIME | QA_IFACE | QA_SIP | QA_DIP | QA_DPORT | QA_PROTO |
-	    QA_VLAN },
-};
-
-static unsigned
-parse_query(const char *s)
-{
-	char		*copy = util_strdup(s), *tok, *save = NULL;
-	unsigned	 attrs = 0;
-	size_t		 i;
-
-	for (tok = strtok_r(copy, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
-		tok = util_trim(tok);
-		for (i = 0; i < sizeof query_words / sizeof query_words[0];
-		    i++) {
-			if (strcasecmp(tok, query_words[i].name) == 0)
-				break;
-		}
-		if (i == sizeof query_words / sizeof query_words[0])
-			fatal(1, "unknown attribute '%s' in query '%s' (use "
-			    "sip, dip, dport, proto, vlan, time, iface, "
-			    "talk_src, talk_dst, talk_conv, apps_port, "
-			    "agg_talk_port or raw)", tok, s);
-		attrs |= query_words[i].attrs;
-	}
-	free(copy);
-	if (attrs == 0)
-		fatal(1, "empty query '%s'", s);
-	return attrs;
-}
-
 /* "30", "30s", "5m", "1h", "1d" in seconds; -1 if invalid. */
 static double
 parse_seconds(const char *s)
@@ -187,120 +142,99 @@ parse_seconds(const char *s)
 	return -1;
 }
 
-static int64_t
-parse_resolution(const char *s, int64_t first, int64_t last)
-{
-	double	 v;
-	int64_t	 span = last - first;
-
-	if (s == NULL)
-		return 0;
-	if (strcasecmp(s, "auto") == 0) {
-		/* about a few hundred rows per key at most */
-		if (span <= 2 * 86400)
-			return 0;
-		if (span <= 14 * 86400)
-			return 3600;
-		return 86400;
-	}
-	v = parse_seconds(s);
-	if (v < 1 || v != (double)(int64_t)v || 86400 % (int64_t)v != 0)
-		fatal(1, "--resolution '%s': use 5m, 1h, 1d, auto or a number "
-		    "of seconds that divides a day", s);
-	return (int64_t)v;
-}
-
 /* ------------------------------------------------------------ query */
+
+/* The flags as goProbe's query.Args, as goquery builds them. */
+static struct qargs *
+make_args(const struct opts *o, const char *query)
+{
+	struct qargs *a = qapi_args_new();
+
+	a->query = util_strdup(query != NULL ? query : "talk_src");
+	a->ifaces = util_strdup(o->ifaces != NULL ? o->ifaces : "any");
+	if (o->condition != NULL)
+		a->condition = util_strdup(o->condition);
+	if (o->first != NULL)
+		a->first = util_strdup(o->first);
+	if (o->last != NULL)
+		a->last = util_strdup(o->last);
+	if (o->sort != NULL)
+		a->sort_by = util_strdup(o->sort);
+	if (o->format != NULL)
+		a->format = util_strdup(o->format);
+	if (o->resolution != NULL)
+		a->time_resolution = util_strdup(o->resolution);
+	a->sort_ascending = o->ascending;
+	/* flowq's -n 0: every row */
+	if (o->limit_set)
+		a->num_results = o->limit > 0 ? (uint64_t)o->limit :
+		    UINT64_MAX;
+	a->in = o->in;
+	a->out = o->out;
+	a->sum = o->sum;
+	a->dns_resolution.enabled = o->rdns;
+	a->threads = o->threads;
+	a->no_rollups = env_flag("FLOWQ_NO_ROLLUPS");
+	a->print_sql = o->sql;
+	a->caller = util_strdup("flowq");
+	return a;
+}
 
 static int
 run_query(const struct opts *o, const char *arg, char **all, size_t nall)
 {
-	struct qquery	 q;
-	struct qfiles	 files;
-	struct qresult	 res;
-	struct cond	*c = NULL;
-	struct cond_options copts = { cond_resolve_system, 5000 };
-	struct qout_info info;
-	enum qout_format fmt;
-	char		**sel, *cause = NULL;
-	size_t		 nsel;
-	double		 t;
-	uint64_t	 rstart;
-	unsigned	 attrs;
+	struct qargs		*a;
+	struct qapi_query	*x;
+	struct qout_info	 info;
+	enum qout_format	 fmt;
+	json_t			*doc;
+	char			*cause = NULL, *text;
+	double			 t = 0;
+	uint64_t		 rstart;
 
+	(void)all;
+	(void)nall;
 	if (o->verbose)
 		fatal(1, "-v is an option of flowq list");
-	attrs = parse_query(arg != NULL ? arg : "talk_src");
-	memset(&q, 0, sizeof q);
-	if (o->condition != NULL && cond_parse(o->condition, &copts, &c,
-	    &cause) != 0)
-		fatal(1, "%s", cause);
-	if (qtime_range(o->first, o->last, (attrs & QA_TIME) != 0,
-	    (int64_t)time(NULL), &q.first, &q.last, &cause) != 0)
-		fatal(1, "%s", cause);
-	if (qstore_select(all, nall, o->ifaces != NULL ? o->ifaces : "any",
-	    &sel, &nsel, &cause) != 0)
-		fatal(1, "%s", cause);
-	if (nsel > 1)
-		attrs |= QA_IFACE;
-	q.attrs = attrs;
-	q.cond = c;
-	q.resolution = parse_resolution(o->resolution, q.first, q.last);
-	if (o->sum)
-		q.dir = QDIR_SUM;
-	else if (o->in && !o->out)
-		q.dir = QDIR_IN;
-	else if (o->out && !o->in)
-		q.dir = QDIR_OUT;
-	else
-		q.dir = QDIR_BOTH;
-	if (o->sort == NULL || strcmp(o->sort, "bytes") == 0)
-		q.sort = QSORT_BYTES;
-	else if (strcmp(o->sort, "packets") == 0)
-		q.sort = QSORT_PACKETS;
-	else if (strcmp(o->sort, "time") == 0)
-		q.sort = QSORT_TIME;
-	else
-		fatal(1, "-s '%s': sort by bytes, packets or time", o->sort);
-	q.ascending = o->ascending;
-	q.limit = o->limit_set ? (size_t)o->limit : 1000;
-	q.threads = o->threads;
-	q.no_rollups = env_flag("FLOWQ_NO_ROLLUPS");
-	q.print_sql = o->sql;
-	if (o->timeout != NULL) {
-		if ((t = parse_seconds(o->timeout)) <= 0)
-			fatal(1, "--timeout '%s': use seconds such as 30 or 1m",
-			    o->timeout);
-		q.timeout = t;
-	}
+	if (o->timeout != NULL && (t = parse_seconds(o->timeout)) <= 0)
+		fatal(1, "--timeout '%s': use seconds such as 30 or 1m",
+		    o->timeout);
 	if (qout_format_parse(o->format, &fmt) != 0)
 		fatal(1, "-e '%s': use txt, json or csv", o->format);
-
-	qstore_files(o->dbdir, sel, nsel, q.first, q.last, &files);
-	if (qexec_run(&q, &files, &res, &cause) != 0) {
+	a = make_args(o, arg);
+	if (qapi_exec(a, o->dbdir, NULL, t, &x, &cause) != 0) {
 		if (qexec_interrupted())
 			fatal(130, "interrupted");
 		fatal(1, "%s", cause);
 	}
 
-	memset(&info, 0, sizeof info);
-	info.q = &q;
-	info.files = &files;
-	info.condition = c != NULL ? c->canonical : NULL;
-	if (o->rdns && fmt == QOUT_TXT && (attrs & (QA_SIP | QA_DIP))) {
-		rstart = util_now_ns();
-		info.names = qrdns_resolve(&q, &res, RDNS_ROWS,
-		    RDNS_TIMEOUT_MS);
-		info.rdns_ns = util_now_ns() - rstart;
-		if (info.rdns_ns == 0)
-			info.rdns_ns = 1;
-		info.rdns_timeout_ms = RDNS_TIMEOUT_MS;
+	if (fmt == QOUT_JSON) {
+		doc = qapi_result(x, NULL);
+		text = qapi_dumps(doc);
+		fputs(text, stdout);
+		free(text);
+		json_decref(doc);
+	} else {
+		memset(&info, 0, sizeof info);
+		info.q = &x->q;
+		info.files = &x->files;
+		info.condition = x->cond != NULL ? x->cond->canonical : NULL;
+		if (a->dns_resolution.enabled && fmt == QOUT_TXT &&
+		    (x->q.attrs & (QA_SIP | QA_DIP))) {
+			rstart = util_now_ns();
+			info.names = qrdns_resolve(&x->q, &x->res, RDNS_ROWS,
+			    RDNS_TIMEOUT_MS);
+			info.rdns_ns = util_now_ns() - rstart;
+			if (info.rdns_ns == 0)
+				info.rdns_ns = 1;
+			info.rdns_timeout_ms = RDNS_TIMEOUT_MS;
+		}
+		qout_print(stdout, fmt, &info, &x->res);
+		qrdns_free(info.names, x->res.nrows < RDNS_ROWS ?
+		    x->res.nrows : RDNS_ROWS);
 	}
-	qout_print(stdout, fmt, &info, &res);
-	qrdns_free(info.names, res.nrows < RDNS_ROWS ? res.nrows : RDNS_ROWS);
-	qexec_free(&res);
-	qstore_files_free(&files);
-	cond_free(c);
+	qapi_query_free(x);
+	qapi_args_free(a);
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 

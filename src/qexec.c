@@ -50,35 +50,45 @@ qexec_interrupted(void)
 	return interrupted != 0;
 }
 
-struct watch {
-	uint64_t	 deadline;	/* monotonic ns; 0: none */
-};
+void
+qwatch_init(struct qwatch *w, volatile int *cancel, double timeout)
+{
+	w->cancel = cancel;
+	w->deadline = timeout > 0 ? util_now_ns() + (uint64_t)(timeout * 1e9) :
+	    0;
+}
 
-static struct watch watch;
+int
+qwatch_stopped(const struct qwatch *w)
+{
+	if (interrupted)
+		return QWATCH_INTERRUPTED;
+	if (w == NULL)
+		return 0;
+	if (w->cancel != NULL && *w->cancel)
+		return QWATCH_INTERRUPTED;
+	if (w->deadline != 0 && util_now_ns() > w->deadline)
+		return QWATCH_TIMEOUT;
+	return 0;
+}
+
+const char *
+qwatch_why(const struct qwatch *w)
+{
+	return qwatch_stopped(w) == QWATCH_TIMEOUT ? "the query timed out" :
+	    "interrupted";
+}
 
 static int
 watch_progress(void *arg)
 {
-	(void)arg;
-	if (interrupted)
-		return 1;
-	if (watch.deadline != 0 && util_now_ns() > watch.deadline)
-		return 1;
-	return 0;
+	return qwatch_stopped(arg) != 0;
 }
 
 void
-qexec_watch(void *db, double timeout)
+qexec_watch(void *db, const struct qwatch *w)
 {
-	if (timeout > 0 && watch.deadline == 0)
-		watch.deadline = util_now_ns() + (uint64_t)(timeout * 1e9);
-	sqlite3_progress_handler(db, 4000, watch_progress, NULL);
-}
-
-static int
-watch_stopped(void)
-{
-	return watch_progress(NULL);
+	sqlite3_progress_handler(db, 4000, watch_progress, (void *)w);
 }
 
 /* ------------------------------------------------------------ memory */
@@ -471,6 +481,7 @@ struct unit {
 /* What all threads of one file share. */
 struct fctx {
 	const struct qquery *q;
+	const struct qwatch *w;		/* what stops the query */
 	const struct qfile *f;
 	sqlite3		*db;		/* main thread's connection */
 	int64_t		 lo, hi;	/* rows with lo < ts <= hi */
@@ -515,10 +526,9 @@ fctx_error_locked(struct fctx *fc, const char *what, sqlite3 *db)
 {
 	if (fc->err != NULL)
 		return;
-	if (interrupted || (db != NULL &&
+	if (qwatch_stopped(fc->w) || (db != NULL &&
 	    sqlite3_errcode(db) == SQLITE_INTERRUPT))
-		fc->err = util_strdup(interrupted ? "interrupted" :
-		    "the query timed out");
+		fc->err = util_strdup(qwatch_why(fc->w));
 	else
 		fc->err = util_printf("%s: %s: %s", fc->f->path, what,
 		    db != NULL ? sqlite3_errmsg(db) : "error");
@@ -956,7 +966,7 @@ job_run(void *arg)
 			pthread_mutex_unlock(&fc->lock);
 			return NULL;
 		}
-		qexec_watch(db, fc->q->timeout);
+		qexec_watch(db, fc->w);
 		own = 1;
 		/* one snapshot for everything this job reads */
 		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
@@ -1336,7 +1346,8 @@ file_clear(struct fctx *fc)
 }
 
 static int
-run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
+run_file(const struct qquery *q, const struct qwatch *w,
+    const struct qfile *f, struct gtab *g,
     struct arena *ar, struct qresult *res, int nthreads, char **cause)
 {
 	struct fctx	 fc;
@@ -1351,6 +1362,7 @@ run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
 
 	memset(&fc, 0, sizeof fc);
 	fc.q = q;
+	fc.w = w;
 	fc.f = f;
 	fc.g = g;
 	fc.ar = ar;
@@ -1359,7 +1371,7 @@ run_file(const struct qquery *q, const struct qfile *f, struct gtab *g,
 		pthread_mutex_destroy(&fc.lock);
 		return -1;
 	}
-	qexec_watch(fc.db, q->timeout);
+	qexec_watch(fc.db, w);
 	/*
 	 * One snapshot for the plan and for what this connection reads: a
 	 * live file's rollups may be built or dropped meanwhile.
@@ -1586,6 +1598,7 @@ qexec_run(const struct qquery *q, const struct qfiles *files,
 	struct gtab	 g;
 	struct final	 fin;
 	struct arena	 ar;
+	struct qwatch	 w;
 	uint64_t	 start = util_now_ns();
 	size_t		 i;
 	int		 nthreads = q->threads, rc = 0;
@@ -1602,19 +1615,18 @@ qexec_run(const struct qquery *q, const struct qfiles *files,
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 		nthreads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
 	}
-	watch.deadline = 0;
+	qwatch_init(&w, q->cancel, q->timeout);
 	for (i = 0; i < files->nfiles; i++) {
-		if (watch_stopped()) {
-			rc = util_cause(cause, -1, "%s", interrupted ?
-			    "interrupted" : "the query timed out");
+		if (qwatch_stopped(&w)) {
+			rc = util_cause(cause, -1, "%s", qwatch_why(&w));
 			break;
 		}
 		/* time buckets never span days: finish each day's groups */
 		if ((q->attrs & QA_TIME) && i > 0 &&
 		    files->files[i].day != files->files[i - 1].day)
 			finalize(q, &g, &fin, res);
-		if ((rc = run_file(q, &files->files[i], &g, &ar, res, nthreads,
-		    cause)) != 0)
+		if ((rc = run_file(q, &w, &files->files[i], &g, &ar, res,
+		    nthreads, cause)) != 0)
 			break;
 	}
 	arena_free(&ar);

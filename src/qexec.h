@@ -16,8 +16,9 @@
  * job; reused file after file); across files, one group per distinct
  * result row.  Queries with `time` are
  * finalised day by day (a time bucket never spans days), keeping only
- * the best rows when a limit is set.  SIGINT (qexec_interrupt()) and the
- * timeout stop SQLite within a few thousand VM steps.
+ * the best rows when a limit is set.  SIGINT (qexec_interrupt()), the
+ * query's cancel flag and its timeout stop SQLite within a few thousand
+ * VM steps.
  */
 #ifndef FLOWREC_QEXEC_H
 #define FLOWREC_QEXEC_H
@@ -53,6 +54,7 @@ struct qquery {
 	int		 no_rollups;	/* read flow_rows only */
 	int		 print_sql;	/* show statements on stderr */
 	double		 timeout;	/* seconds; 0: none */
+	volatile int	*cancel;	/* non-zero stops the query; NULL */
 };
 
 /* A result row; key fields not in the query's attributes are zero. */
@@ -92,13 +94,31 @@ int	qexec_run(const struct qquery *q, const struct qfiles *files,
 	    struct qresult *res, char **cause);
 void	qexec_free(struct qresult *);
 
-/* Ask a running query to stop (async-signal-safe). */
+/* Ask every running query to stop (async-signal-safe): flowq's SIGINT. */
 void	qexec_interrupt(void);
 
 /* 1 once qexec_interrupt() was called. */
 int	qexec_interrupted(void);
 
-/* Install the interrupt/timeout check on a connection. */
-void	qexec_watch(void *db, double timeout);
+/*
+ * What stops one query: qexec_interrupt(), its own cancel flag (set from
+ * any thread; the daemon runs several queries at once) or its deadline.
+ */
+struct qwatch {
+	volatile int	*cancel;	/* NULL: none */
+	uint64_t	 deadline;	/* monotonic ns; 0: none */
+};
+
+#define QWATCH_INTERRUPTED	1
+#define QWATCH_TIMEOUT		2
+
+void	qwatch_init(struct qwatch *, volatile int *cancel, double timeout);
+/* 0, QWATCH_INTERRUPTED or QWATCH_TIMEOUT (w NULL: the interrupt only). */
+int	qwatch_stopped(const struct qwatch *w);
+/* "interrupted" or "the query timed out". */
+const char *qwatch_why(const struct qwatch *w);
+
+/* Stop SQLite on db when w says so (w NULL: the interrupt only). */
+void	qexec_watch(void *db, const struct qwatch *w);
 
 #endif

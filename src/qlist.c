@@ -119,7 +119,7 @@ run_file(struct work *w, size_t i)
 	}
 	if ((db = qstore_open_day(f->path, f->day, &cause)) == NULL)
 		return cause;
-	qexec_watch(db, 0);
+	qexec_watch(db, NULL);
 	/* the catalog's sums, and the end of the last bin */
 	if (w->cat[i] != NULL && (end = bin_end(db, w->cat[i]->last)) >= 0) {
 		from_catalog(r, w->cat[i]);

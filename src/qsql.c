@@ -260,7 +260,7 @@ qsql_run(const struct qfiles *files, int64_t lo, int64_t hi, const char *sql,
 		sqlite3_close(db);
 		return util_cause(cause, -1, "sql: cannot open a connection");
 	}
-	qexec_watch(db, 0);
+	qexec_watch(db, NULL);
 	if (flows_build(db, files, lo, hi, cause) != 0) {
 		rc = -1;
 		goto out;

@@ -15,8 +15,13 @@ export TZ=UTC LC_ALL=C
 [ -x "$FLOWQ" ] || { echo "Bail out! $FLOWQ not built"; exit 99; }
 [ -x "$FLOWRECD" ] || { echo "Bail out! $FLOWRECD not built"; exit 99; }
 
+host=$(hostname)
 normalize() {
 	sed -e 's/ in [0-9.]*[mµn]*s$/ in <dur>/' \
+	    -e 's/"query_start":"[^"]*"/"query_start":"<t>"/' \
+	    -e 's/"query_duration_ns":[0-9]*/"query_duration_ns":0/' \
+	    -e 's/"bytes_loaded":[0-9]*,"bytes_decompressed":[0-9]*/"bytes_loaded":0,"bytes_decompressed":0/' \
+	    -e "s/\"$host\"/\"<host>\"/g" \
 	    -e 's/ in [0-9dhms.]*$/ in <dur>/' \
 	    -e 's/"duration_ms": [0-9.e+-]*/"duration_ms": 0/' \
 	    -e 's/RDNS took [^,]*/RDNS took <dur>/'
