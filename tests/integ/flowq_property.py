@@ -9,7 +9,8 @@ and a random condition in random spellings, with brackets, negations and
 a dir filter) through `flowq -e csv -n 0` and compares the rows with what
 this script computes from the <capture>.flows.csv files of the oracle.
 A third of the queries also run with -n 5 and must return the first five
-rows in flowq's documented order (counter, other counter, then the key).
+rows in flowq's documented order (counter, other counter, then the key;
+with time: time order, ascending).
 
 usage: flowq_property.py FLOWQ FLOWRECD DEVDIR TMPDIR [SEED [N]]
 Prints TAP; exit 0 when every query agreed.
@@ -238,10 +239,14 @@ def order_key(attrs, ifaces_sorted, mode, item):
     full = dict(zip(attrs, g))
     sip = full.get("sip", b"")
     dip = full.get("dip", b"")
-    return (-v, -w, full.get("time", 0),
-            ifaces_sorted.index(full["iface"]) if "iface" in full else 0,
-            len(sip), sip.ljust(16, b"\0"), len(dip), dip.ljust(16, b"\0"),
-            full.get("dport", 0), full.get("proto", 0), full.get("vlan", 0))
+    key = (full.get("time", 0),
+           ifaces_sorted.index(full["iface"]) if "iface" in full else 0,
+           len(sip), sip.ljust(16, b"\0"), len(dip), dip.ljust(16, b"\0"),
+           full.get("dport", 0), full.get("proto", 0), full.get("vlan", 0))
+    # goquery: a query with time is in time order, ascending
+    if "time" in full:
+        return key
+    return (-v, -w) + key
 
 
 def main():
