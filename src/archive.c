@@ -18,11 +18,15 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/random.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "anon.h"
 #include "arconn.h"
 #include "archive.h"
+#include "hdrout.h"
 #include "pcapout.h"
 #include "util.h"
 
@@ -31,11 +35,14 @@
 
 enum rec_kind {
 	REC_PACKET,
+	REC_HEADER,		/* a header capture's packet */
 	REC_CLOCK,		/* time_ns: the wall clock */
 	REC_WRAP		/* the rest of the ring is unused */
 };
 
 struct rec {
+	uint64_t	 id;		/* REC_HEADER: the flow id */
+	int64_t		 start_ns;	/* ... its connection's start */
 	int64_t		 time_ns;
 	uint32_t	 caplen;
 	uint32_t	 wirelen;
@@ -48,10 +55,16 @@ struct rec {
 
 struct archive {
 	struct conf_archive cfg;	/* path owned */
+	struct conf_headers hcfg;	/* path owned */
 	char		*iface;
 	int		 block;
-	struct arconn	*conns;
+	int		 anonymize;
+	struct arconn	*conns;		/* NULL: no archive */
 	struct pcapout	*out;
+	struct arconn	*hconns;	/* NULL: no header captures */
+	struct hdrout	*hdr;
+	uint64_t	 salt;		/* the flow ids' random half */
+	int64_t		 hclock_s;	/* the writer's last hdrout_clock() */
 
 	/* The ring. */
 	uint8_t		*ring;
@@ -65,6 +78,7 @@ struct archive {
 	pthread_cond_t	 data;
 	pthread_cond_t	 room;
 	pthread_t	 thread;
+	int		 inited;	/* mu and the conditions */
 	int		 started;
 
 	/* Capture thread's. */
@@ -74,6 +88,7 @@ struct archive {
 
 	/* The writer's, under mu. */
 	struct pcapout_stats ws;
+	struct hdrout_stats hs;
 };
 
 /* ------------------------------------------------------ the consumer */
@@ -90,6 +105,16 @@ archive_done(struct archive *ar, uint64_t tail)
 	}
 }
 
+/* The writer's statistics, for the capture thread; under mu. */
+static void
+archive_writer_stats(struct archive *ar)
+{
+	if (ar->out != NULL)
+		pcapout_get_stats(ar->out, &ar->ws);
+	if (ar->hdr != NULL)
+		hdrout_get_stats(ar->hdr, &ar->hs);
+}
+
 static void *
 archive_main(void *arg)
 {
@@ -104,7 +129,7 @@ archive_main(void *arg)
 		tail = ar->tail;
 		if (head == tail) {
 			pthread_mutex_lock(&ar->mu);
-			pcapout_get_stats(ar->out, &ar->ws);
+			archive_writer_stats(ar);
 			__atomic_store_n(&ar->sleeping, 1, __ATOMIC_SEQ_CST);
 			if (__atomic_load_n(&ar->head, __ATOMIC_SEQ_CST) == tail) {
 				if (ar->stop) {
@@ -130,7 +155,20 @@ archive_main(void *arg)
 				tail += ar->cap - pos;
 				continue;
 			case REC_CLOCK:
-				pcapout_clock(ar->out, r->time_ns);
+				if (ar->out != NULL)
+					pcapout_clock(ar->out, r->time_ns);
+				if (ar->hdr != NULL)
+					hdrout_clock(ar->hdr, r->time_ns);
+				break;
+			case REC_HEADER:
+				(void)hdrout_write(ar->hdr, r->id, r->start_ns,
+				    r->time_ns, r->linktype,
+				    (const uint8_t *)(r + 1), r->caplen,
+				    r->wirelen);
+				if (r->time_ns / NS > ar->hclock_s) {
+					ar->hclock_s = r->time_ns / NS;
+					hdrout_clock(ar->hdr, r->time_ns);
+				}
 				break;
 			default:
 				(void)pcapout_write(ar->out, r->time_ns,
@@ -143,9 +181,17 @@ archive_main(void *arg)
 		}
 		archive_done(ar, tail);
 	}
-	pcapout_close(ar->out);
+	if (ar->out != NULL)
+		pcapout_close(ar->out);
 	pthread_mutex_lock(&ar->mu);
-	pcapout_get_stats(ar->out, &ar->ws);
+	if (ar->hdr != NULL) {
+		/* Every header file closed and renamed. */
+		hdrout_close_all(ar->hdr);
+		hdrout_get_stats(ar->hdr, &ar->hs);
+		hdrout_free(ar->hdr);
+		ar->hdr = NULL;
+	}
+	archive_writer_stats(ar);
 	pthread_mutex_unlock(&ar->mu);
 	return NULL;
 }
@@ -209,6 +255,8 @@ archive_log(struct archive *ar)
 	uint64_t pk = ar->st.packets - ar->log_packets;
 	uint64_t out = ar->st.archived - ar->log_archived;
 
+	if (ar->conns == NULL)
+		return;
 	arconn_get_stats(ar->conns, &cs);
 	log_info("archive: if=%s W=00 flows=%llu removed=%llu bytes=%llu "
 	    "pkts=%llu output=%llu outpct=%.1f recvd=%llu dropped=%llu",
@@ -229,13 +277,99 @@ archive_log(struct archive *ar)
 static void
 archive_period(struct archive *ar, int64_t time_ns)
 {
-	int64_t p = time_ns / ((int64_t)ar->cfg.rotate * NS);
+	int64_t p;
 
+	if (ar->conns == NULL)
+		return;
+	p = time_ns / ((int64_t)ar->cfg.rotate * NS);
 	if (p > ar->period) {
 		if (ar->period != INT64_MIN)
 			archive_log(ar);
 		ar->period = p;
 	}
+}
+
+/* The copy d (caplen bytes, extra inserted before the IP header). */
+static void
+archive_anon(const struct parse_input *f, uint8_t *d, uint32_t caplen,
+    uint32_t extra)
+{
+	struct parse_packet p;
+	struct parse_layout lo;
+
+	if (parse_frame_layout(f, &p, &lo) == PARSE_OK)
+		anon_frame(d, caplen, lo.l3 + extra, p.family);
+}
+
+/*
+ * Copy caplen bytes of frame f into the record r (extra: 4 when a VLAN
+ * tag goes back in), its addresses anonymised if so configured.
+ */
+static void
+rec_fill(struct archive *ar, struct rec *r, const struct ingest_packet *ip,
+    uint32_t caplen, uint32_t extra)
+{
+	const struct parse_input *f = ip->frame;
+	uint8_t *d = (uint8_t *)(r + 1);
+
+	r->time_ns = ip->time_ns;
+	r->caplen = caplen;
+	r->wirelen = f->wirelen + extra;
+	r->linktype = f->linktype;
+	if (extra) {
+		memcpy(d, f->data, 12);
+		d[12] = 0x81;
+		d[13] = 0x00;
+		d[14] = (uint8_t)(f->vlan_tci >> 8);
+		d[15] = (uint8_t)f->vlan_tci;
+		memcpy(d + 16, f->data + 12, caplen - 16);
+	} else
+		memcpy(d, f->data, caplen);
+	if (ar->anonymize)
+		archive_anon(f, d, caplen, extra);
+}
+
+/* The header capture of a TCP packet (packet-headers'). */
+static void
+archive_header(struct archive *ar, const struct ingest_packet *ip,
+    const struct arconn_key *key, uint32_t extra)
+{
+	const struct parse_input *f = ip->frame;
+	struct arconn_verdict v;
+	struct parse_packet p;
+	struct parse_layout lo;
+	struct rec *r;
+	uint32_t cut, doff;
+	size_t len;
+
+	arconn_admit(ar->hconns, key, ip->time_ns, f->wirelen, &v);
+	if (ip->time_ns - v.start_ns >= (int64_t)ar->hcfg.capture_duration * NS)
+		return;
+	if (parse_frame_layout(f, &p, &lo) != PARSE_OK || lo.l4 == 0)
+		return;
+	/* The end of the TCP header, options included, as captured. */
+	cut = f->caplen;
+	if ((uint64_t)lo.l4 + 13 <= f->caplen) {
+		doff = (uint32_t)(f->data[lo.l4 + 12] >> 4) * 4;
+		if (doff < 20)
+			doff = 20;
+		if (lo.l4 + doff < cut)
+			cut = lo.l4 + doff;
+	}
+	cut += extra;
+	if (cut > ar->hcfg.max_header_size)
+		cut = ar->hcfg.max_header_size;
+	len = REC_ALIGN(sizeof *r + cut);
+	if ((r = ring_reserve(ar, len)) == NULL) {
+		ar->st.hdr_dropped++;
+		return;
+	}
+	ar->st.hdr_packets++;
+	r->kind = REC_HEADER;
+	r->id = ar->salt << 32 | (v.id & 0xffffffffu);
+	r->start_ns = v.start_ns;
+	rec_fill(ar, r, ip, cut, extra);
+	ring_publish(ar, len);
 }
 
 void
@@ -247,7 +381,6 @@ archive_hook(void *arg, const struct ingest_packet *ip)
 	struct arconn_verdict v;
 	struct rec *r;
 	uint32_t caplen, extra = 0;
-	uint8_t *d;
 	size_t len;
 
 	ar->st.frames++;
@@ -260,15 +393,19 @@ archive_hook(void *arg, const struct ingest_packet *ip)
 		arconn_key_conn(&key, ip->conn);
 	else
 		arconn_key_packet(&key, ip->pkt);
+	/* The tag the kernel took off goes back after the MAC addresses. */
+	if (f->has_vlan_tci && f->linktype == PARSE_LINK_ETHERNET &&
+	    f->caplen >= 12)
+		extra = 4;
+	if (ar->hconns != NULL && ip->pkt->proto == 6)
+		archive_header(ar, ip, &key, extra);
+	if (ar->conns == NULL)
+		return;
 	arconn_admit(ar->conns, &key, ip->time_ns, f->wirelen, &v);
 	if (!v.keep)
 		return;
 	ar->st.archived++;
 	ar->st.archived_bytes += f->wirelen;
-	/* The tag the kernel took off goes back after the MAC addresses. */
-	if (f->has_vlan_tci && f->linktype == PARSE_LINK_ETHERNET &&
-	    f->caplen >= 12)
-		extra = 4;
 	caplen = f->caplen + extra;
 	if (caplen > ar->cfg.snaplen)
 		caplen = ar->cfg.snaplen;
@@ -277,21 +414,8 @@ archive_hook(void *arg, const struct ingest_packet *ip)
 		ar->st.dropped++;
 		return;
 	}
-	r->time_ns = ip->time_ns;
-	r->caplen = caplen;
-	r->wirelen = f->wirelen + extra;
-	r->linktype = f->linktype;
 	r->kind = REC_PACKET;
-	d = (uint8_t *)(r + 1);
-	if (extra) {
-		memcpy(d, f->data, 12);
-		d[12] = 0x81;
-		d[13] = 0x00;
-		d[14] = (uint8_t)(f->vlan_tci >> 8);
-		d[15] = (uint8_t)f->vlan_tci;
-		memcpy(d + 16, f->data + 12, caplen - 16);
-	} else
-		memcpy(d, f->data, caplen);
+	rec_fill(ar, r, ip, caplen, extra);
 	ring_publish(ar, len);
 }
 
@@ -315,59 +439,104 @@ int
 archive_new(const struct archive_config *cfg, struct archive **out,
     char **cause)
 {
+	const struct conf_headers *hc = cfg->headers;
 	struct arconn_config cc;
 	struct pcapout_config pc;
+	struct hdrout_config hoc;
 	struct archive *ar;
-	char *dir;
-	int rc;
+	char *dir = NULL, *hdir = NULL;
+	int rc, nomem = 0;
 
 	*out = NULL;
-	dir = util_printf("%s/%s", cfg->conf->path, cfg->iface);
-	if ((rc = util_mkdir_p(dir)) != 0) {
-		util_cause(cause, rc, "archive: cannot create %s: %s", dir,
-		    strerror(-rc));
-		free(dir);
-		return rc;
+	if (hc != NULL && hc->path == NULL)
+		hc = NULL;
+	if (cfg->conf->path != NULL) {
+		dir = util_printf("%s/%s", cfg->conf->path, cfg->iface);
+		if ((rc = util_mkdir_p(dir)) != 0) {
+			util_cause(cause, rc, "archive: cannot create %s: %s",
+			    dir, strerror(-rc));
+			free(dir);
+			return rc;
+		}
+	}
+	if (hc != NULL) {
+		hdir = util_printf("%s/%s", hc->path, cfg->iface);
+		if ((rc = util_mkdir_p(hdir)) != 0) {
+			util_cause(cause, rc, "headers: cannot create %s: %s",
+			    hdir, strerror(-rc));
+			free(dir);
+			free(hdir);
+			return rc;
+		}
 	}
 	ar = util_calloc(1, sizeof *ar);
 	ar->cfg = *cfg->conf;
-	ar->cfg.path = util_strdup(cfg->conf->path);
+	if (ar->cfg.path != NULL)
+		ar->cfg.path = util_strdup(ar->cfg.path);
+	if (hc != NULL) {
+		ar->hcfg = *hc;
+		ar->hcfg.path = util_strdup(hc->path);
+	}
 	ar->iface = util_strdup(cfg->iface);
 	ar->block = cfg->block;
+	ar->anonymize = cfg->anonymize;
 	ar->period = INT64_MIN;
+	ar->hclock_s = INT64_MIN;
+	if (getrandom(&ar->salt, sizeof ar->salt, 0) != sizeof ar->salt)
+		ar->salt = (uint64_t)util_now_ns() ^ (uint64_t)getpid() << 40;
+	ar->salt &= 0xffffffffu;
 	ar->cap = cfg->queue_bytes ? cfg->queue_bytes : ARCHIVE_QUEUE_BYTES;
-	memset(&cc, 0, sizeof cc);
-	cc.cutoff_bytes = ar->cfg.cutoff_bytes;
-	cc.cutoff_packets = ar->cfg.cutoff_packets;
-	cc.idle_ns = (int64_t)ar->cfg.idle_timeout * NS;
-	cc.max_conns = cfg->max_conns;
-	ar->conns = arconn_new(&cc);
 	ar->ring = malloc(ar->cap);
-	if (ar->conns == NULL || ar->ring == NULL) {
+	nomem = ar->ring == NULL;
+	if (dir != NULL) {
+		memset(&cc, 0, sizeof cc);
+		cc.cutoff_bytes = ar->cfg.cutoff_bytes;
+		cc.cutoff_packets = ar->cfg.cutoff_packets;
+		cc.idle_ns = (int64_t)ar->cfg.idle_timeout * NS;
+		cc.max_conns = cfg->max_conns;
+		ar->conns = arconn_new(&cc);
+		nomem |= ar->conns == NULL;
+	}
+	if (hc != NULL) {
+		memset(&cc, 0, sizeof cc);
+		cc.idle_ns = (int64_t)hc->flow_timeout * NS;
+		cc.max_conns = cfg->max_conns;
+		ar->hconns = arconn_new(&cc);
+		nomem |= ar->hconns == NULL;
+	}
+	if (nomem) {
 		free(dir);
-		arconn_free(ar->conns);
-		free(ar->ring);
-		free(ar->cfg.path);
-		free(ar->iface);
-		free(ar);
+		free(hdir);
+		archive_free(ar);
 		return util_cause(cause, -ENOMEM, "archive: no memory for its "
 		    "connections and queue");
 	}
-	memset(&pc, 0, sizeof pc);
-	pc.dir = dir;
-	pc.iface = cfg->iface;
-	pc.compress = ar->cfg.compress;
-	pc.snaplen = ar->cfg.snaplen;
-	pc.rotate_ns = (int64_t)ar->cfg.rotate * NS;
-	pc.keep_days = ar->cfg.keep_days;
-	pc.max_bytes = ar->cfg.max_bytes;
-	ar->out = pcapout_new(&pc);
+	if (dir != NULL) {
+		memset(&pc, 0, sizeof pc);
+		pc.dir = dir;
+		pc.iface = cfg->iface;
+		pc.compress = ar->cfg.compress;
+		pc.snaplen = ar->cfg.snaplen;
+		pc.rotate_ns = (int64_t)ar->cfg.rotate * NS;
+		pc.keep_days = ar->cfg.keep_days;
+		pc.max_bytes = ar->cfg.max_bytes;
+		ar->out = pcapout_new(&pc);
+	}
+	if (hc != NULL) {
+		memset(&hoc, 0, sizeof hoc);
+		hoc.dir = hdir;
+		hoc.iface = cfg->iface;
+		hoc.duration_ns = (int64_t)hc->capture_duration * NS;
+		hoc.snaplen = hc->max_header_size;
+		ar->hdr = hdrout_new(&hoc);
+	}
 	free(dir);
+	free(hdir);
 	pthread_mutex_init(&ar->mu, NULL);
 	pthread_cond_init(&ar->data, NULL);
 	pthread_cond_init(&ar->room, NULL);
+	ar->inited = 1;
 	if ((rc = pthread_create(&ar->thread, NULL, archive_main, ar)) != 0) {
-		ar->started = 0;
 		archive_free(ar);
 		return util_cause(cause, -rc, "archive: cannot start its "
 		    "thread: %s", strerror(rc));
@@ -383,13 +552,22 @@ archive_get_stats(struct archive *ar, struct archive_stats *st)
 	struct arconn_stats cs;
 
 	*st = ar->st;
-	arconn_get_stats(ar->conns, &cs);
-	st->conns = cs.active;
-	st->conns_started = cs.started;
-	st->conns_removed = cs.removed;
-	st->conns_evicted = cs.evicted;
-	st->conns_cut = cs.cut;
+	if (ar->conns != NULL) {
+		arconn_get_stats(ar->conns, &cs);
+		st->conns = cs.active;
+		st->conns_started = cs.started;
+		st->conns_removed = cs.removed;
+		st->conns_evicted = cs.evicted;
+		st->conns_cut = cs.cut;
+	}
+	if (ar->hconns != NULL) {
+		arconn_get_stats(ar->hconns, &cs);
+		st->hdr_conns = cs.started;
+	}
 	pthread_mutex_lock(&ar->mu);
+	st->hdr_files = ar->hs.files;
+	st->hdr_written = ar->hs.packets;
+	st->hdr_errors = ar->hs.errors;
 	st->files = ar->ws.files;
 	st->file_packets = ar->ws.packets;
 	st->file_bytes = ar->ws.bytes;
@@ -422,12 +600,17 @@ archive_free(struct archive *ar)
 		return;
 	archive_stop(ar);
 	pcapout_free(ar->out);
-	pthread_mutex_destroy(&ar->mu);
-	pthread_cond_destroy(&ar->data);
-	pthread_cond_destroy(&ar->room);
+	hdrout_free(ar->hdr);
+	if (ar->inited) {
+		pthread_mutex_destroy(&ar->mu);
+		pthread_cond_destroy(&ar->data);
+		pthread_cond_destroy(&ar->room);
+	}
 	arconn_free(ar->conns);
+	arconn_free(ar->hconns);
 	free(ar->ring);
 	free(ar->cfg.path);
+	free(ar->hcfg.path);
 	free(ar->iface);
 	free(ar);
 }

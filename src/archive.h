@@ -30,9 +30,13 @@
 struct archive;
 
 struct archive_config {
-	const struct conf_archive *conf; /* copied */
+	const struct conf_archive *conf; /* copied; no path: no archive */
+	const struct conf_headers *headers; /* copied; NULL or no path: no
+					   header captures */
 	const char	*iface;
 	int		 block;		/* 1: wait for room; 0: drop */
+	int		 anonymize;	/* 1: addresses to their netblock
+					   (anon.h) in what is written */
 	size_t		 queue_bytes;	/* 0: ARCHIVE_QUEUE_BYTES */
 	size_t		 max_conns;	/* 0: arconn's default */
 };
@@ -59,10 +63,20 @@ struct archive_stats {
 	uint64_t	 write_lost;	/* packets in those */
 	uint64_t	 files_removed;	/* by retention */
 	uint64_t	 disk_bytes;	/* the files kept, after retention */
+	uint64_t	 hdr_conns;	/* TCP connections begun (headers) */
+	uint64_t	 hdr_packets;	/* header records queued */
+	uint64_t	 hdr_dropped;	/* ... not queued: the queue was full */
+	uint64_t	 hdr_files;	/* header files closed */
+	uint64_t	 hdr_written;	/* header records written */
+	uint64_t	 hdr_errors;	/* ... lost to failed writes */
 };
 
 /*
- * Start the archive of cfg->iface under cfg->conf->path (created).
+ * Start the archive of cfg->iface under cfg->conf->path (created), and
+ * its header captures under cfg->headers->path: one TCP connection's
+ * packets of its first capture_duration seconds, each cut at the end of
+ * its TCP header and at max_header_size bytes, to a file of its own
+ * (hdrout.h).
  * Returns 0 with *out set (caller owns it; free with archive_free()), or
  * -errno with *cause.
  */

@@ -41,6 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "anon.h"
+#include "archive.h"
 #include "bpf.h"
 #include "capture.h"
 #include "flowtab.h"
@@ -83,6 +85,7 @@ struct capture {
 	struct flowtab	*ft;
 	struct ingest	*ing;
 	struct writer	*writer;
+	struct archive	*archive;	/* NULL: none */
 	struct capture_sock *sock;	/* NULL unless RUNNING/DRAINING */
 	uv_timer_t	 timer;
 	enum capture_state state;
@@ -348,7 +351,7 @@ capture_open(struct capture *c)
 		capture_open_failed(c, err, "TPACKET_V3");
 		goto fail;
 	}
-	n = bpf_build_capture(linktype, c->cfg.snaplen, prog);
+	n = bpf_build_capture(linktype, conf_iface_snaplen(&c->cfg), prog);
 	fprog.len = (unsigned short)n;
 	fprog.filter = prog;
 	if (n == 0 || setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog,
@@ -423,7 +426,7 @@ capture_open(struct capture *c)
 	c->st.opens++;
 	log_info("%s: recording (ifindex %d, %s, ring %u x %u bytes %s, "
 	    "snaplen %u, promisc %s)", c->cfg.name, ifindex, what,
-	    s->block_count, s->block_size, lockmsg, c->cfg.snaplen,
+	    s->block_count, s->block_size, lockmsg, conf_iface_snaplen(&c->cfg),
 	    c->cfg.promisc ? "on" : "off");
 	return 0;
 
@@ -453,6 +456,8 @@ capture_stopped(uv_handle_t *h)
 	if (c->done != NULL)
 		c->done(c->done_arg, c->cfg.name, &c->st);
 	free(c->cfg.name);
+	free(c->cfg.archive.path);
+	free(c->cfg.headers.path);
 	free(c);
 }
 
@@ -488,6 +493,11 @@ capture_finish(struct capture *c)
 	/* The open bin, as it is (SEMANTICS 8); no packet comes after it. */
 	ingest_finish(c->ing);
 	capture_ingest_totals(c);
+	if (c->archive != NULL) {
+		/* Its last file written and renamed (a thread of its own). */
+		archive_free_stats(c->archive, &c->st.archive);
+		c->archive = NULL;
+	}
 	writer_close(c->writer, c->write_deadline_ms, capture_writer_done, c);
 }
 
@@ -550,6 +560,9 @@ capture_tick(uv_timer_t *t)
 		ingest_rotate(c->ing, flowtab_bin_of(c->ft, now - grace));
 	else
 		ingest_rearm(c->ing);
+	/* The archive's file of a finished period, closed the same way. */
+	if (c->archive != NULL)
+		archive_clock(c->archive, now - grace);
 	capture_ingest_totals(c);
 	if (c->st.lost_no_memory != c->lost_logged) {
 		log_error("%s: %llu packets not counted: flow table full and "
@@ -557,6 +570,40 @@ capture_tick(uv_timer_t *t)
 		    (unsigned long long)(c->st.lost_no_memory - c->lost_logged));
 		c->lost_logged = c->st.lost_no_memory;
 	}
+}
+
+/*
+ * The packet features on the ingest path's hooks: the anonymisation
+ * (rewrite) and the archive (packet), which never blocks.
+ */
+static int
+capture_hooks_start(struct capture *c)
+{
+	struct archive_config ac;
+	struct ingest_hooks h;
+	char *cause = NULL;
+
+	memset(&h, 0, sizeof h);
+	if (c->cfg.archive.path != NULL || c->cfg.headers.path != NULL) {
+		memset(&ac, 0, sizeof ac);
+		ac.conf = &c->cfg.archive;
+		ac.headers = &c->cfg.headers;
+		ac.iface = c->cfg.name;
+		ac.block = 0;
+		ac.anonymize = c->cfg.anonymize == CONF_ANON_NETBLOCK;
+		if (archive_new(&ac, &c->archive, &cause) != 0) {
+			log_error("%s: %s", c->cfg.name, cause);
+			free(cause);
+			return -1;
+		}
+		h.packet = archive_hook;
+		h.arg = c->archive;
+	}
+	if (c->cfg.anonymize == CONF_ANON_NETBLOCK)
+		h.rewrite = anon_packets;
+	if (h.packet != NULL || h.rewrite != NULL)
+		ingest_set_hooks(c->ing, &h);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ API */
@@ -574,6 +621,10 @@ capture_new(uv_loop_t *loop, const struct conf *conf,
 	c->loop = loop;
 	c->cfg = *ifc;
 	c->cfg.name = util_strdup(ifc->name);
+	if (ifc->archive.path != NULL)
+		c->cfg.archive.path = util_strdup(ifc->archive.path);
+	if (ifc->headers.path != NULL)
+		c->cfg.headers.path = util_strdup(ifc->headers.path);
 	memset(&fc, 0, sizeof fc);
 	fc.interval = conf->interval;
 	fc.max_flows = ifc->max_flows;
@@ -588,6 +639,8 @@ capture_new(uv_loop_t *loop, const struct conf *conf,
 	ic.bin_out = capture_bin_out;
 	ic.arg = c;
 	c->ing = ingest_new(&ic);
+	if (capture_hooks_start(c) != 0)
+		goto fail;
 	memset(&wc, 0, sizeof wc);
 	wc.max_rows = conf->queue_rows;
 	wc.retry_min_ms = 500;
@@ -608,9 +661,12 @@ capture_new(uv_loop_t *loop, const struct conf *conf,
 	return c;
 
 fail:
+	archive_free(c->archive);
 	ingest_free(c->ing);
 	flowtab_free(c->ft);
 	free(c->cfg.name);
+	free(c->cfg.archive.path);
+	free(c->cfg.headers.path);
 	free(c);
 	return NULL;
 }
@@ -653,6 +709,8 @@ capture_get_stats(struct capture *c, struct capture_stats *st)
 	*st = c->st;
 	if (c->writer != NULL)
 		writer_get_stats(c->writer, &st->writer);
+	if (c->archive != NULL)
+		archive_get_stats(c->archive, &st->archive);
 }
 
 int

@@ -20,6 +20,7 @@
 
 #include <uv.h>
 
+#include "archive.h"
 #include "conf.h"
 #include "writer.h"
 
@@ -34,6 +35,7 @@ struct capture_stats {
 	uint64_t	 lost_no_memory;	/* table full, no spare table */
 	uint64_t	 opens;			/* successful (re)opens */
 	struct writer_stats writer;
+	struct archive_stats archive;	/* zero without an archive */
 };
 
 struct capture;

@@ -255,6 +255,12 @@ static const struct conftab_choice conf_compressions[] = {
 	{ NULL, 0 }
 };
 
+static const struct conftab_choice conf_anonymizations[] = {
+	{ "none", CONF_ANON_NONE },
+	{ "netblock", CONF_ANON_NETBLOCK },
+	{ NULL, 0 }
+};
+
 static const struct conftab_key conf_archive_keys[] = {
 	{ .name = "path", .type = CONFTAB_PATH,
 	  CONFTAB_FIELD(struct conf_archive, path), .min = 1, .max = 3800,
@@ -305,6 +311,31 @@ static const struct conftab_section conf_archive = {
 	.size = sizeof(struct conf_archive),
 };
 
+/* interfaces.NAME.headers */
+static const struct conftab_key conf_headers_keys[] = {
+	{ .name = "path", .type = CONFTAB_PATH,
+	  CONFTAB_FIELD(struct conf_headers, path), .min = 1, .max = 3800,
+	  .help = "directory of the header captures; none: none" },
+	{ .name = "capture_duration", .type = CONFTAB_SECONDS,
+	  CONFTAB_FIELD(struct conf_headers, capture_duration),
+	  .min = 1, .max = 86400, .def = "30",
+	  .help = "seconds from a connection's start whose packets are kept" },
+	{ .name = "flow_timeout", .type = CONFTAB_SECONDS,
+	  CONFTAB_FIELD(struct conf_headers, flow_timeout),
+	  .min = 1, .max = 86400, .def = "30",
+	  .help = "seconds without a packet that end a connection" },
+	{ .name = "max_header_size", .type = CONFTAB_UINT,
+	  CONFTAB_FIELD(struct conf_headers, max_header_size),
+	  .min = 40, .max = 65535, .def = "256",
+	  .help = "bytes of a packet kept, at most" },
+	{ .name = NULL }
+};
+
+static const struct conftab_section conf_headers = {
+	.keys = conf_headers_keys,
+	.size = sizeof(struct conf_headers),
+};
+
 /* autodetect */
 static const struct conftab_key conf_autodetect_keys[] = {
 	{ .name = "enabled", .type = CONFTAB_BOOL,
@@ -350,6 +381,14 @@ static const struct conftab_key conf_iface_keys[] = {
 	{ .name = "archive", .type = CONFTAB_SECTION,
 	  CONFTAB_FIELD(struct conf_iface, archive), .sub = &conf_archive,
 	  .help = "a packet archive cut off per connection (gotm's)" },
+	{ .name = "headers", .type = CONFTAB_SECTION,
+	  CONFTAB_FIELD(struct conf_iface, headers), .sub = &conf_headers,
+	  .help = "TCP header captures per connection (packet-headers')" },
+	{ .name = "anonymize", .type = CONFTAB_ENUM,
+	  CONFTAB_FIELD(struct conf_iface, anonymize),
+	  .choices = conf_anonymizations, .def = "none",
+	  .help = "none, or netblock: addresses to their /24 or /64 in all "
+	  "that is written" },
 	{ .name = NULL }
 };
 
@@ -560,9 +599,13 @@ conf_free(struct conf *c)
 uint32_t
 conf_iface_snaplen(const struct conf_iface *i)
 {
-	if (i->archive.path != NULL && i->archive.snaplen > i->snaplen)
-		return i->archive.snaplen;
-	return i->snaplen;
+	uint32_t n = i->snaplen;
+
+	if (i->archive.path != NULL && i->archive.snaplen > n)
+		n = i->archive.snaplen;
+	if (i->headers.path != NULL && i->headers.max_header_size > n)
+		n = i->headers.max_header_size;
+	return n;
 }
 
 int

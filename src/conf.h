@@ -51,6 +51,23 @@ struct conf_archive {
 	uint64_t	 max_bytes;	/* the interface's files; 0: no bound */
 };
 
+/*
+ * interfaces.NAME.headers: per-connection header captures (m-lab
+ * packet-headers'; archive.c, hdrout.c).  On when path is set.
+ */
+struct conf_headers {
+	char		*path;		/* NULL: none */
+	uint32_t	 capture_duration; /* seconds of a connection kept */
+	uint32_t	 flow_timeout;	/* idle seconds that end a connection */
+	uint32_t	 max_header_size; /* bytes of a packet kept, at most */
+};
+
+/* interfaces.NAME.anonymize */
+enum conf_anonymize {
+	CONF_ANON_NONE,
+	CONF_ANON_NETBLOCK	/* IPv4 /24, IPv6 /64 (anon.c) */
+};
+
 /* autodetect: record every interface that exists (goProbe's). */
 struct conf_autodetect {
 	int		 enabled;
@@ -74,6 +91,8 @@ struct conf_iface {
 	uint32_t	 max_flows;	/* rows per bin before an early write */
 	struct conf_retention retention;	/* inherits the global keys */
 	struct conf_archive archive;
+	struct conf_headers headers;
+	int		 anonymize;	/* enum conf_anonymize */
 	unsigned	 line;		/* where it was defined, 0 built in */
 };
 

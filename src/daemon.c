@@ -178,6 +178,8 @@ daemon_iface_free(struct daemon *d, struct daemon_iface *di)
 			break;
 		}
 	free(di->cfg.name);
+	free(di->cfg.archive.path);
+	free(di->cfg.headers.path);
 	free(di->db_path);
 	free(di->name);
 	free(di);
@@ -189,9 +191,15 @@ daemon_iface_set(struct daemon *d, struct daemon_iface *di,
     const struct ifsel_want *w)
 {
 	free(di->cfg.name);
+	free(di->cfg.archive.path);
+	free(di->cfg.headers.path);
 	free(di->db_path);
-	di->cfg = *w->cfg;		/* no pointer but the name: plain copy */
+	di->cfg = *w->cfg;	/* pointers: the name, archive and headers paths */
 	di->cfg.name = util_strdup(di->name);
+	if (w->cfg->archive.path != NULL)
+		di->cfg.archive.path = util_strdup(w->cfg->archive.path);
+	if (w->cfg->headers.path != NULL)
+		di->cfg.headers.path = util_strdup(w->cfg->headers.path);
 	di->how = w->how;
 	di->db_path = util_strdup(d->conf->db_path);
 	di->interval = d->conf->interval;
@@ -303,6 +311,26 @@ daemon_stopped(void *arg, const char *name, const struct capture_stats *st)
 	    (unsigned long long)st->writer.write_errors,
 	    (unsigned long long)st->writer.bins_dropped,
 	    (unsigned long long)st->writer.rows_dropped);
+	if (di->cfg.archive.path != NULL || di->cfg.headers.path != NULL)
+		printf("%s: archive packets=%llu archived=%llu dropped=%llu "
+		    "connections=%llu cut=%llu files=%llu file_packets=%llu "
+		    "file_bytes=%llu write_errors=%llu write_lost=%llu "
+		    "header_conns=%llu header_packets=%llu header_files=%llu "
+		    "header_errors=%llu\n", name,
+		    (unsigned long long)st->archive.packets,
+		    (unsigned long long)st->archive.archived,
+		    (unsigned long long)st->archive.dropped,
+		    (unsigned long long)st->archive.conns_started,
+		    (unsigned long long)st->archive.conns_cut,
+		    (unsigned long long)st->archive.files,
+		    (unsigned long long)st->archive.file_packets,
+		    (unsigned long long)st->archive.file_bytes,
+		    (unsigned long long)st->archive.write_errors,
+		    (unsigned long long)st->archive.write_lost,
+		    (unsigned long long)st->archive.hdr_conns,
+		    (unsigned long long)st->archive.hdr_packets,
+		    (unsigned long long)st->archive.hdr_files,
+		    (unsigned long long)st->archive.hdr_errors);
 	fflush(stdout);
 	log_info("%s: stopped", name);
 	di->cap = NULL;

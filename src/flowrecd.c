@@ -164,6 +164,8 @@ run_read(const char *path, const char *iface, const char *db_dir,
 	o.max_flows = max_flows ? max_flows : ifc->max_flows;
 	o.progress = !no_progress && isatty(STDERR_FILENO);
 	o.archive = &ifc->archive;
+	o.headers = &ifc->headers;
+	o.anonymize = ifc->anonymize;
 	/*
 	 * The export starts first: its destinations are registered before
 	 * anything is written (so this file's bins are theirs), and the
@@ -215,7 +217,8 @@ run_read(const char *path, const char *iface, const char *db_dir,
 	if (s.archived)
 		printf("flowrecd: archive: packets=%llu archived=%llu "
 		    "archived_bytes=%llu connections=%llu cut=%llu files=%llu "
-		    "file_bytes=%llu dropped=%llu write_errors=%llu\n",
+		    "file_bytes=%llu dropped=%llu write_errors=%llu "
+		    "header_conns=%llu header_packets=%llu header_files=%llu\n",
 		    (unsigned long long)s.archive.packets,
 		    (unsigned long long)s.archive.archived,
 		    (unsigned long long)s.archive.archived_bytes,
@@ -224,7 +227,10 @@ run_read(const char *path, const char *iface, const char *db_dir,
 		    (unsigned long long)s.archive.files,
 		    (unsigned long long)s.archive.file_bytes,
 		    (unsigned long long)s.archive.dropped,
-		    (unsigned long long)s.archive.write_errors);
+		    (unsigned long long)s.archive.write_errors,
+		    (unsigned long long)s.archive.hdr_conns,
+		    (unsigned long long)s.archive.hdr_packets,
+		    (unsigned long long)s.archive.hdr_files);
 	if (s.rows_updated)
 		fprintf(stderr, "flowrecd: note: %llu rows added to rows "
 		    "already in the store\n",

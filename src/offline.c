@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "anon.h"
 #include "capfile.h"
 #include "flowtab.h"
 #include "ingest.h"
@@ -120,21 +121,32 @@ ingest_records(struct ingest *ing, const struct capfile_record *recs,
 	ingest_flush(ing);
 }
 
-/* The interface's archive, fed by the ingest path's packet hook. */
+/*
+ * The interface's packet features on the ingest path's hooks: the
+ * anonymisation (rewrite) and the archive (packet).
+ */
 static int
-offline_archive_start(struct offline *r, char **cause)
+offline_hooks_start(struct offline *r, char **cause)
 {
 	struct archive_config ac = { 0 };
 	struct ingest_hooks h = { 0 };
 
-	ac.conf = r->o->archive;
-	ac.iface = r->o->iface;
-	ac.block = 1;
-	if (archive_new(&ac, &r->archive, cause) != 0)
-		return -1;
-	h.packet = archive_hook;
-	h.arg = r->archive;
-	ingest_set_hooks(r->ing, &h);
+	if ((r->o->archive != NULL && r->o->archive->path != NULL) ||
+	    (r->o->headers != NULL && r->o->headers->path != NULL)) {
+		ac.conf = r->o->archive;
+		ac.headers = r->o->headers;
+		ac.iface = r->o->iface;
+		ac.block = 1;
+		ac.anonymize = r->o->anonymize == CONF_ANON_NETBLOCK;
+		if (archive_new(&ac, &r->archive, cause) != 0)
+			return -1;
+		h.packet = archive_hook;
+		h.arg = r->archive;
+	}
+	if (r->o->anonymize == CONF_ANON_NETBLOCK)
+		h.rewrite = anon_packets;
+	if (h.packet != NULL || h.rewrite != NULL)
+		ingest_set_hooks(r->ing, &h);
 	return 0;
 }
 
@@ -174,8 +186,7 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 	ic.bin_out = write_bin;
 	ic.arg = &r;
 	r.ing = ingest_new(&ic);
-	if (o->archive != NULL && o->archive->path != NULL &&
-	    offline_archive_start(&r, cause) != 0) {
+	if (offline_hooks_start(&r, cause) != 0) {
 		ingest_free(r.ing);
 		capfile_close(cf);
 		flowtab_free(r.ft);

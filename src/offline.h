@@ -22,6 +22,8 @@ struct offline_options {
 	size_t		 max_flows;	/* 0: flowtab's default */
 	int		 progress;	/* show progress on stderr */
 	const struct conf_archive *archive; /* NULL or no path: none */
+	const struct conf_headers *headers; /* NULL or no path: none */
+	int		 anonymize;	/* enum conf_anonymize */
 };
 
 struct offline_summary {

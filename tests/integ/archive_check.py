@@ -7,13 +7,20 @@ independently of flowrecd, and the archive it wrote checked against them.
       a 5-tuple, IPv4 fragments (matched and unmatched), connections idle
       past the timeout that start again, ARP, truncated (malformed) IPv4,
       over several rotation periods.
-  archive_check.py expect FILE.pcap CUTOFF_BYTES CUTOFF_PACKETS IDLE SNAPLEN
-      prints the packets the archive must hold, one per line:
+  archive_check.py expect FILE.pcap CUTOFF_BYTES CUTOFF_PACKETS IDLE SNAPLEN [ANON]
+      (ANON 1: the frames' addresses to their /24 or /64 first) prints the packets the archive must hold, one per line:
       "sec.nsec wirelen hex(first min(caplen, snaplen) bytes)".
-  archive_check.py dump FILE [NAME ROTATE]
+  archive_check.py hexpect FILE.pcap DURATION TIMEOUT MAXHDR
+  archive_check.py hdump < FILES
+      the header captures the rules give, and those in the files: one line
+      per TCP connection, its records, sorted (hdump also checks names).
+  archive_check.py netblocks < ADDRESSES
+      fails unless every address (one a line) is a /24 or /64 netblock.
+  archive_check.py dump FILE [NAME ROTATE [anon]]
       prints a pcap (from FILE, or - for stdin) in the format of expect;
       with NAME (the archive file's name) and ROTATE, fails unless every
-      packet lies in the period that starts at the time in the name.
+      packet lies in the period that starts at the time in the name; with
+      anon, unless every address is a netblock, IPv4 header sums right.
 
 The rules (issue 15): a connection is the unordered pair of endpoints
 (address and port; port 0 for protocols without ports) plus protocol and
@@ -61,6 +68,10 @@ def ip6(src, dst, nh, payload):
 
 
 def tcp(sp, dp, flags, n):
+    # Every third size with 12 bytes of options (NOPs): a 32-byte header.
+    if n % 3 == 1:
+        return struct.pack("!HHIIBBHHH", sp, dp, 1, 0, 0x80, flags, 65535,
+                           0, 0) + b"\x01" * 12 + bytes(n)
     return struct.pack("!HHIIBBHHH", sp, dp, 1, 0, 0x50, flags, 65535, 0,
                        0) + bytes(n)
 
@@ -104,7 +115,7 @@ def gen(path, seed, shift_days):
         conns.append((hosts[0], servers[0], 5555, 80, "tcp", v))
     for step in range(1500):
         c, s, sp, dp, proto, vlan = rnd.choice(conns)
-        n = rnd.choice([0, 10, 100, 600, 1400])
+        n = rnd.choice([0, 10, 100, 600, 1400, 1, 301])
         rev = rnd.random() < 0.4
         src, dst, a, b = (s, c, dp, sp) if rev else (c, s, sp, dp)
         if proto == "tcp":
@@ -204,9 +215,61 @@ def parse(b):
     return (tuple(ends), proto, vlan), frag
 
 
-def expect(path, cutoff_bytes, cutoff_packets, idle, snaplen):
+def l3_of(b):
+    """(offset of the IP header, family) of an Ethernet frame, or None."""
+    off = 12
+    et, = struct.unpack("!H", b[off:off + 2])
+    if et == 0x8100:
+        off = 16
+        et, = struct.unpack("!H", b[off:off + 2])
+    off += 2
+    if et == 0x0800 and len(b) >= off + 20:
+        return off, 4
+    if et == 0x86DD and len(b) >= off + 40:
+        return off, 6
+    return None
+
+
+def anon(b):
+    """The frame with its addresses at their /24 or /64 (netblock)."""
+    r = l3_of(b)
+    if r is None:
+        return b
+    off, fam = r
+    b = bytearray(b)
+    if fam == 6:
+        b[off + 16:off + 24] = bytes(8)
+        b[off + 32:off + 40] = bytes(8)
+        return bytes(b)
+    b[off + 15] = 0
+    b[off + 19] = 0
+    hl = (b[off] & 15) * 4
+    b[off + 10:off + 12] = b"\0\0"
+    b[off + 10:off + 12] = struct.pack("!H", csum(bytes(b[off:off + hl])))
+    return bytes(b)
+
+
+def anon_check(recs):
+    """Fails unless every address is a netblock and IPv4 sums are right."""
+    for tn, _, b in recs:
+        r = l3_of(b)
+        if r is None:
+            continue
+        off, fam = r
+        if fam == 4:
+            hl = (b[off] & 15) * 4
+            if b[off + 15] or b[off + 19] or csum(b[off:off + hl]) != 0:
+                sys.exit("%d.%09d: host bits or a bad checksum: %s" %
+                         (tn // 10**9, tn % 10**9, b[off:off + 20].hex()))
+        elif any(b[off + 16:off + 24]) or any(b[off + 32:off + 40]):
+            sys.exit("%d.%09d: IPv6 host bits" % (tn // 10**9, tn % 10**9))
+
+
+def expect(path, cutoff_bytes, cutoff_packets, idle, snaplen, anonymize=0):
     with open(path, "rb") as f:
         _, recs = read_pcap(f)
+    if anonymize:
+        recs = [(tn, wire, anon(data)) for tn, wire, data in recs]
     conns = {}   # key -> [bytes, pkts, last_ns]
     firsts = {}  # fragment match -> (key, time)
     out = []
@@ -250,6 +313,40 @@ def check_period(name, rotate, recs):
                                                   tn % 10**9))
 
 
+def hexpect(path, duration, timeout, maxhdr):
+    """The header captures: one list of records per TCP connection."""
+    with open(path, "rb") as f:
+        _, recs = read_pcap(f)
+    conns = {}  # key -> [start, last, records]
+    done = []
+    for tn, wire, data in recs:
+        r = parse(data)
+        if r is None or r[0][1] != 6 or r[1]:
+            continue
+        key = r[0]
+        c = conns.get(key)
+        if c is None or tn - c[1] > timeout * 10**9:
+            c = conns[key] = [tn, tn, []]
+            done.append(c)
+        c[1] = max(c[1], tn)
+        if tn - c[0] >= duration * 10**9:
+            continue
+        off, fam = l3_of(data)
+        l4 = off + ((data[off] & 15) * 4 if fam == 4 else 40)
+        cut = l4 + (data[l4 + 12] >> 4) * 4
+        c[2].append((tn, wire, data[:min(cut, maxhdr, len(data))]))
+    return [c[2] for c in done if c[2]]
+
+
+def show_conns(conns):
+    out = []
+    for recs in conns:
+        out.append(" ".join("%d.%09d/%d/%s" % (tn // 10**9, tn % 10**9, w,
+                                                d.hex()) for tn, w, d in recs))
+    for line in sorted(out):
+        print(line)
+
+
 def show(recs):
     for tn, wire, data in recs:
         print("%d.%09d %d %s" % (tn // 10**9, tn % 10**9, wire, data.hex()))
@@ -261,7 +358,7 @@ def main():
         gen(sys.argv[2], int(sys.argv[3]),
             int(sys.argv[4]) if len(sys.argv) > 4 else 0)
     elif cmd == "expect":
-        show(expect(sys.argv[2], *[int(x) for x in sys.argv[3:7]]))
+        show(expect(sys.argv[2], *[int(x) for x in sys.argv[3:]]))
     elif cmd == "dump":
         f = sys.stdin.buffer if sys.argv[2] == "-" else open(sys.argv[2], "rb")
         hdr, recs = read_pcap(f)
@@ -269,7 +366,43 @@ def main():
             print("# snaplen=%d linktype=%d" % hdr)
         if len(sys.argv) > 3:
             check_period(sys.argv[3], int(sys.argv[4]), recs)
+        if len(sys.argv) > 5:
+            anon_check(recs)
         show(recs)
+    elif cmd == "hexpect":
+        show_conns(hexpect(sys.argv[2], *[int(x) for x in sys.argv[3:6]]))
+    elif cmd == "hdump":
+        # Header files named on stdin: each one connection's records,
+        # named by the start of its first packet and a unique id.
+        import calendar
+        import re
+        conns, ids = [], set()
+        for name in sys.stdin.read().split():
+            m = re.search(r"/(\w+)-(\d{4})-(\d\d)-(\d\d)T(\d\d)-(\d\d)-"
+                          r"(\d\d)-([0-9a-f]{16})\.pcap$", name)
+            if not m:
+                sys.exit("%s: not a header file name" % name)
+            if m.group(8) in ids:
+                sys.exit("%s: its id is not unique" % name)
+            ids.add(m.group(8))
+            with open(name, "rb") as f:
+                hdr, recs = read_pcap(f)
+            start = calendar.timegm(tuple(int(x) for x in m.groups()[1:7]))
+            if not recs or recs[0][0] // 10**9 != start:
+                sys.exit("%s: does not start at its name's time" % name)
+            if "/%04d/%02d/%02d/" % tuple(int(x) for x in m.groups()[1:4]) \
+                    not in name:
+                sys.exit("%s: not in its day's directory" % name)
+            conns.append(recs)
+        show_conns(conns)
+    elif cmd == "netblocks":
+        # Addresses on stdin, one a line: each must be a netblock.
+        import ipaddress
+        for line in sys.stdin:
+            a = ipaddress.ip_address(line.strip())
+            host = 8 if a.version == 4 else 64
+            if int(a) & ((1 << host) - 1):
+                sys.exit("%s has host bits" % a)
     else:
         sys.exit("usage: archive_check.py gen|expect|dump ...")
 

@@ -39,9 +39,11 @@ cat_file() {
 	esac
 }
 
-# run NAME ROTATE EXT CUTOFF_BYTES CUTOFF_PACKETS IDLE SNAPLEN
+# run NAME ROTATE EXT CUTOFF_BYTES CUTOFF_PACKETS IDLE SNAPLEN [ANON]
 run() {
-	name=$1 rotate=$2 ext=$3
+	name=$1 rotate=$2 ext=$3 an=${8:-0}
+	anarg=""
+	[ "$an" = 1 ] && anarg=anon
 	out=$("$FLOWRECD" --read "$TEST_TMP/cap.pcap" --iface cap0 \
 	    --db "$TEST_TMP/db-$name" -c "$TEST_TMP/$name.yaml" \
 	    2>"$TEST_TMP/$name.err")
@@ -50,7 +52,7 @@ run() {
 		sed 's/^/# /' "$TEST_TMP/$name.err"
 		return
 	fi
-	$CHECK expect "$TEST_TMP/cap.pcap" "$4" "$5" "$6" "$7" \
+	$CHECK expect "$TEST_TMP/cap.pcap" "$4" "$5" "$6" "$7" "$an" \
 	    > "$TEST_TMP/$name.want"
 	: > "$TEST_TMP/$name.got"
 	n=0 bad=0 tdn=0
@@ -60,7 +62,7 @@ run() {
 		*) bad=1; echo "# unexpected file $f" ;;
 		esac
 		cat_file "$f" | $CHECK dump - "$(basename "$f")" "$rotate" \
-		    | grep -v '^#' >> "$TEST_TMP/$name.got" || bad=1
+		    $anarg | grep -v '^#' >> "$TEST_TMP/$name.got" || bad=1
 		c=$(cat_file "$f" | tcpdump -nn -r - 2>/dev/null | wc -l)
 		tdn=$((tdn + c))
 		n=$((n + 1))
@@ -103,6 +105,58 @@ conf zstd compress=zstd idle_timeout=30 rotate=1m
 run zstd 60 .pcap.zst 65536 0 30 65535
 conf both cutoff_bytes=1500 cutoff_packets=2 idle_timeout=100
 run both 60 .pcap 1500 2 100 65535
+
+# Anonymised: the rules on the frames' netblocks, no host bits in the
+# archive (IPv4 header sums right) nor in the store.
+conf anon compress=gzip cutoff_bytes=3000 rotate=10
+sed -i "s|^  cap0:|  cap0:\n    anonymize: netblock|" "$TEST_TMP/anon.yaml"
+run anon 10 .pcap.gz 3000 0 60 65535 1
+if sqlite3 "$TEST_TMP/db-anon/cap0/"cap0-*.db "SELECT sip FROM flows UNION SELECT dip FROM flows" |
+    $CHECK netblocks && [ "$(sqlite3 "$TEST_TMP/db-anon/cap0/"cap0-*.db "SELECT count(*) FROM flows")" -gt 10 ]; then
+	pass "anon: the store holds netblocks only"
+else
+	fail "anon: the store holds host bits"
+fi
+if ! cmp -s "$TEST_TMP/anon.want" "$(echo "$TEST_TMP/plain.want")"; then
+	pass "anon: anonymisation changes what is archived (the addresses, merged connections)"
+else
+	fail "anon: the same archive as without"
+fi
+
+# Header captures (packet-headers'): one file per TCP connection, its
+# packets of the first 10 s, each cut at the end of its TCP header (options
+# included) and at 60 bytes, the wire length kept; 30 s idle ends one.
+cat > "$TEST_TMP/hdr.yaml" <<EOF
+interfaces:
+  cap0:
+    headers:
+      path: $TEST_TMP/hdr
+      capture_duration: 10
+      flow_timeout: 30
+      max_header_size: 60
+EOF
+out=$("$FLOWRECD" --read "$TEST_TMP/cap.pcap" --iface cap0 --db "$TEST_TMP/db-hdr" \
+    -c "$TEST_TMP/hdr.yaml" 2>"$TEST_TMP/hdr.err")
+$CHECK hexpect "$TEST_TMP/cap.pcap" 10 30 60 > "$TEST_TMP/hdr.want"
+find "$TEST_TMP/hdr" -type f | sort | $CHECK hdump > "$TEST_TMP/hdr.got" 2>"$TEST_TMP/hdr.why"
+nconn=$(wc -l < "$TEST_TMP/hdr.want")
+if [ -s "$TEST_TMP/hdr.want" ] && cmp -s "$TEST_TMP/hdr.want" "$TEST_TMP/hdr.got"; then
+	pass "headers: $nconn TCP connections, a file each, named by start and a unique id, holding the rules' cut packets"
+else
+	fail "headers: the files differ from the rules' $(cat "$TEST_TMP/hdr.why")"
+	diff "$TEST_TMP/hdr.want" "$TEST_TMP/hdr.got" | head -n 3 | cut -c1-150 | sed 's/^/# /'
+fi
+case "$out" in
+*"header_files=$nconn") pass "headers: the summary counts $nconn files" ;;
+*) fail "headers: summary '$out'" ;;
+esac
+cut60=$(tr ' ' '\n' < "$TEST_TMP/hdr.got" | awk -F/ 'length($3) == 2 * 60 { n++ } END { print n + 0 }')
+short=$(tr ' ' '\n' < "$TEST_TMP/hdr.got" | awk -F/ 'length($3) == 2 * 54 { n++ } END { print n + 0 }')
+if [ "$cut60" -gt 0 ] && [ "$short" -gt 0 ] && [ -z "$(find "$TEST_TMP/hdr" -name '*.tmp')" ]; then
+	pass "headers: cut at max_header_size ($cut60) and at the TCP header ($short), none left .tmp"
+else
+	fail "headers: cuts not exercised ($cut60, $short)"
+fi
 
 # A cutoff that can fail: the plain run must have cut something off.
 if [ "$(wc -l < "$TEST_TMP/plain.want")" -lt 1588 ] &&

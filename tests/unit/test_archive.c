@@ -18,6 +18,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "anon.h"
 #include "arconn.h"
 #include "archive.h"
 #include "pcapout.h"
@@ -386,6 +387,64 @@ test_queue(void)
 	free(img);
 }
 
+static unsigned
+ip_sum(const uint8_t *p, int n)
+{
+	unsigned s = 0;
+	int i;
+
+	for (i = 0; i < n; i += 2)
+		s += (unsigned)p[i] << 8 | p[i + 1];
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return s;
+}
+
+static void
+test_anon(void)
+{
+	uint8_t f[64], want[64];
+	struct parse_packet p;
+	static const uint8_t v4[] = {
+		0x45, 0, 0, 40, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0,
+		192, 0, 2, 77, 198, 51, 100, 200
+	};
+
+	memset(f, 0xee, sizeof f);
+	memcpy(f + 14, v4, sizeof v4);
+	memcpy(want, f, sizeof f);
+	want[14 + 15] = 0;
+	want[14 + 19] = 0;
+	anon_frame(f, sizeof f, 14, 4);
+	ok(f[29] == 0 && f[33] == 0 && f[28] == 2 && f[32] == 100,
+	    "IPv4: the /24 kept, the host byte zeroed");
+	is_int(ip_sum(f + 14, 20), 0xffff, "IPv4: the header sum is right");
+	ok(memcmp(f + 34, want + 34, 30) == 0 && memcmp(f, want, 14) == 0,
+	    "IPv4: nothing else touched");
+	memset(f, 0xaa, sizeof f);
+	anon_frame(f, 30, 14, 4);
+	ok(f[29] == 0 && f[30] == 0xaa, "IPv4 cut short: what was captured");
+
+	memset(f, 0xaa, sizeof f);
+	anon_frame(f, 54, 0, 6);
+	ok(f[8] == 0xaa && f[15] == 0xaa && f[16] == 0 && f[23] == 0 &&
+	    f[24] == 0xaa && f[31] == 0xaa && f[32] == 0 && f[39] == 0 &&
+	    f[40] == 0xaa, "IPv6: the /64s kept, the interface ids zeroed");
+
+	memset(&p, 0xaa, sizeof p);
+	p.family = 4;
+	memset(p.src + 4, 0, 12);
+	memset(p.dst + 4, 0, 12);
+	anon_packets(NULL, &p, 1);
+	ok(p.src[2] == 0xaa && p.src[3] == 0 && p.dst[3] == 0,
+	    "the rewrite hook: parsed IPv4 addresses");
+	memset(&p, 0xaa, sizeof p);
+	p.family = 6;
+	anon_packets(NULL, &p, 1);
+	ok(p.src[7] == 0xaa && p.src[8] == 0 && p.dst[15] == 0,
+	    "the rewrite hook: parsed IPv6 addresses");
+}
+
 int
 main(void)
 {
@@ -399,6 +458,7 @@ main(void)
 	test_pcapout(CONF_COMPRESS_ZSTD);
 	test_retention();
 	test_queue();
+	test_anon();
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
 		return 99;

@@ -231,7 +231,7 @@ test_bad(void)
 	    "3: key 'interfaces.eth0': given twice (first on line 2)");
 	bad("interfaces:\n  eth0:\n    speed: 10\n",
 	    "3: key 'interfaces.eth0.speed': unknown key (known here: "
-	    "enabled, promisc, snaplen, max_flows, ring, retention, archive)");
+	    "enabled, promisc, snaplen, max_flows, ring, retention, archive, headers, anonymize)");
 	bad("interfaces:\n  eth0:\n    archive:\n      compress: lzma\n",
 	    "4: key 'interfaces.eth0.archive.compress': 'lzma' is not one of "
 	    "none|gzip|zstd");
@@ -282,10 +282,10 @@ test_bad(void)
 	    "2: key 'interfaces.eth/0': an interface name cannot contain '/'");
 	bad("interfaces:\n  eth0:\n    name: eth1\n",
 	    "3: key 'interfaces.eth0.name': unknown key (known here: "
-	    "enabled, promisc, snaplen, max_flows, ring, retention, archive)");
+	    "enabled, promisc, snaplen, max_flows, ring, retention, archive, headers, anonymize)");
 	bad("interfaces:\n  eth0:\n    .name: eth1\n",
 	    "3: key 'interfaces.eth0..name': unknown key (known here: "
-	    "enabled, promisc, snaplen, max_flows, ring, retention, archive)");
+	    "enabled, promisc, snaplen, max_flows, ring, retention, archive, headers, anonymize)");
 	bad("a: b: c\n",
 	    "1: YAML syntax: mapping values are not allowed in this context");
 	bad("interfaces:\n  eth0: {snaplen: 100\n",
@@ -1071,6 +1071,7 @@ t_man_keys_known(const char *man, int *bad)
 			static const char *const in[] = { "log.%s",
 			    "interfaces.*.%s", "interfaces.*.ring.%s",
 			    "interfaces.*.archive.%s",
+			    "interfaces.*.headers.%s",
 			    "retention.%s", "autodetect.%s", "export.%s",
 			    "export.ipfix.%s", "export.clickhouse.%s" };
 			size_t j;
