@@ -12,6 +12,7 @@
 CHECK="python3 $top_srcdir/tests/integ/archive_check.py"
 command -v tcpdump >/dev/null || skip_all "tcpdump is not installed"
 command -v zstdcat >/dev/null || skip_all "zstd (zstdcat) is not installed"
+command -v tshark >/dev/null || skip_all "tshark is not installed"
 
 $CHECK gen "$TEST_TMP/cap.pcap" 1 || { echo "Bail out! gen failed"; exit 99; }
 
@@ -210,6 +211,38 @@ if [ "$n2" = "$n1" ]; then
 	pass "a second read adds files named -1 beside the first read's"
 else
 	fail "a second read: $n2 files -1, want $n1"
+fi
+
+# The dev captures (../shared): with no cutoff every packet flowrecd counts
+# as IP is archived, whatever its link layer, and tshark reads each file
+# (one line a frame; tcpdump prints more than one for some protocols).
+if [ -d "$SHARED/pcaps/dev" ]; then
+	conf dev cutoff_bytes=0 compress=gzip rotate=1d
+	bad=0 nfiles=0
+	for cap in "$SHARED"/pcaps/dev/*.pcap "$SHARED"/pcaps/dev/*.pcapng; do
+		[ -f "$cap" ] || continue
+		rm -rf "$TEST_TMP/dev" "$TEST_TMP/db-dev"
+		out=$("$FLOWRECD" --read "$cap" --iface cap0 --db "$TEST_TMP/db-dev" \
+		    -c "$TEST_TMP/dev.yaml" 2>/dev/null) || continue
+		ip=$(echo "$out" | tr ' ' '\n' | sed -n 's/^ip=//p')
+		arch=$(echo "$out" | tr ' ' '\n' | sed -n 's/^archived=//p')
+		td=0
+		for f in $(find "$TEST_TMP/dev" -type f); do
+			td=$((td + $(zcat "$f" | tshark -r - -T fields -e frame.number 2>/dev/null | wc -l)))
+		done
+		if [ "$ip" != "$arch" ] || [ "$td" != "$arch" ]; then
+			bad=$((bad + 1))
+			echo "# $(basename "$cap"): ip=$ip archived=$arch tshark=$td"
+		fi
+		nfiles=$((nfiles + 1))
+	done
+	if [ "$bad" = 0 ] && [ "$nfiles" -gt 10 ]; then
+		pass "dev captures: in $nfiles files every IP packet archived, read back by tshark"
+	else
+		fail "dev captures: $bad of $nfiles differ"
+	fi
+else
+	echo "# no $SHARED/pcaps/dev: the dev captures are not archived"
 fi
 
 # A path that cannot be created: a clear error, exit 1.
