@@ -162,7 +162,21 @@ int
 qapi_args_parse(const char *text, size_t len, struct qargs **out,
     char **cause)
 {
-	struct qargs	*a;
+	struct qargs *a = qapi_args_new();
+
+	*out = NULL;
+	if (qapi_args_parse_into(a, text, len, cause) != 0) {
+		qapi_args_free(a);
+		return -1;
+	}
+	*out = a;
+	return 0;
+}
+
+int
+qapi_args_parse_into(struct qargs *a, const char *text, size_t len,
+    char **cause)
+{
 	json_error_t	 jerr;
 	json_t		*o, *v;
 	const char	*k;
@@ -171,7 +185,6 @@ qapi_args_parse(const char *text, size_t len, struct qargs **out,
 	int64_t		 n;
 	int		 rc = 0;
 
-	*out = NULL;
 	if ((o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) ==
 	    NULL)
 		return util_cause(cause, -1, "body: invalid JSON at line %d "
@@ -180,7 +193,6 @@ qapi_args_parse(const char *text, size_t len, struct qargs **out,
 		json_decref(o);
 		return util_cause(cause, -1, "body: expected a JSON object");
 	}
-	a = qapi_args_new();
 	json_object_foreach(o, k, v) {
 		for (i = 0; i < sizeof args_fields / sizeof args_fields[0];
 		    i++) {
@@ -239,16 +251,13 @@ qapi_args_parse(const char *text, size_t len, struct qargs **out,
 			break;
 	}
 	json_decref(o);
-	if (rc != 0) {
-		qapi_args_free(a);
+	if (rc != 0)
 		return -1;
-	}
 	/* goProbe's SetDefaults(): zero means the default */
 	if (a->num_results == 0)
 		a->num_results = QAPI_DEFAULT_NUM_RESULTS;
 	if (a->max_mem_pct == 0)
 		a->max_mem_pct = QAPI_DEFAULT_MAX_MEM_PCT;
-	*out = a;
 	return 0;
 }
 
@@ -343,8 +352,8 @@ parse_query(const char *s, unsigned *attrs_out, char **names, char **cause)
  * A Go duration ("5m", "1h30m", "90s", "300ms"; flowrec also takes "1d"
  * and a plain number of seconds) in nanoseconds; -1 if invalid.
  */
-static int64_t
-parse_duration(const char *s)
+int64_t
+qapi_duration_ns(const char *s)
 {
 	static const struct {
 		const char	*unit;
@@ -459,7 +468,7 @@ parse_resolution(const char *s, int64_t first, int64_t last, char **cause)
 			return 3600;
 		return 86400;
 	}
-	ns = parse_duration(s);
+	ns = qapi_duration_ns(s);
 	if (ns < 1000000000LL || ns % 1000000000LL != 0 ||
 	    86400 % (ns / 1000000000LL) != 0)
 		return util_cause(cause, -1, "time_resolution: invalid time "
@@ -674,6 +683,12 @@ qapi_exec(const struct qargs *a, const char *db_path, volatile int *cancel,
 	}
 	if (qexec_run(&x->q, &x->files, &x->res, cause) != 0)
 		goto fail;
+	/* answered when at least one file could be read */
+	if (x->res.nskipped > 0 && x->res.nskipped == x->files.nfiles) {
+		util_cause(cause, -1, "no day file in range could be read: %s",
+		    x->res.skipped[0].reason);
+		goto fail;
+	}
 	*out = x;
 	return 0;
 fail:
@@ -830,7 +845,7 @@ qapi_result(const struct qapi_query *x, const char *hostname)
 	    "s:I}", "bytes_loaded", (json_int_t)x->bytes_loaded,
 	    "bytes_decompressed", (json_int_t)x->bytes_loaded,
 	    "blocks_processed", (json_int_t)x->files.nfiles,
-	    "blocks_corrupted", (json_int_t)0,
+	    "blocks_corrupted", (json_int_t)res->nskipped,
 	    "directories_processed", (json_int_t)x->files.nifaces,
 	    "workloads", (json_int_t)1));
 	json_object_set_new(o, "summary", sum);

@@ -80,6 +80,13 @@ void		 qapi_args_free(struct qargs *);
 int	qapi_args_parse(const char *json, size_t len, struct qargs **out,
 	    char **cause);
 
+/* The same over the fields of a (goquery's --stored-query over flags). */
+int	qapi_args_parse_into(struct qargs *a, const char *json, size_t len,
+	    char **cause);
+
+/* A Go duration ("1h30m", "300ms"; also "1d", "30") in ns; -1 if bad. */
+int64_t	qapi_duration_ns(const char *s);
+
 /*
  * Check the arguments as goProbe's Args.Prepare() does (query type,
  * format, sort_by, ifaces, times, time resolution, DNS, condition,
@@ -92,9 +99,11 @@ int	qapi_args_validate(const struct qargs *, char **cause);
  * Run the query over the store at db_path: a results.Result document
  * (status, hosts_statuses, summary, query, rows), hostname NULL meaning
  * this host's.  cancel (may be NULL) stops the query when it becomes
- * non-zero; timeout in seconds (0: none).  Returns NULL with *cause on an
- * error (invalid arguments, an unknown interface, an unreadable store,
- * cancelled: "interrupted", timed out: "the query timed out").
+ * non-zero; timeout in seconds (0: none).  A day file that cannot be read
+ * is left out and counted (summary.stats.blocks_corrupted).  Returns NULL
+ * with *cause on an error (invalid arguments, an unknown interface, an
+ * unreadable store, no readable file at all, cancelled: "interrupted",
+ * timed out: "the query timed out").
  */
 json_t	*qapi_run(const struct qargs *, const char *db_path,
 	    const char *hostname, volatile int *cancel, double timeout,

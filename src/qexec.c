@@ -1591,6 +1591,18 @@ finalize(const struct qquery *q, struct gtab *g, struct final *fin,
 	}
 }
 
+static int
+skipped(const struct qresult *res, size_t file)
+{
+	size_t i;
+
+	for (i = 0; i < res->nskipped; i++) {
+		if (res->skipped[i].file == file)
+			return 1;
+	}
+	return 0;
+}
+
 int
 qexec_run(const struct qquery *q, const struct qfiles *files,
     struct qresult *res, char **cause)
@@ -1599,8 +1611,10 @@ qexec_run(const struct qquery *q, const struct qfiles *files,
 	struct final	 fin;
 	struct arena	 ar;
 	struct qwatch	 w;
+	struct qresult	 keep;
 	uint64_t	 start = util_now_ns();
-	size_t		 i;
+	size_t		 i, prev;
+	char		*why = NULL;
 	int		 nthreads = q->threads, rc = 0;
 	long		 ncpu;
 
@@ -1616,25 +1630,56 @@ qexec_run(const struct qquery *q, const struct qfiles *files,
 		nthreads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
 	}
 	qwatch_init(&w, q->cancel, q->timeout);
+again:
+	prev = SIZE_MAX;
 	for (i = 0; i < files->nfiles; i++) {
 		if (qwatch_stopped(&w)) {
 			rc = util_cause(cause, -1, "%s", qwatch_why(&w));
 			break;
 		}
+		if (skipped(res, i))
+			continue;
 		/* time buckets never span days: finish each day's groups */
-		if ((q->attrs & QA_TIME) && i > 0 &&
-		    files->files[i].day != files->files[i - 1].day)
+		if ((q->attrs & QA_TIME) && prev != SIZE_MAX &&
+		    files->files[i].day != files->files[prev].day)
 			finalize(q, &g, &fin, res);
+		prev = i;
 		if ((rc = run_file(q, &w, &files->files[i], &g, &ar, res,
-		    nthreads, cause)) != 0)
+		    nthreads, &why)) == 0)
+			continue;
+		if (qwatch_stopped(&w)) {
+			util_cause(cause, -1, "%s", why);
+			free(why);
 			break;
+		}
+		/*
+		 * A file that cannot be read is left out and named; what it
+		 * may have added is dropped by running the rest again.
+		 */
+		res->skipped = util_realloc(res->skipped, res->nskipped + 1,
+		    sizeof *res->skipped);
+		res->skipped[res->nskipped].file = i;
+		res->skipped[res->nskipped++].reason = why;
+		why = NULL;
+		gtab_clear(&g);
+		free(fin.rows);
+		memset(&fin, 0, sizeof fin);
+		arena_free(&ar);
+		memset(&ar, 0, sizeof ar);
+		keep = *res;
+		memset(res, 0, sizeof *res);
+		res->skipped = keep.skipped;
+		res->nskipped = keep.nskipped;
+		res->iface_data = keep.iface_data;
+		memset(res->iface_data, 0, (files->nifaces + 1) * sizeof(int));
+		rc = 0;
+		goto again;
 	}
 	arena_free(&ar);
 	if (rc != 0) {
 		gtab_clear(&g);
 		free(fin.rows);
-		free(res->iface_data);
-		memset(res, 0, sizeof *res);
+		qexec_free(res);
 		return -1;
 	}
 	finalize(q, &g, &fin, res);
@@ -1652,6 +1697,11 @@ qexec_run(const struct qquery *q, const struct qfiles *files,
 void
 qexec_free(struct qresult *res)
 {
+	size_t i;
+
+	for (i = 0; i < res->nskipped; i++)
+		free(res->skipped[i].reason);
+	free(res->skipped);
 	free(res->rows);
 	free(res->iface_data);
 	memset(res, 0, sizeof *res);

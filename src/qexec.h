@@ -84,11 +84,19 @@ struct qresult {
 	int64_t		 span_first, span_last;	/* covered by the bins */
 	int		*iface_data;	/* per interface: had bins in range */
 	uint64_t	 duration_ns;
+	struct qskip {
+		size_t	 file;		/* index into qfiles.files */
+		char	*reason;	/* names the file */
+	}		*skipped;	/* files that could not be read */
+	size_t		 nskipped;
 };
 
 /*
- * Run q over files.  Returns 0 (caller frees *res with qexec_free()), or
- * -1 with *cause (a file that cannot be read, an interrupt, a timeout).
+ * Run q over files.  A file that cannot be read (damaged, truncated,
+ * foreign) is left out, listed in res->skipped with the reason, and the
+ * others are read again so that nothing of it counts.  Returns 0 (caller
+ * frees *res with qexec_free()), or -1 with *cause (an interrupt, a
+ * timeout).
  */
 int	qexec_run(const struct qquery *q, const struct qfiles *files,
 	    struct qresult *res, char **cause);

@@ -53,19 +53,45 @@ qout_size(uint64_t v, char *buf, size_t len)
 	snprintf(buf, len, "%.2f %s", f, units[i]);
 }
 
-/* goquery's CountSmall: plain below 1000. */
+/*
+ * goquery's CountSmall and SizeSmall (since goProbe #329): below 1000
+ * (1025 bytes) a plain integer, padded to line up with "1.00 k" when
+ * align is set.
+ */
+static void
+count_small_pad(uint64_t v, int align, char *buf, size_t len)
+{
+	if (v >= 1000)
+		qout_count(v, buf, len);
+	else
+		snprintf(buf, len, "%llu%s", (unsigned long long)v, align ?
+		    "  " : "");
+}
+
 static void
 count_small(uint64_t v, char *buf, size_t len)
 {
-	char *p;
+	count_small_pad(v, 0, buf, len);
+}
 
-	if (v < 1000) {
-		snprintf(buf, len, "%llu", (unsigned long long)v);
-		return;
-	}
-	qout_count(v, buf, len);
-	for (p = buf + strlen(buf); p > buf && p[-1] == ' '; p--)
-		p[-1] = '\0';
+static void
+size_small(uint64_t v, int align, char *buf, size_t len)
+{
+	if (v > 1024)
+		qout_size(v, buf, len);
+	else
+		snprintf(buf, len, "%llu%s", (unsigned long long)v, align ?
+		    "   " : "");
+}
+
+/* goquery's text percentages: "0" for zero, else two decimals. */
+static void
+pct_txt(double v, char *buf, size_t len)
+{
+	if (v == 0)
+		snprintf(buf, len, "0");
+	else
+		snprintf(buf, len, "%.2f", v);
 }
 
 static double
@@ -115,14 +141,63 @@ static const char *const header2[C_COUNT] = {
 	"in", "out", "%", "in", "out", "%",
 };
 
-static size_t
-columns(const struct qquery *q, enum col *cols)
-{
-	size_t	n = 0;
-	int	a;
+/* goquery's CSV header names. */
+static const char *const header_csv[C_COUNT] = {
+	"time", "iface", "sip", "dip", "dport", "proto", "vlan",
+	"packets", "%", "data vol.", "%",
+	"packets", "%", "data vol.", "%",
+	"packets", "%", "data vol.", "%",
+	"packets received", "packets sent", "%", "data vol. received",
+	"data vol. sent", "%",
+};
 
-	for (a = 0; a < 7; a++) {
-		if (q->attrs & (1u << a))
+/* goquery's CSV summary rows, for the counter columns. */
+static const char *const summary_csv[C_COUNT] = {
+	[C_IN_PKTS] = "Overall packets",
+	[C_IN_BYTES] = "Overall data volume (bytes)",
+	[C_OUT_PKTS] = "Overall packets",
+	[C_OUT_BYTES] = "Overall data volume (bytes)",
+	[C_SUM_PKTS] = "Overall packets",
+	[C_SUM_BYTES] = "Overall data volume (bytes)",
+	[C_BOTH_PKTS_RCVD] = "Received packets",
+	[C_BOTH_PKTS_SENT] = "Sent packets",
+	[C_BOTH_BYTES_RCVD] = "Received data volume (bytes)",
+	[C_BOTH_BYTES_SENT] = "Sent data volume (bytes)",
+};
+
+/*
+ * The columns, as goquery lays them out: time, iface, then the attributes
+ * in the order the query names them (info->attr_order, "dport,sip"), then
+ * the counters of the direction.
+ */
+static size_t
+columns(const struct qout_info *info, enum col *cols)
+{
+	const struct qquery	*q = info->q;
+	const char		*p = info->attr_order, *e;
+	size_t			 n = 0, len;
+	unsigned		 done = 0;
+	int			 a;
+
+	if (q->attrs & QA_TIME)
+		cols[n++] = C_TIME;
+	if (q->attrs & QA_IFACE)
+		cols[n++] = C_IFACE;
+	while (p != NULL && *p != '\0') {
+		e = strchr(p, ',');
+		len = e != NULL ? (size_t)(e - p) : strlen(p);
+		for (a = C_SIP; a <= C_VLAN; a++) {
+			if (strlen(header2[a]) == len &&
+			    strncmp(header2[a], p, len) == 0 &&
+			    (q->attrs & (1u << a)) && !(done & (1u << a))) {
+				cols[n++] = (enum col)a;
+				done |= 1u << a;
+			}
+		}
+		p = e != NULL ? e + 1 : NULL;
+	}
+	for (a = C_SIP; a <= C_VLAN; a++) {
+		if ((q->attrs & (1u << a)) && !(done & (1u << a)))
 			cols[n++] = (enum col)a;
 	}
 	switch (q->dir) {
@@ -160,14 +235,20 @@ is_total(enum col c)
 	}
 }
 
-/* The text of column c for row r (NULL: the totals). */
+/*
+ * The text of column c for row r (NULL: the totals), as goquery's text
+ * formatter (csv 0) or its CSV formatter (csv 1) prints it.
+ */
 static void
 cell(const struct qout_info *info, const struct qresult *res,
-    const struct qrow *r, size_t idx, enum col c, char *buf, size_t len)
+    const struct qrow *r, size_t idx, enum col c, int csv, char *buf,
+    size_t len)
 {
 	const struct qrow	*t = NULL;
 	struct qrow		 tot;
 	char			 pb[32];
+	uint64_t		 v = 0;
+	double			 pct = 0;
 
 	if (r == NULL) {
 		memset(&tot, 0, sizeof tot);
@@ -180,7 +261,10 @@ cell(const struct qout_info *info, const struct qresult *res,
 		t = r;
 	switch (c) {
 	case C_TIME:
-		qtime_format(r->k.ts, buf, len);
+		if (csv)
+			snprintf(buf, len, "%lld", (long long)r->k.ts);
+		else
+			qtime_format(r->k.ts, buf, len);
 		return;
 	case C_IFACE:
 		snprintf(buf, len, "%s", info->files->ifaces[r->k.iface]);
@@ -209,51 +293,69 @@ cell(const struct qout_info *info, const struct qresult *res,
 		snprintf(buf, len, "%u", r->k.vlan);
 		return;
 	case C_IN_PKTS: case C_BOTH_PKTS_RCVD:
-		qout_count(r->pkts_rcvd, buf, len);
-		return;
-	case C_OUT_PKTS: case C_BOTH_PKTS_SENT:
-		qout_count(r->pkts_sent, buf, len);
-		return;
-	case C_SUM_PKTS:
-		qout_count(r->pkts_rcvd + r->pkts_sent, buf, len);
-		return;
-	case C_IN_BYTES: case C_BOTH_BYTES_RCVD:
-		qout_size(r->bytes_rcvd, buf, len);
-		return;
-	case C_OUT_BYTES: case C_BOTH_BYTES_SENT:
-		qout_size(r->bytes_sent, buf, len);
-		return;
-	case C_SUM_BYTES:
-		qout_size(r->bytes_rcvd + r->bytes_sent, buf, len);
-		return;
-	case C_IN_PKTS_PCT:
-		snprintf(buf, len, "%.2f", percent(r->pkts_rcvd,
-		    res->pkts_rcvd));
-		return;
-	case C_OUT_PKTS_PCT:
-		snprintf(buf, len, "%.2f", percent(r->pkts_sent,
-		    res->pkts_sent));
-		return;
-	case C_SUM_PKTS_PCT: case C_BOTH_PKTS_PCT:
-		snprintf(buf, len, "%.2f", percent(r->pkts_rcvd + r->pkts_sent,
-		    res->pkts_rcvd + res->pkts_sent));
-		return;
-	case C_IN_BYTES_PCT:
-		snprintf(buf, len, "%.2f", percent(r->bytes_rcvd,
-		    res->bytes_rcvd));
-		return;
-	case C_OUT_BYTES_PCT:
-		snprintf(buf, len, "%.2f", percent(r->bytes_sent,
-		    res->bytes_sent));
-		return;
-	case C_SUM_BYTES_PCT: case C_BOTH_BYTES_PCT:
-		snprintf(buf, len, "%.2f", percent(r->bytes_rcvd +
-		    r->bytes_sent, res->bytes_rcvd + res->bytes_sent));
-		return;
-	case C_COUNT:
+		v = r->pkts_rcvd;
 		break;
+	case C_OUT_PKTS: case C_BOTH_PKTS_SENT:
+		v = r->pkts_sent;
+		break;
+	case C_SUM_PKTS:
+		v = r->pkts_rcvd + r->pkts_sent;
+		break;
+	case C_IN_BYTES: case C_BOTH_BYTES_RCVD:
+		v = r->bytes_rcvd;
+		break;
+	case C_OUT_BYTES: case C_BOTH_BYTES_SENT:
+		v = r->bytes_sent;
+		break;
+	case C_SUM_BYTES:
+		v = r->bytes_rcvd + r->bytes_sent;
+		break;
+	case C_IN_PKTS_PCT:
+		pct = percent(r->pkts_rcvd, res->pkts_rcvd);
+		break;
+	case C_OUT_PKTS_PCT:
+		pct = percent(r->pkts_sent, res->pkts_sent);
+		break;
+	case C_SUM_PKTS_PCT: case C_BOTH_PKTS_PCT:
+		pct = percent(r->pkts_rcvd + r->pkts_sent, res->pkts_rcvd +
+		    res->pkts_sent);
+		break;
+	case C_IN_BYTES_PCT:
+		pct = percent(r->bytes_rcvd, res->bytes_rcvd);
+		break;
+	case C_OUT_BYTES_PCT:
+		pct = percent(r->bytes_sent, res->bytes_sent);
+		break;
+	case C_SUM_BYTES_PCT: case C_BOTH_BYTES_PCT:
+		pct = percent(r->bytes_rcvd + r->bytes_sent, res->bytes_rcvd +
+		    res->bytes_sent);
+		break;
+	case C_COUNT:
+		buf[0] = '\0';
+		return;
 	}
-	buf[0] = '\0';
+	switch (c) {
+	case C_IN_PKTS: case C_BOTH_PKTS_RCVD: case C_OUT_PKTS:
+	case C_BOTH_PKTS_SENT: case C_SUM_PKTS:
+		if (csv)
+			snprintf(buf, len, "%llu", (unsigned long long)v);
+		else
+			count_small_pad(v, 1, buf, len);
+		return;
+	case C_IN_BYTES: case C_BOTH_BYTES_RCVD: case C_OUT_BYTES:
+	case C_BOTH_BYTES_SENT: case C_SUM_BYTES:
+		if (csv)
+			snprintf(buf, len, "%llu", (unsigned long long)v);
+		else
+			size_small(v, 1, buf, len);
+		return;
+	default:
+		if (csv)
+			snprintf(buf, len, "%.2f", pct);
+		else
+			pct_txt(pct, buf, len);
+		return;
+	}
 }
 
 static const char *
@@ -277,28 +379,34 @@ describe(const struct qquery *q)
 	}
 }
 
-static size_t
-ifaces_with_data(const struct qout_info *info, const struct qresult *res,
-    char *buf, size_t len)
+/* The queried interfaces joined by ',' (goProbe's summary.interfaces). */
+static void
+ifaces_joined(const struct qout_info *info, char *buf, size_t len)
 {
-	size_t	i, n = 0, off = 0;
+	size_t	i, off = 0;
 
 	buf[0] = '\0';
 	for (i = 0; i < info->files->nifaces; i++) {
-		if (res->iface_data == NULL || !res->iface_data[i])
-			continue;
 		off += (size_t)snprintf(buf + off, off < len ? len - off : 0,
-		    "%s%s", n > 0 ? "," : "", info->files->ifaces[i]);
+		    "%s%s", i > 0 ? "," : "", info->files->ifaces[i]);
 		if (off >= len)
 			off = len - 1;
-		n++;
 	}
-	return n;
 }
 
 static const char status_empty[] = "query returned no results";
 static const char status_missing[] = "no data available for the specified "
     "interface(s) / time range (maybe flowrecd was not running)";
+
+/* goquery's line for a result that is not "ok" (txt and csv). */
+static void
+print_status(FILE *f, const struct qresult *res)
+{
+	if (res->nrows > 0)
+		return;
+	fprintf(f, "Status \"%s\": %s\n", res->data ? "empty" :
+	    "missing data", res->data ? status_empty : status_missing);
+}
 
 static void
 print_txt(FILE *f, const struct qout_info *info, const struct qresult *res)
@@ -306,43 +414,46 @@ print_txt(FILE *f, const struct qout_info *info, const struct qresult *res)
 	const struct qquery	*q = info->q;
 	struct qtab		*tw, *fw;
 	enum col		 cols[C_COUNT];
-	size_t			 ncols, i, j, nif;
+	size_t			 ncols, i, j;
+	int64_t			 first, last;
 	char			 b[1024], a[64], d[64], ifs[4096];
 
-	if (res->nrows == 0) {
-		fprintf(f, "Status \"%s\": %s\n", res->data ? "empty" :
-		    "missing data", res->data ? status_empty : status_missing);
-		return;
-	}
-	ncols = columns(q, cols);
+	print_status(f, res);
+	ncols = columns(info, cols);
 	tw = qtab_new(0, 2, 1);
-	for (j = 0; j < ncols; j++)
-		qtab_printf(tw, "%s\t", header1[cols[j]] ?
-		    header1[cols[j]] : "");
-	qtab_printf(tw, "\n");
-	for (j = 0; j < ncols; j++)
-		qtab_printf(tw, "%s\t", header2[cols[j]]);
-	qtab_printf(tw, "\n");
+	if (res->hits > 0) {
+		for (j = 0; j < ncols; j++)
+			qtab_printf(tw, "%s\t", header1[cols[j]] ?
+			    header1[cols[j]] : "");
+		qtab_printf(tw, "\n");
+		for (j = 0; j < ncols; j++)
+			qtab_printf(tw, "%s\t", header2[cols[j]]);
+		qtab_printf(tw, "\n");
+	}
 	for (i = 0; i < res->nrows; i++) {
 		for (j = 0; j < ncols; j++) {
-			cell(info, res, &res->rows[i], i, cols[j], b, sizeof b);
+			cell(info, res, &res->rows[i], i, cols[j], 0, b,
+			    sizeof b);
 			qtab_printf(tw, "%s\t", b);
 		}
 		qtab_printf(tw, "\n");
 	}
-	for (j = 0; j < ncols; j++)
-		qtab_printf(tw, "%s\t", is_total(cols[j]) &&
-		    res->nrows < res->hits ? "..." : "");
-	qtab_printf(tw, "\n");
-	for (j = 0; j < ncols; j++) {
-		if (is_total(cols[j]))
-			cell(info, res, NULL, 0, cols[j], b, sizeof b);
-		else
-			b[0] = '\0';
-		qtab_printf(tw, "%s\t", b);
+	if (res->nrows > 0) {
+		for (j = 0; j < ncols; j++)
+			qtab_printf(tw, "%s\t", is_total(cols[j]) &&
+			    res->nrows < res->hits ? "..." : "");
+		qtab_printf(tw, "\n");
+		for (j = 0; j < ncols; j++) {
+			if (is_total(cols[j]))
+				cell(info, res, NULL, 0, cols[j], 0, b,
+				    sizeof b);
+			else
+				b[0] = '\0';
+			qtab_printf(tw, "%s\t", b);
+		}
+		qtab_printf(tw, "\n");
 	}
-	qtab_printf(tw, "\n");
-	if (q->dir == QDIR_BOTH) {
+	if (res->nrows > 0 && q->dir == QDIR_BOTH) {
 		for (j = 1; j < ncols; j++)
 			qtab_printf(tw, "\t");
 		qtab_printf(tw, "\n");
@@ -350,39 +461,36 @@ print_txt(FILE *f, const struct qout_info *info, const struct qresult *res)
 		for (j = 1; j < ncols; j++) {
 			b[0] = '\0';
 			if (cols[j] == C_BOTH_PKTS_SENT)
-				qout_count(res->pkts_rcvd + res->pkts_sent, b,
-				    sizeof b);
+				count_small_pad(res->pkts_rcvd +
+				    res->pkts_sent, 1, b, sizeof b);
 			if (cols[j] == C_BOTH_BYTES_SENT)
-				qout_size(res->bytes_rcvd + res->bytes_sent, b,
-				    sizeof b);
+				size_small(res->bytes_rcvd + res->bytes_sent,
+				    1, b, sizeof b);
 			qtab_printf(tw, "%s\t", b);
 		}
 		qtab_printf(tw, "\n");
 	}
 	fputc('\n', f);
 	qtab_flush(tw, f);
-	fputc('\n', f);
+	if (res->nrows > 0)
+		fputc('\n', f);
 
 	fw = qtab_new(0, 1, 0);
-	qtime_format(res->span_first, a, sizeof a);
-	qtime_format(res->span_last, d, sizeof d);
+	/* without data, goquery shows the range queried */
+	first = res->data ? res->span_first : q->first;
+	last = res->data ? res->span_last : q->last;
+	qtime_format(first, a, sizeof a);
+	qtime_format(last, d, sizeof d);
 	/* Round(time.Minute) */
-	qtime_duration(((res->span_last - res->span_first) + 30) / 60 * 60 *
-	    1000000000LL, b, sizeof b);
+	qtime_duration((last - first + 30) / 60 * 60 * 1000000000LL, b,
+	    sizeof b);
 	qtab_printf(fw, "Timespan\t: [%s, %s] (%s)\n", a, d, b);
-	nif = ifaces_with_data(info, res, ifs, sizeof ifs);
 	if (q->attrs & QA_IFACE)
-		snprintf(ifs, sizeof ifs, "%zu queried", nif);
-	qtab_printf(fw, "%s\t: %s\n", nif > 1 ? "Interfaces" : "Interface",
-	    ifs);
+		snprintf(ifs, sizeof ifs, "%zu queried", info->files->nifaces);
+	else
+		ifaces_joined(info, ifs, sizeof ifs);
+	qtab_printf(fw, "Interface\t: %s\n", ifs);
 	qtab_printf(fw, "Sorted by\t: %s\n", describe(q));
-	if (info->rdns_ns > 0) {
-		qtime_duration((int64_t)info->rdns_ns, a, sizeof a);
-		qtime_duration((int64_t)info->rdns_timeout_ms * 1000000LL, d,
-		    sizeof d);
-		qtab_printf(fw, "Reverse DNS stats\t: RDNS took %s, timeout "
-		    "was %s\n", a, d);
-	}
 	if (info->condition != NULL && *info->condition != '\0')
 		qtab_printf(fw, "Conditions\t: %s\n", info->condition);
 	count_small(res->nrows, a, sizeof a);
@@ -390,202 +498,80 @@ print_txt(FILE *f, const struct qout_info *info, const struct qresult *res)
 	qtime_duration((int64_t)res->duration_ns, b, sizeof b);
 	qtab_printf(fw, "Query stats\t: displayed top %s hits out of %s in "
 	    "%s\n", a, d, b);
+	if (info->stats) {
+		size_small(info->bytes_loaded, 0, a, sizeof a);
+		qtab_printf(fw, "Bytes loaded\t: %s\n", a);
+		qtab_printf(fw, "Bytes decompressed\t: %s\n", a);
+		qout_count(info->files->nfiles, a, sizeof a);
+		qtab_printf(fw, "Blocks processed\t: %s\n", a);
+		count_small(info->nskipped, a, sizeof a);
+		qtab_printf(fw, "Blocks corrupted\t: %s\n", a);
+		count_small(info->files->nifaces, a, sizeof a);
+		qtab_printf(fw, "Directories processed\t: %s\n", a);
+		qtab_printf(fw, "Workloads\t: 1\n");
+	} else if (info->nskipped > 0)
+		qtab_printf(fw, "Skipped files\t: %zu (unreadable, named on "
+		    "stderr)\n", info->nskipped);
 	qtab_flush(fw, f);
 	fputc('\n', f);
 }
 
-static const char *const attr_names[] = { "time", "iface", "sip", "dip",
-	"dport", "proto", "vlan" };
+/* A field as Go's encoding/csv writes it: quoted when it must be. */
+static void
+csv_cell(FILE *f, const char *s, int first)
+{
+	const char *p;
+
+	if (!first)
+		fputc(',', f);
+	if (*s != '\0' && (strpbrk(s, ",\"\r\n") != NULL ||
+	    s[0] == ' ' || s[0] == '\t' || s[0] == '\v' || s[0] == '\f')) {
+		fputc('"', f);
+		for (p = s; *p != '\0'; p++) {
+			if (*p == '"')
+				fputc('"', f);
+			fputc(*p, f);
+		}
+		fputc('"', f);
+	} else
+		fputs(s, f);
+}
 
 static void
 print_csv(FILE *f, const struct qout_info *info, const struct qresult *res)
 {
-	const struct qquery	*q = info->q;
-	const struct qrow	*r;
-	size_t			 i;
-	int			 a, n = 0;
-	char			 b[64];
+	enum col	 cols[C_COUNT];
+	size_t		 ncols, i, j;
+	char		 b[4096];
 
-	for (a = 0; a < 7; a++) {
-		if (q->attrs & (1u << a))
-			fprintf(f, "%s%s", n++ ? "," : "", attr_names[a]);
-	}
-	switch (q->dir) {
-	case QDIR_BOTH:
-		fprintf(f, "%spackets_rcvd,packets_sent,bytes_rcvd,bytes_sent\n",
-		    n ? "," : "");
-		break;
-	case QDIR_SUM:
-		fprintf(f, "%spackets,bytes\n", n ? "," : "");
-		break;
-	case QDIR_IN:
-		fprintf(f, "%spackets_rcvd,bytes_rcvd\n", n ? "," : "");
-		break;
-	case QDIR_OUT:
-		fprintf(f, "%spackets_sent,bytes_sent\n", n ? "," : "");
-		break;
-	}
-	for (i = 0; i < res->nrows; i++) {
-		r = &res->rows[i];
-		n = 0;
-		for (a = 0; a < 7; a++) {
-			if (!(q->attrs & (1u << a)))
-				continue;
-			fputs(n++ ? "," : "", f);
-			switch (1u << a) {
-			case QA_TIME:
-				fprintf(f, "%lld", (long long)r->k.ts);
-				break;
-			case QA_IFACE:
-				/* interface names have no commas or quotes */
-				fputs(info->files->ifaces[r->k.iface], f);
-				break;
-			case QA_SIP:
-				qout_addr(r->k.sip, r->k.salen, b, sizeof b);
-				fputs(b, f);
-				break;
-			case QA_DIP:
-				qout_addr(r->k.dip, r->k.dalen, b, sizeof b);
-				fputs(b, f);
-				break;
-			case QA_DPORT:
-				fprintf(f, "%u", r->k.dport);
-				break;
-			case QA_PROTO:
-				fprintf(f, "%u", r->k.proto);
-				break;
-			case QA_VLAN:
-				fprintf(f, "%u", r->k.vlan);
-				break;
-			}
-		}
-		fputs(n ? "," : "", f);
-		switch (q->dir) {
-		case QDIR_BOTH:
-			fprintf(f, "%llu,%llu,%llu,%llu\n",
-			    (unsigned long long)r->pkts_rcvd,
-			    (unsigned long long)r->pkts_sent,
-			    (unsigned long long)r->bytes_rcvd,
-			    (unsigned long long)r->bytes_sent);
-			break;
-		case QDIR_SUM:
-			fprintf(f, "%llu,%llu\n",
-			    (unsigned long long)(r->pkts_rcvd + r->pkts_sent),
-			    (unsigned long long)(r->bytes_rcvd +
-			    r->bytes_sent));
-			break;
-		case QDIR_IN:
-			fprintf(f, "%llu,%llu\n",
-			    (unsigned long long)r->pkts_rcvd,
-			    (unsigned long long)r->bytes_rcvd);
-			break;
-		case QDIR_OUT:
-			fprintf(f, "%llu,%llu\n",
-			    (unsigned long long)r->pkts_sent,
-			    (unsigned long long)r->bytes_sent);
-			break;
-		}
-	}
-}
-
-static json_t *
-json_counters(uint64_t br, uint64_t bs, uint64_t pr, uint64_t ps)
-{
-	return json_pack("{s:I,s:I,s:I,s:I}", "bytes_rcvd", (json_int_t)br,
-	    "bytes_sent", (json_int_t)bs, "packets_rcvd", (json_int_t)pr,
-	    "packets_sent", (json_int_t)ps);
-}
-
-static void
-print_json(FILE *f, const struct qout_info *info, const struct qresult *res)
-{
-	static const char *const dirs[] = { "both", "sum", "in", "out" };
-	static const char *const sorts[] = { "bytes", "packets", "time" };
-	const struct qquery	*q = info->q;
-	const struct qrow	*r;
-	json_t			*o, *query, *attrs, *summary, *ifaces, *rows;
-	json_t			*row, *labels, *av;
-	size_t			 i;
-	int			 a;
-	char			 b[64];
-
-	o = json_object();
-	if (res->nrows > 0)
-		json_object_set_new(o, "status", json_pack("{s:s}", "code",
-		    "ok"));
-	else
-		json_object_set_new(o, "status", json_pack("{s:s,s:s}", "code",
-		    res->data ? "empty" : "missing data", "message",
-		    res->data ? status_empty : status_missing));
-
-	attrs = json_array();
-	for (a = 0; a < 7; a++) {
-		if (q->attrs & (1u << a))
-			json_array_append_new(attrs, json_string(
-			    attr_names[a]));
-	}
-	query = json_pack("{s:o,s:s?,s:s,s:s,s:b,s:I,s:I,s:I,s:I}",
-	    "attributes", attrs, "condition", info->condition,
-	    "direction", dirs[q->dir], "sort_by", sorts[q->sort],
-	    "ascending", q->ascending, "limit", (json_int_t)q->limit,
-	    "first", (json_int_t)q->first, "last", (json_int_t)q->last,
-	    "resolution", (json_int_t)q->resolution);
-	json_object_set_new(o, "query", query);
-
-	ifaces = json_array();
-	for (i = 0; i < info->files->nifaces; i++) {
-		if (res->iface_data != NULL && res->iface_data[i])
-			json_array_append_new(ifaces, json_string(
-			    info->files->ifaces[i]));
-	}
-	summary = json_pack("{s:o,s:I,s:I,s:o,s:{s:I,s:I},s:f}",
-	    "interfaces", ifaces,
-	    "time_first", (json_int_t)(res->data ? res->span_first : 0),
-	    "time_last", (json_int_t)(res->data ? res->span_last : 0),
-	    "totals", json_counters(res->bytes_rcvd, res->bytes_sent,
-	    res->pkts_rcvd, res->pkts_sent),
-	    "hits", "displayed", (json_int_t)res->nrows, "total",
-	    (json_int_t)res->hits,
-	    "duration_ms", (double)res->duration_ns / 1e6);
-	json_object_set_new(o, "summary", summary);
-
-	rows = json_array();
-	for (i = 0; i < res->nrows; i++) {
-		r = &res->rows[i];
-		labels = json_object();
-		if (q->attrs & QA_TIME)
-			json_object_set_new(labels, "time",
-			    json_integer(r->k.ts));
-		if (q->attrs & QA_IFACE)
-			json_object_set_new(labels, "iface", json_string(
-			    info->files->ifaces[r->k.iface]));
-		av = json_object();
-		if (q->attrs & QA_SIP) {
-			qout_addr(r->k.sip, r->k.salen, b, sizeof b);
-			json_object_set_new(av, "sip", json_string(b));
-		}
-		if (q->attrs & QA_DIP) {
-			qout_addr(r->k.dip, r->k.dalen, b, sizeof b);
-			json_object_set_new(av, "dip", json_string(b));
-		}
-		if (q->attrs & QA_DPORT)
-			json_object_set_new(av, "dport",
-			    json_integer(r->k.dport));
-		if (q->attrs & QA_PROTO)
-			json_object_set_new(av, "proto",
-			    json_integer(r->k.proto));
-		if (q->attrs & QA_VLAN)
-			json_object_set_new(av, "vlan",
-			    json_integer(r->k.vlan));
-		row = json_pack("{s:o,s:o,s:o}", "labels", labels,
-		    "attributes", av, "counters", json_counters(r->bytes_rcvd,
-		    r->bytes_sent, r->pkts_rcvd, r->pkts_sent));
-		json_array_append_new(rows, row);
-	}
-	json_object_set_new(o, "rows", rows);
-	json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	print_status(f, res);
+	ncols = columns(info, cols);
+	for (j = 0; j < ncols; j++)
+		csv_cell(f, header_csv[cols[j]], j == 0);
 	fputc('\n', f);
-	json_decref(o);
+	for (i = 0; i < res->nrows; i++) {
+		for (j = 0; j < ncols; j++) {
+			cell(info, res, &res->rows[i], i, cols[j], 1, b,
+			    sizeof b);
+			csv_cell(f, b, j == 0);
+		}
+		fputc('\n', f);
+	}
+	for (j = 0; j < ncols; j++) {
+		if (summary_csv[cols[j]] == NULL)
+			continue;
+		csv_cell(f, summary_csv[cols[j]], 1);
+		cell(info, res, NULL, 0, cols[j], 1, b, sizeof b);
+		csv_cell(f, b, 0);
+		fputc('\n', f);
+	}
+	csv_cell(f, "Sorting and flow direction", 1);
+	csv_cell(f, describe(info->q), 0);
+	fputc('\n', f);
+	csv_cell(f, "Interface", 1);
+	ifaces_joined(info, b, sizeof b);
+	csv_cell(f, b, 0);
+	fputc('\n', f);
 }
 
 void
@@ -600,8 +586,8 @@ qout_print(FILE *f, enum qout_format fmt, const struct qout_info *info,
 		print_csv(f, info, res);
 		break;
 	case QOUT_JSON:
-		print_json(f, info, res);
-		break;
+		/* qapi_result(): goProbe's Result document */
+		abort();
 	}
 }
 
@@ -651,6 +637,14 @@ list_json(FILE *f, const struct qlist *l)
 		    "kernel_drops", (json_int_t)s->kernel_drops));
 	}
 	jo = json_pack("{s:o}", "interfaces", ja);
+	if (l->nskipped > 0) {
+		ja = json_array();
+		for (i = 0; i < l->nskipped; i++)
+			json_array_append_new(ja, json_pack("{s:s,s:s}",
+			    "path", l->skipped[i].path, "reason",
+			    l->skipped[i].reason));
+		json_object_set_new(jo, "skipped", ja);
+	}
 	json_dumpf(jo, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', f);
 	json_decref(jo);
@@ -697,6 +691,9 @@ list_txt(FILE *f, int verbose, const struct qlist *l)
 
 	if (l->nrows == 0) {
 		fprintf(f, "Status \"missing data\": %s\n", status_missing);
+		if (l->nskipped > 0)
+			fprintf(f, "Skipped files : %zu (unreadable, named on "
+			    "stderr)\n", l->nskipped);
 		return;
 	}
 	tw = qtab_new(0, 2, 1);
@@ -743,6 +740,9 @@ list_txt(FILE *f, int verbose, const struct qlist *l)
 	fputc('\n', f);
 	tw = qtab_new(0, 1, 0);
 	qtab_printf(tw, "Interfaces\t: %zu listed\n", l->nrows);
+	if (l->nskipped > 0)
+		qtab_printf(tw, "Skipped files\t: %zu (unreadable, named on "
+		    "stderr)\n", l->nskipped);
 	qtab_flush(tw, f);
 	fputc('\n', f);
 }
@@ -766,11 +766,21 @@ qout_list_print(FILE *f, enum qout_format fmt, int verbose,
 
 /* ------------------------------------------------------------ sql */
 
+/*
+ * Every format streams: CSV and JSON a row at a time, text in blocks of
+ * SQL_TXT_BLOCK rows, each block laid out on its own (a tabwriter needs
+ * all of its rows), so memory stays bounded whatever the row count.
+ */
+#define SQL_TXT_BLOCK	1000
+
 struct qout_sql {
 	FILE		*f;
 	enum qout_format fmt;
-	struct qtab	*tw;		/* txt */
-	json_t		*jo, *jrows;	/* json */
+	struct qtab	*tw;		/* txt: the current block */
+	size_t		 inblock;
+	int		 ncols;
+	uint64_t	 nrows;
+	int		 started;	/* json: "[" printed */
 };
 
 struct qout_sql *
@@ -828,11 +838,14 @@ qout_sql_columns(struct qout_sql *p, int n, const char *const *names)
 		jcols = json_array();
 		for (i = 0; i < n; i++)
 			json_array_append_new(jcols, json_string(names[i]));
-		p->jrows = json_array();
-		p->jo = json_pack("{s:o,s:o}", "columns", jcols, "rows",
-		    p->jrows);
+		fputs("{\"columns\": ", p->f);
+		json_dumpf(jcols, p->f, JSON_COMPACT);
+		fputs(", \"rows\": [", p->f);
+		json_decref(jcols);
+		p->started = 1;
 		break;
 	}
+	p->ncols = n;
 }
 
 /* A cell as text: NULL as null_text, blobs as x'..', reals %.17g. */
@@ -907,12 +920,21 @@ qout_sql_row(struct qout_sql *p, const struct qout_cell *cells, int n)
 		}
 		free(v);
 	}
-	if (p->fmt == QOUT_TXT)
+	if (p->fmt == QOUT_TXT) {
 		qtab_printf(p->tw, "\n");
-	else if (p->fmt == QOUT_CSV)
+		if (++p->inblock == SQL_TXT_BLOCK) {
+			qtab_flush(p->tw, p->f);
+			p->tw = qtab_new(0, 2, 0);
+			p->inblock = 0;
+		}
+	} else if (p->fmt == QOUT_CSV)
 		fputc('\n', p->f);
-	else
-		json_array_append_new(p->jrows, jrow);
+	else {
+		fputs(p->nrows > 0 ? ",\n" : "\n", p->f);
+		json_dumpf(jrow, p->f, JSON_COMPACT);
+		json_decref(jrow);
+	}
+	p->nrows++;
 }
 
 void
@@ -923,9 +945,9 @@ qout_sql_end(struct qout_sql *p, uint64_t nrows)
 		p->tw = NULL;
 		fprintf(p->f, "(%llu row%s)\n", (unsigned long long)nrows,
 		    nrows == 1 ? "" : "s");
-	} else if (p->jo != NULL) {
-		json_dumpf(p->jo, p->f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		fputc('\n', p->f);
+	} else if (p->started) {
+		fputs(p->nrows > 0 ? "\n]}\n" : "]}\n", p->f);
+		p->started = 0;
 	}
 }
 
@@ -935,6 +957,5 @@ qout_sql_free(struct qout_sql *p)
 	if (p == NULL)
 		return;
 	qtab_free(p->tw);
-	json_decref(p->jo);
 	free(p);
 }

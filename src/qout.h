@@ -32,8 +32,13 @@ struct qout_info {
 	char		**names;	/* reverse DNS, per row: sip, dip */
 	uint64_t	 rdns_ns;	/* time reverse DNS took; 0: not run */
 	int		 rdns_timeout_ms;
+	const char	*attr_order;	/* "dport,sip": the query's order */
+	size_t		 nskipped;	/* unreadable day files */
+	int		 stats;		/* --query.stats: the DB footer */
+	uint64_t	 bytes_loaded;
 };
 
+/* A result as text or CSV (JSON is qapi_result()'s document). */
 void	qout_print(FILE *, enum qout_format, const struct qout_info *,
 	    const struct qresult *);
 

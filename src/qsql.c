@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sqlite3.h>
 
@@ -21,16 +22,56 @@
 #include "qsql.h"
 #include "util.h"
 
+/*
+ * The SQL functions a reading statement may call: SQLite's core scalar,
+ * aggregate, window, date and math functions and the JSON readers.
+ * Everything else is refused, among them fts3_tokenizer() (it hands out
+ * a library address), load_extension(), zeroblob() and randomblob() (a
+ * gigabyte on request) and the sqlite_*() introspection.
+ */
+static const char *const allowed_functions[] = {
+	"abs", "avg", "ceil", "ceiling", "char", "coalesce", "concat",
+	"concat_ws", "count", "cume_dist", "date", "datetime", "dense_rank",
+	"exp", "first_value", "floor", "format", "glob", "group_concat",
+	"hex", "ifnull", "iif", "instr", "json", "json_array",
+	"json_array_length", "json_extract", "json_object", "json_type",
+	"json_valid", "julianday", "lag", "last_value", "lead", "length",
+	"like", "likelihood", "likely", "ln", "log", "log10", "log2", "lower",
+	"ltrim", "max", "min", "mod", "nth_value", "ntile", "nullif",
+	"octet_length", "percent_rank", "pi", "pow", "power", "printf",
+	"quote", "rank", "replace", "round", "row_number", "rtrim", "sign",
+	"sqrt", "strftime", "string_agg", "substr", "substring", "sum",
+	"time", "timediff", "total", "trim", "trunc", "typeof", "unhex",
+	"unicode", "unixepoch", "unlikely", "upper", "->", "->>",
+};
+
+static int
+function_allowed(const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return 0;
+	for (i = 0; i < sizeof allowed_functions /
+	    sizeof allowed_functions[0]; i++) {
+		if (strcasecmp(name, allowed_functions[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static int
 authorize(void *arg, int action, const char *a, const char *b,
     const char *c, const char *d)
 {
-	(void)arg; (void)a; (void)b; (void)c; (void)d;
+	(void)arg; (void)a; (void)c; (void)d;
 	switch (action) {
 	case SQLITE_ATTACH:
 	case SQLITE_DETACH:
 	case SQLITE_PRAGMA:
 		return SQLITE_DENY;
+	case SQLITE_FUNCTION:
+		return function_allowed(b) ? SQLITE_OK : SQLITE_DENY;
 	default:
 		return SQLITE_OK;
 	}
@@ -246,7 +287,7 @@ row_cells(sqlite3_stmt *st, struct qout_cell *c, int n)
 
 int
 qsql_run(const struct qfiles *files, int64_t lo, int64_t hi, const char *sql,
-    struct qout_sql *out, char **cause)
+    const struct qwatch *w, struct qout_sql *out, char **cause)
 {
 	sqlite3			*db;
 	sqlite3_stmt		*st = NULL;
@@ -260,8 +301,20 @@ qsql_run(const struct qfiles *files, int64_t lo, int64_t hi, const char *sql,
 		sqlite3_close(db);
 		return util_cause(cause, -1, "sql: cannot open a connection");
 	}
-	qexec_watch(db, NULL);
+	qexec_watch(db, w);
+	/* no value beyond 16 MB: a statement cannot ask for gigabytes */
+	sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 16 << 20);
 	if (flows_build(db, files, lo, hi, cause) != 0) {
+		if (qwatch_stopped(w)) {
+			if (cause != NULL) {
+				free(*cause);
+				*cause = NULL;
+			}
+			rc = util_cause(cause, qwatch_stopped(w) ==
+			    QWATCH_TIMEOUT ? -1 : QSQL_INTERRUPTED, "%s",
+			    qwatch_why(w));
+			goto out;
+		}
 		rc = -1;
 		goto out;
 	}
@@ -302,7 +355,9 @@ qsql_run(const struct qfiles *files, int64_t lo, int64_t hi, const char *sql,
 		nrows++;
 	}
 	if (rc != SQLITE_DONE) {
-		if (qexec_interrupted())
+		if (qwatch_stopped(w) == QWATCH_TIMEOUT)
+			rc = util_cause(cause, -1, "sql: the query timed out");
+		else if (qwatch_stopped(w))
 			rc = util_cause(cause, QSQL_INTERRUPTED, "interrupted");
 		else
 			rc = util_cause(cause, -1, "sql: %s",

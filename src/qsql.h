@@ -8,13 +8,15 @@
  * `flows` (iface, ts, sip, dip, dport, proto, vlan, bytes_rcvd,
  * bytes_sent, pkts_rcvd, pkts_sent) limited to the time range; the
  * statement is refused unless it is one read-only statement, and it may
- * not attach, detach or set pragmas.
+ * not attach, detach or set pragmas, and may call only the SQL functions
+ * reading needs (qsql.c lists them).  w stops it (Ctrl-C, --timeout).
  */
 #ifndef FLOWREC_QSQL_H
 #define FLOWREC_QSQL_H
 
 #include <stdint.h>
 
+#include "qexec.h"
 #include "qout.h"
 #include "qstore.h"
 
@@ -25,6 +27,7 @@
  */
 #define QSQL_INTERRUPTED	(-2)
 int	qsql_run(const struct qfiles *files, int64_t lo, int64_t hi,
-	    const char *sql, struct qout_sql *out, char **cause);
+	    const char *sql, const struct qwatch *w, struct qout_sql *out,
+	    char **cause);
 
 #endif

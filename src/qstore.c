@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "names.h"
 #include "qstore.h"
 #include "util.h"
 
@@ -93,7 +94,9 @@ qstore_ifaces(const char *dbdir, char ***names, size_t *n, char **cause)
 	if ((dp = opendir(dbdir)) == NULL)
 		return util_cause(cause, -1, "%s: %s", dbdir, strerror(errno));
 	while ((de = readdir(dp)) != NULL) {
-		if (de->d_name[0] == '.')
+		/* not a name flowrecd would take: not an interface of ours */
+		if (de->d_name[0] == '.' || names_check_iface(de->d_name,
+		    NULL) != 0)
 			continue;
 		path = util_printf("%s/%s", dbdir, de->d_name);
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
@@ -107,11 +110,39 @@ qstore_ifaces(const char *dbdir, char ***names, size_t *n, char **cause)
 	return 0;
 }
 
+/*
+ * A regex bounded in what it can cost: at most QSTORE_REGEX_MAX bytes and
+ * no back-references (the one feature that makes a POSIX match
+ * exponential); the names it runs on are at most 15 bytes.
+ */
+#define QSTORE_REGEX_MAX	256
+
+static int
+check_regex(const char *re, char **cause)
+{
+	const char	*p;
+
+	if (strlen(re) > QSTORE_REGEX_MAX)
+		return util_cause(cause, -1, "-i: a regular expression of at "
+		    "most %d bytes", QSTORE_REGEX_MAX);
+	for (p = re; *p != '\0'; p++) {
+		if (*p != '\\')
+			continue;
+		if (p[1] >= '1' && p[1] <= '9')
+			return util_cause(cause, -1, "-i: back-references "
+			    "(\\%c) are not supported", p[1]);
+		if (p[1] != '\0')
+			p++;
+	}
+	return 0;
+}
+
 int
 qstore_select(char **all, size_t nall, const char *spec, char ***out,
     size_t *nout, char **cause)
 {
 	char		*copy, *tok, *save = NULL, **incl = NULL, **excl = NULL;
+	char		*esc, *why = NULL;
 	size_t		 nincl = 0, nexcl = 0, i, j, len;
 	int		 any = 0, only_excl = 1, rc = 0;
 	regex_t		 re;
@@ -125,19 +156,17 @@ qstore_select(char **all, size_t nall, const char *spec, char ***out,
 		len = strlen(tok);
 		if (len == 0)
 			continue;
-		if (tok[0] == '!') {
-			strv_add(&excl, &nexcl, tok + 1);
-			continue;
-		}
-		only_excl = 0;
-		if (strcasecmp(tok, "any") == 0) {
-			any = 1;
-		} else if (len >= 2 && tok[0] == '/' && tok[len - 1] == '/') {
+		if (len >= 2 && tok[0] == '/' && tok[len - 1] == '/') {
 			tok[len - 1] = '\0';
+			if ((rc = check_regex(tok + 1, cause)) != 0)
+				goto out;
+			only_excl = 0;
 			if (regcomp(&re, tok + 1, REG_EXTENDED | REG_NOSUB) !=
 			    0) {
+				esc = names_escape(tok + 1);
 				rc = util_cause(cause, -1, "-i: bad regular "
-				    "expression '%s'", tok + 1);
+				    "expression '%s'", esc);
+				free(esc);
 				goto out;
 			}
 			for (i = 0; i < nall; i++) {
@@ -145,8 +174,28 @@ qstore_select(char **all, size_t nall, const char *spec, char ***out,
 					strv_add(&incl, &nincl, all[i]);
 			}
 			regfree(&re);
-		} else
+			continue;
+		}
+		if (strcasecmp(tok, "any") == 0) {
+			only_excl = 0;
+			any = 1;
+			continue;
+		}
+		if (names_check_iface(tok[0] == '!' ? tok + 1 : tok, &why) !=
+		    0) {
+			esc = names_escape(tok);
+			rc = util_cause(cause, -1, "-i: invalid interface name "
+			    "'%s': %s", esc, why);
+			free(esc);
+			free(why);
+			goto out;
+		}
+		if (tok[0] == '!')
+			strv_add(&excl, &nexcl, tok + 1);
+		else {
+			only_excl = 0;
 			strv_add(&incl, &nincl, tok);
+		}
 	}
 	if (any || (only_excl && nexcl > 0)) {
 		for (i = 0; i < nall; i++)

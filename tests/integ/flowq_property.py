@@ -19,6 +19,7 @@ import csv
 import ipaddress
 import os
 import random
+import socket
 import subprocess
 import sys
 
@@ -208,22 +209,50 @@ def expected(rows, attrs, ifaces, first, last, res, cond, d, mode):
     return out
 
 
+# goquery's protocol labels (cond.c's table); others come from
+# /etc/protocols as flowq prints them, or as numbers.
+PROTO_LABELS = {"HOPOPT": 0, "ICMP": 1, "IGMP": 2, "IP-ENCAP": 4, "TCP": 6,
+                "EGP": 8, "UDP": 17, "RDP": 27, "DCCP": 33, "IPv6": 41,
+                "IPv6-Route": 43, "IPv6-Frag": 44, "RSVP": 46, "GRE": 47,
+                "IPSEC-ESP": 50, "IPSEC-AH": 51, "IPv6-ICMP": 58,
+                "IPv6-NoNxt": 59, "IPv6-Opts": 60, "EIGRP": 88,
+                "OSPFIGP": 89, "PIM": 103, "VRRP": 112, "L2TP": 115,
+                "SCTP": 132, "UDPLite": 136, "MPLS-in-IP": 137}
+
+
+def proto_number(name):
+    if name in PROTO_LABELS:
+        return PROTO_LABELS[name]
+    try:
+        return int(name)
+    except ValueError:
+        return socket.getprotobyname(name)
+
+
 def parse_csv(text, attrs):
-    lines = text.strip().split("\n")
+    """goquery's CSV: an optional status line, the header, the rows (as
+    many fields as the header), then two-field summary rows."""
+    lines = [ln for ln in text.strip().split("\n")
+             if not ln.startswith("Status ")]
+    recs = list(csv.reader(lines))
+    header = recs[0]
+    counters = [i for i in range(len(attrs), len(header))
+                if header[i] != "%"]
     out = []
-    for line in lines[1:]:
-        if not line:
+    for f in recs[1:]:
+        if len(f) != len(header):
             continue
-        f = line.split(",")
         g = []
         for i, a in enumerate(attrs):
             if a in ("sip", "dip"):
                 g.append(addr_bytes(f[i]))
             elif a == "iface":
                 g.append(f[i])
+            elif a == "proto":
+                g.append(proto_number(f[i]))
             else:
                 g.append(int(f[i]))
-        out.append((tuple(g), tuple(int(x) for x in f[len(attrs):])))
+        out.append((tuple(g), tuple(int(f[i]) for i in counters)))
     return out
 
 
