@@ -87,6 +87,24 @@ done
     fail "help"
 "$FLOWQ" --help | grep -q -- "--sort.by" && pass "--help" || fail "--help"
 
+# ---- bash completion
+comp() {
+	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _flowq 2>/dev/null; echo "${COMPREPLY[*]}"' \
+	    _ "$top_srcdir/contrib/bash-completion/flowq" "$@"
+}
+[ "$(comp flowq -d "$db" -i "")" = "any cap0 cap1" ] &&
+    pass "completion: -i offers the store's interfaces" ||
+    fail "completion -i: '$(comp flowq -d "$db" -i "")'"
+[ "$(comp flowq talk_c)" = "talk_conv" ] && pass "completion: query words" ||
+    fail "completion talk_c: '$(comp flowq talk_c)'"
+[ "$(comp flowq sip,dp)" = "sip,dport" ] && pass "completion: after a comma" ||
+    fail "completion sip,dp: '$(comp flowq sip,dp)'"
+[ "$(comp flowq --sort.)" = "--sort.by --sort.ascending" ] &&
+    pass "completion: goquery's long flags" ||
+    fail "completion --sort.: '$(comp flowq --sort.)'"
+[ "$(comp flowq -d "$db" list c)" = "cap0 cap1" ] &&
+    pass "completion: list IFACES" || fail "completion list: '$(comp flowq -d "$db" list c)'"
+
 # ---- --stored-query: goProbe's JSON Args
 printf '{"query":"talk_conv","ifaces":"cap0","first":"0","last":"2100-01-01T00:00:00Z","num_results":3,"format":"csv"}' \
     > "$TEST_TMP/args.json"
