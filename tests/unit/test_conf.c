@@ -1217,7 +1217,8 @@ test_docs(void)
 	/* flowq(1) names the db_path it falls back to. */
 	free(man8);
 	man8 = t_slurp("man/flowq.1");
-	item = man8 ? t_item(man8, ".It Fl d Ar dir , Fl \\-db-path Ar dir") :
+	item = man8 ? t_item(man8,
+	    ".It Fl d Ar dir , Fl \\-db.path Ar dir Bq Fl \\-db-path") :
 	    NULL;
 	ok(item != NULL && strstr(item, conf_default("db_path")) != NULL,
 	    "flowq.1: -d falls back to %s", conf_default("db_path"));
