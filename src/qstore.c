@@ -6,16 +6,20 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "names.h"
 #include "qstore.h"
+#include "store.h"
 #include "util.h"
 
 static int
@@ -315,31 +319,99 @@ file_uri(const char *path, const char *query)
  * A day that ended over an hour ago is finished: flowrecd only writes the
  * open bin.  Its file can be opened as immutable (no locks, no -shm to
  * create beside it: several times faster to open) unless a crash left
- * committed transactions in its -wal.
+ * committed transactions in its -wal.  A writer may still open the day
+ * again (a restart, --read of an older capture): it then checkpoints the
+ * day only while it holds the directory's flock() exclusively (store.c),
+ * and an immutable reader holds it shared, so the file stays as one commit
+ * left it for as long as the read lasts.
  */
 static int
-day_finished(const char *path, int64_t day)
+day_finished(int64_t day)
+{
+	return day >= 0 && day + 86400 + QSTORE_FINISHED_AFTER <=
+	    (int64_t)time(NULL);
+}
+
+static int
+wal_empty(const char *path)
 {
 	struct stat	 st;
 	char		*wal;
 	int		 rc;
 
-	if (day < 0 || day + 86400 + 3600 > (int64_t)time(NULL))
-		return 0;
 	wal = util_printf("%s-wal", path);
 	rc = stat(wal, &st) != 0 || st.st_size == 0;
 	free(wal);
 	return rc;
 }
 
-sqlite3 *
-qstore_open_day(const char *path, int64_t day, char **cause)
+/* The file's directory flock()ed shared (see above); its fd, or -1. */
+static int
+read_lock(const char *path)
 {
-	return qstore_open_ro(path, day_finished(path, day), cause);
+	char	*dir = util_strdup(path), *slash;
+	int	 fd;
+
+	if ((slash = strrchr(dir, '/')) == NULL)
+		strcpy(dir, ".");
+	else
+		slash[slash == dir] = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd >= 0 && flock(fd, LOCK_SH) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
 }
 
-sqlite3 *
-qstore_open_ro(const char *path, int immutable, char **cause)
+/* The lock goes with the connection: a function's destructor frees it. */
+static void
+lock_noop(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	(void)argv;
+	sqlite3_result_null(ctx);
+}
+
+static void
+lock_release(void *arg)
+{
+	close((int)(intptr_t)arg);
+}
+
+static void
+lock_attach(sqlite3 *db, int fd)
+{
+	if (fd < 0)
+		return;
+	if (sqlite3_create_function_v2(db, "flowrec_read_lock", 0,
+	    SQLITE_UTF8, (void *)(intptr_t)fd, lock_noop, NULL, NULL,
+	    lock_release) != SQLITE_OK)
+		close(fd);	/* SQLite calls the destructor on failure */
+}
+
+/*
+ * A file of the store that is a regular file (a symbolic link there is
+ * not flowrec's: the store never makes one), or -1 with *cause.
+ */
+static int
+plain_file(const char *path, char **cause)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return util_cause(cause, -1, "%s: %s", path, strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return util_cause(cause, -1, "%s: a symbolic link; not a "
+		    "file flowrec made", path);
+	if (!S_ISREG(st.st_mode))
+		return util_cause(cause, -1, "%s: not a file", path);
+	return 0;
+}
+
+static sqlite3 *
+open_ro(const char *path, int immutable, int fd, char **cause)
 {
 	static const char *const modes[] = { "mode=ro", "mode=ro&immutable=1" };
 	sqlite3		*db = NULL;
@@ -347,16 +419,29 @@ qstore_open_ro(const char *path, int immutable, char **cause)
 	size_t		 i;
 	int		 rc = SQLITE_ERROR;
 
+	if (plain_file(path, cause) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
 	for (i = immutable != 0; i < sizeof modes / sizeof modes[0]; i++) {
+		/* immutable only under the lock (a fallback takes it here) */
+		if (i == 1 && fd < 0)
+			fd = read_lock(path);
 		uri = file_uri(path, modes[i]);
 		rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY |
-		    SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+		    SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX |
+		    SQLITE_OPEN_NOFOLLOW, NULL);
 		free(uri);
 		/* a WAL file needs its -shm: probe with a first read */
 		if (rc == SQLITE_OK && i == 0)
 			rc = sqlite3_exec(db, "SELECT 1 FROM sqlite_master "
 			    "LIMIT 1", NULL, NULL, NULL);
 		if (rc == SQLITE_OK) {
+			if (i == 1) {
+				lock_attach(db, fd);
+				fd = -1;
+			}
 			sqlite3_busy_timeout(db, 2000);
 			sqlite3_exec(db, "PRAGMA cache_size = -65536", NULL,
 			    NULL, NULL);
@@ -368,5 +453,65 @@ qstore_open_ro(const char *path, int immutable, char **cause)
 		sqlite3_close(db);
 		db = NULL;
 	}
+	if (fd >= 0)
+		close(fd);
 	return NULL;
+}
+
+/* 1 when the file says it is flowrec's day file of a readable version. */
+static int
+day_markers(sqlite3 *db, const char *path, char **cause)
+{
+	sqlite3_stmt	*st;
+	int64_t		 app = -1, version = -1;
+	int		 rc;
+
+	rc = sqlite3_prepare_v2(db, "SELECT (SELECT application_id FROM "
+	    "pragma_application_id), (SELECT user_version FROM "
+	    "pragma_user_version)", -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		app = sqlite3_column_int64(st, 0);
+		version = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return util_cause(cause, 0, "%s: %s", path,
+		    sqlite3_errmsg(db));
+	if (app != STORE_APPLICATION_ID)
+		return util_cause(cause, 0, "%s: not a flowrec day file "
+		    "(application_id %#llx, not %#x)", path,
+		    (unsigned long long)(uint32_t)app, STORE_APPLICATION_ID);
+	if (version < 1 || version > STORE_SCHEMA_VERSION)
+		return util_cause(cause, 0, "%s: schema version %lld, not one "
+		    "this flowq reads (1 to %d)", path, (long long)version,
+		    STORE_SCHEMA_VERSION);
+	return 1;
+}
+
+sqlite3 *
+qstore_open_day(const char *path, int64_t day, char **cause)
+{
+	sqlite3	*db;
+	int	 fd = -1;
+
+	/* the lock first: a -wal seen empty under it stays out of the file */
+	if (day_finished(day) && (fd = read_lock(path)) >= 0 &&
+	    !wal_empty(path)) {
+		close(fd);
+		fd = -1;
+	}
+	if ((db = open_ro(path, fd >= 0, fd, cause)) == NULL)
+		return NULL;
+	if (!day_markers(db, path, cause)) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+sqlite3 *
+qstore_open_ro(const char *path, int immutable, char **cause)
+{
+	return open_ro(path, immutable, immutable ? read_lock(path) : -1,
+	    cause);
 }

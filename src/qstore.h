@@ -57,12 +57,21 @@ void	 qstore_files_free(struct qfiles *);
 /*
  * Open a file of the store read-only: as immutable (no locks, nothing
  * created beside it) when immutable is set or when the file cannot get
- * its WAL index.  Returns NULL with *cause (when cause is not NULL).
+ * its WAL index; an immutable connection holds the file's directory
+ * flock()ed shared until it closes (see qstore_open_day()).  A symbolic
+ * link is refused.  Returns NULL with *cause (when cause is not NULL).
  */
 sqlite3	*qstore_open_ro(const char *path, int immutable, char **cause);
 
-/* The same for the file of a day: finished days open as immutable. */
+/*
+ * The same for the file of a day, which must carry flowrec's markers
+ * (application_id, a user_version this flowq reads).  A day over for
+ * QSTORE_FINISHED_AFTER seconds is opened as immutable when its -wal is
+ * empty, under the directory's shared flock(): the writer checkpoints a
+ * past day only while it holds that lock exclusively (store.c), so the
+ * file cannot change while it is read.
+ */
+#define QSTORE_FINISHED_AFTER	3600
 sqlite3	*qstore_open_day(const char *path, int64_t day, char **cause);
-
 
 #endif

@@ -58,6 +58,8 @@
 #define STORE_ANALYZE_LIMIT	1000
 /* A WAL larger than this after a checkpoint is truncated (bytes). */
 #define STORE_WAL_LIMIT		(64 << 20)
+/* Checkpoint once the WAL holds this many pages (SQLite's default). */
+#define STORE_CKPT_PAGES	1000
 
 /* Generated from sql/migrate-NNN.sql: [v] turns a version v-1 file into v. */
 extern const char *const store_migrate_sql[];
@@ -436,13 +438,66 @@ store_analyze(struct store *st)
 	sqlite3_free(err);
 }
 
+/*
+ * Readers open a finished day's file as immutable (qstore.c): no locks,
+ * the file is trusted not to change.  A writer may open such a day again
+ * (a restart, --read of an older capture); its commits go to the WAL,
+ * which immutable readers do not see, and only a checkpoint (or the one
+ * at close) changes the file itself.  So the writer checkpoints a day that
+ * is over only while it holds the interface directory's flock()
+ * exclusively, and immutable readers hold it shared for as long as they
+ * read: a reader sees the file whole as some commit left it, and a
+ * checkpoint that would change it under a reader is put off (the WAL
+ * grows meanwhile; readers that come then read through it).  The writer
+ * never waits: today's file is never read as immutable and checkpoints
+ * as ever; a past day's checkpoint is tried again at the next commit.
+ * The hour of margin readers add (QSTORE_FINISHED_AFTER) covers a
+ * checkpoint that began just before the day ended.
+ */
+static int
+store_ckpt_lock(struct store *st)
+{
+	if (st->dir_fd < 0 || st->day_ts + 86400 > (int64_t)time(NULL))
+		return 0;
+	return flock(st->dir_fd, LOCK_EX | LOCK_NB) == 0 ? 1 : -1;
+}
+
+static void
+store_ckpt_unlock(struct store *st, int locked)
+{
+	if (locked == 1)
+		flock(st->dir_fd, LOCK_UN);
+}
+
+/* sqlite3_wal_hook(): SQLite's automatic checkpoint, under the lock. */
+static int
+store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store *st = arg;
+	int locked;
+
+	if (pages < STORE_CKPT_PAGES || (locked = store_ckpt_lock(st)) < 0)
+		return SQLITE_OK;
+	sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL,
+	    NULL);
+	store_ckpt_unlock(st, locked);
+	return SQLITE_OK;
+}
+
 /* Close the connection; the maps, next ids and path stay. */
 void
 store__close_db(struct store *st)
 {
+	int locked;
+
 	store__stmts_finalize(st);
+	/* Readers of the day: the WAL stays, to be folded in next time. */
+	if ((locked = store_ckpt_lock(st)) < 0)
+		sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+		    NULL);
 	if (sqlite3_close(st->db) != SQLITE_OK)
 		log_warn("%s: close: %s", st->path, sqlite3_errmsg(st->db));
+	store_ckpt_unlock(st, locked);
 	st->db = NULL;
 }
 
@@ -568,6 +623,7 @@ store__open_day(struct store *st, const struct flowtab_bin *bin,
 	}
 	if ((rc = store_configure(st, db, journal, cause)) != 0)
 		goto fail;
+	sqlite3_wal_hook(db, store_wal_hook, st);
 	st->db = db;
 	if ((rc = store__stmts_prepare(st, cause)) != 0) {
 		st->db = NULL;
@@ -743,6 +799,9 @@ store_lock(struct store *st, char **cause)
 		rc = util_cause(cause, -errno, "%s: %s", path, strerror(errno));
 		goto out;
 	}
+	if (st->dir_fd < 0)
+		st->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno != EWOULDBLOCK) {
 			rc = util_cause(cause, -errno, "%s: %s", path,
@@ -938,6 +997,7 @@ store_new(const char *db_dir, const char *iface)
 	st->dir = util_strdup(db_dir);
 	st->iface = util_strdup(iface);
 	st->lock_fd = -1;
+	st->dir_fd = -1;
 	st->new_day_rows = store__new_day_rows;
 	/* FLOWREC_NEW_DAY_ROWS=N: btload from N rows on; 0: never. */
 	if ((v = getenv("FLOWREC_NEW_DAY_ROWS")) != NULL && *v != '\0') {
@@ -965,6 +1025,8 @@ store_free(struct store *st)
 	free(st->new_id);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);	/* the lock goes with it */
+	if (st->dir_fd >= 0)
+		close(st->dir_fd);
 	free(st->dir);
 	free(st->iface);
 	free(st);

@@ -160,6 +160,7 @@ struct store {
 
 	size_t		 new_day_rows;	/* btload a first bin this large */
 	int		 lock_fd;	/* STORE_LOCK_NAME, flock()ed; or -1 */
+	int		 dir_fd;	/* the interface's directory, or -1 */
 };
 
 /* What a bin's rows add up to (bins' row counters). */

@@ -311,9 +311,43 @@ wide_capture(const char *path)
 	return 0;
 }
 
+/*
+ * Bins first..first+n-1 (300 s) of 2023-11-15, each of 4000 one-packet
+ * flows from a source of its own (every key new to the day) and a payload
+ * length of its own: tests/integ/torn_read.sh writes a day with the
+ * first bins, then adds the others while flowq reads it.
+ */
+static int
+day_capture(const char *path, int first, int n)
+{
+	struct pcapw *w = pcapw_open_pcap(path, 1, 0, 0);
+	struct pcapw_pkt p = { .linktype = 1, .family = 4, .proto = 17,
+	    .sport = 40000 };
+	char src[32], dst[32];
+	int64_t day = 1700006400;	/* 2023-11-15T00:00:00Z */
+	int bin, i;
+
+	for (bin = first; bin < first + n; bin++) {
+		snprintf(src, sizeof src, "10.5.%d.%d", bin / 250, bin % 250);
+		p.src = src;
+		p.payload = (uint16_t)(10 + bin % 97);
+		for (i = 0; i < 4000; i++) {
+			snprintf(dst, sizeof dst, "10.6.%d.%d", i / 250,
+			    i % 250);
+			p.dst = dst;
+			p.dport = (uint16_t)(1000 + i % 5);
+			put(w, &p, (double)(day + bin * 300) + i * 0.05);
+		}
+	}
+	pcapw_close(w);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc == 5 && strcmp(argv[1], "--day") == 0)
+		return day_capture(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (argc == 3 && strcmp(argv[1], "--wide") == 0)
 		return wide_capture(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "--long") == 0)
@@ -322,7 +356,7 @@ main(int argc, char **argv)
 		return long_capture(argv[2], 37);
 	if (argc != 2) {
 		fprintf(stderr, "usage: mkpcap DIR | --long FILE | "
-		    "--long-shifted FILE | --wide FILE\n");
+		    "--long-shifted FILE | --wide FILE | --day FILE FIRST N\n");
 		return 2;
 	}
 	dir = argv[1];
