@@ -95,13 +95,16 @@ qexec_watch(void *db, const struct qwatch *w)
 
 #define ZHDR		64	/* keeps the arrays cache-line aligned */
 #define ZPOPULATE	(1 << 20)
+/* Ids index arrays (and uint32_t lists of them): the store's limit. */
+#define QEXEC_MAX_ID	0x7ffffffe
 
 /*
  * Zeroed arrays indexed by dictionary ids (up to millions of slots per
  * file) come straight from the kernel: its fresh pages are zero, and a
  * page costs only when touched, so a seek that touches a few keys does
  * not pay for clearing megabytes (malloc would, once its mmap threshold
- * has grown past the array's size).  Free with zfree().
+ * has grown past the array's size).  NULL when the system has no room
+ * (arena_fit() says so).  Free with zfree().
  */
 static void *
 zalloc(size_t n, size_t size)
@@ -110,13 +113,13 @@ zalloc(size_t n, size_t size)
 	char	*p;
 
 	if (size != 0 && n > (SIZE_MAX - ZHDR) / size)
-		abort();
+		return NULL;
 	len = n * size + ZHDR;
 	/* a small array is faulted in at once: cheaper than page by page */
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE |
 	    MAP_ANONYMOUS | (len <= ZPOPULATE ? MAP_POPULATE : 0), -1, 0);
 	if (p == MAP_FAILED)
-		abort();
+		return NULL;
 	memcpy(p, &len, sizeof len);
 	return p + ZHDR;
 }
@@ -397,11 +400,17 @@ struct arena {
 	uint8_t		 *bitmap;
 };
 
-/* Room for key ids 0..maxkey, address ids 0..maxaddr and njobs jobs. */
-static void
+/*
+ * Room for key ids 0..maxkey, address ids 0..maxaddr and njobs jobs: 0, or
+ * -1 with the arena emptied when the system has no room for them.
+ */
+static void arena_free(struct arena *);
+
+static int
 arena_fit(struct arena *a, int64_t maxkey, int64_t maxaddr, size_t njobs)
 {
 	size_t	i, keys = (size_t)maxkey + 1, addrs = (size_t)maxaddr + 1;
+	int	fail = 0;
 
 	if (keys > a->keys) {
 		for (i = 0; i < a->njobs; i++) {
@@ -415,11 +424,13 @@ arena_fit(struct arena *a, int64_t maxkey, int64_t maxaddr, size_t njobs)
 		a->keys = keys + keys / 4;
 		a->kinfo = zalloc(a->keys, sizeof *a->kinfo);
 		a->bitmap = zalloc(a->keys / 8 + 1, 1);
+		fail |= a->kinfo == NULL || a->bitmap == NULL;
 	}
 	if (addrs > a->addrs) {
 		zfree(a->ainfo);
 		a->addrs = addrs + addrs / 4;
 		a->ainfo = zalloc(a->addrs, sizeof *a->ainfo);
+		fail |= a->ainfo == NULL;
 	}
 	if (njobs > a->njobs) {
 		if ((a->acc = realloc(a->acc, njobs * sizeof *a->acc)) == NULL ||
@@ -432,12 +443,16 @@ arena_fit(struct arena *a, int64_t maxkey, int64_t maxaddr, size_t njobs)
 		}
 		a->njobs = njobs;
 	}
-	for (i = 0; i < njobs; i++) {
+	for (i = 0; i < njobs && !fail; i++) {
 		if (a->acc[i] == NULL) {
 			a->acc[i] = zalloc(a->keys, sizeof *a->acc[i]);
 			a->touched[i] = zalloc(a->keys, sizeof *a->touched[i]);
+			fail |= a->acc[i] == NULL || a->touched[i] == NULL;
 		}
 	}
+	if (fail)
+		arena_free(a);
+	return fail ? -1 : 0;
 }
 
 static void
@@ -486,6 +501,7 @@ struct fctx {
 	sqlite3		*db;		/* main thread's connection */
 	int64_t		 lo, hi;	/* rows with lo < ts <= hi */
 	int64_t		 maxkey, maxaddr;
+	int64_t		 bytes;		/* the file's size */
 	uint8_t		*bitmap;	/* matching keys; NULL: all */
 	struct kinfo	*kinfo;		/* by slot, loaded on demand */
 	struct ainfo	*ainfo;		/* by address id */
@@ -1302,8 +1318,10 @@ file_info(struct fctx *fc, int64_t *interval, int64_t *nindex)
 	    "bins), (SELECT max(id) FROM flow_keys), (SELECT max(id) FROM "
 	    "addrs), (SELECT user_version FROM pragma_user_version), "
 	    "(SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
-	    "tbl_name = 'flow_rows' AND sql IS NOT NULL)", -1, &st, NULL) !=
-	    SQLITE_OK)
+	    "tbl_name = 'flow_rows' AND sql IS NOT NULL), (SELECT page_count "
+	    "* page_size FROM pragma_page_count, pragma_page_size), (SELECT "
+	    "min(interval) FROM bins), (SELECT min(id) FROM flow_keys), "
+	    "(SELECT min(id) FROM addrs)", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*interval = sqlite3_column_type(st, 0) == SQLITE_NULL ? 300 :
@@ -1312,6 +1330,15 @@ file_info(struct fctx *fc, int64_t *interval, int64_t *nindex)
 		fc->maxaddr = sqlite3_column_int64(st, 2);
 		fc->version = sqlite3_column_int64(st, 3);
 		*nindex = sqlite3_column_int64(st, 4);
+		fc->bytes = sqlite3_column_int64(st, 5);
+		if (sqlite3_column_type(st, 6) != SQLITE_NULL &&
+		    sqlite3_column_int64(st, 6) <= 0)
+			*interval = -1;
+		/* ids start at 1: a negative one is as wrong as a huge one */
+		if (sqlite3_column_int64(st, 7) < 0)
+			fc->maxkey = -1;
+		if (sqlite3_column_int64(st, 8) < 0)
+			fc->maxaddr = -1;
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : -1;
@@ -1386,8 +1413,12 @@ run_file(const struct qquery *q, const struct qwatch *w,
 		fc.err = util_printf("%s: %s", f->path, sqlite3_errmsg(fc.db));
 		goto out;
 	}
-	if (interval <= 0)
-		interval = 300;
+	/* a bin lasts a divisor of a day (flowrecd --interval) */
+	if (interval <= 0 || interval > 86400) {
+		fc.err = util_printf("%s: implausible bin interval (bins."
+		    "interval %lld)", f->path, (long long)interval);
+		goto out;
+	}
 	fc.lo = q->first - interval;
 	fc.hi = q->last;
 	if (sqlite3_prepare_v2(fc.db, "SELECT ts, interval, flows FROM bins "
@@ -1420,12 +1451,26 @@ run_file(const struct qquery *q, const struct qwatch *w,
 	if (!data)
 		goto out;
 
-	if (fc.maxkey < 0 || fc.maxkey > 0x7fffffff || fc.maxaddr < 0 ||
-	    fc.maxaddr > 0x7fffffff) {
-		fc.err = util_printf("%s: implausible dictionary ids", f->path);
+	/*
+	 * The arrays are indexed by id: the store numbers ids from 1 up, so
+	 * a file holds at least as many bytes as its largest id (ids in a
+	 * small file get a million of slack).
+	 */
+	if (fc.maxkey < 0 || fc.maxkey > QEXEC_MAX_ID || fc.maxaddr < 0 ||
+	    fc.maxaddr > QEXEC_MAX_ID || (fc.maxkey > (1 << 20) &&
+	    fc.maxkey > fc.bytes) || (fc.maxaddr > (1 << 20) &&
+	    fc.maxaddr > fc.bytes)) {
+		fc.err = util_printf("%s: implausible dictionary ids (largest"
+		    " flow_keys.id %lld, addrs.id %lld in a file of %lld bytes)",
+		    f->path, (long long)fc.maxkey, (long long)fc.maxaddr,
+		    (long long)fc.bytes);
 		goto out;
 	}
-	arena_fit(ar, fc.maxkey, fc.maxaddr, 0);
+	if (arena_fit(ar, fc.maxkey, fc.maxaddr, 0) != 0) {
+		fc.err = util_printf("%s: no memory for dictionary ids up to "
+		    "%lld", f->path, (long long)fc.maxkey);
+		goto out;
+	}
 	nroll = file_rollups(&fc, &roll);
 	file_units(&fc, bins, nbins, roll, nroll);
 	for (i = 0; i < fc.nunits; i++) {
@@ -1472,7 +1517,14 @@ run_file(const struct qquery *q, const struct qwatch *w,
 		njobs = 1;
 	if ((jobs = calloc(njobs, sizeof *jobs)) == NULL)
 		abort();
-	arena_fit(ar, fc.maxkey, fc.maxaddr, njobs);
+	if (arena_fit(ar, fc.maxkey, fc.maxaddr, njobs) != 0) {
+		fc.kinfo = NULL;	/* gone with the arena */
+		fc.ainfo = NULL;
+		fc.bitmap = NULL;
+		fc.err = util_printf("%s: no memory for dictionary ids up to "
+		    "%lld", f->path, (long long)fc.maxkey);
+		goto out;
+	}
 	/* contiguous units of about equal rows */
 	share = rows / (int64_t)njobs + 1;
 	u0 = 0;

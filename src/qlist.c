@@ -91,14 +91,16 @@ static int64_t
 bin_end(sqlite3 *db, int64_t ts)
 {
 	sqlite3_stmt	*st;
-	int64_t		 end = -1;
+	int64_t		 end = -1, iv;
 
 	if (sqlite3_prepare_v2(db, "SELECT interval FROM bins WHERE ts = ?",
 	    -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, ts);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		end = ts + sqlite3_column_int64(st, 0);
+	/* a day file's bin lasts at most a day (a damaged one: no end) */
+	if (sqlite3_step(st) == SQLITE_ROW && (iv = sqlite3_column_int64(st,
+	    0)) > 0 && iv <= 86400 && ts >= 0 && ts <= INT64_MAX - iv)
+		end = ts + iv;
 	sqlite3_finalize(st);
 	return end;
 }
