@@ -26,9 +26,12 @@
 
 #include "catalog.h"
 #include "qstore.h"
+#include "store.h"
 #include "util.h"
 
 #define CATALOG_BUSY_MS	5000
+/* catalog.db's user_version (its application_id is the store's). */
+#define CATALOG_VERSION	1
 
 /*
  * The columns of `days` after its key (iface, day), in table order: the
@@ -210,6 +213,86 @@ write_sql(char **schema, char **insert)
 	free(params);
 }
 
+/*
+ * Open catalog.db to write it: never through a symbolic link (the store
+ * writes only files it made), never a file that is not flowrec's catalog
+ * (flowrec-schema(5): application_id "flow", user_version
+ * CATALOG_VERSION).  A new, empty file, and one an earlier flowrec made
+ * (no markers, the days table alone), get the markers; any other file is
+ * refused and left as it is.  Returns 0, 1 when the file is absent and
+ * not to be created, or -1 with *cause.
+ */
+static int
+catalog_open_rw(const char *path, int create, sqlite3 **dbp, char **cause)
+{
+	sqlite3		*db = NULL;
+	sqlite3_stmt	*s = NULL;
+	int64_t		 app = -1, version = -1, objects = -1, ours = -1;
+	struct stat	 sb;
+	char		*sql;
+	int		 rc;
+
+	*dbp = NULL;
+	/* NOFOLLOW closes the race with lstat(), which says it clearly */
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX |
+	    SQLITE_OPEN_NOFOLLOW, NULL);
+	if ((lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)) || (db != NULL &&
+	    sqlite3_extended_errcode(db) == SQLITE_CANTOPEN_SYMLINK)) {
+		sqlite3_close(db);
+		return util_cause(cause, -1, "%s: a symbolic link; flowrec "
+		    "writes only files it made", path);
+	}
+	if (rc == SQLITE_CANTOPEN && !create) {
+		sqlite3_close(db);
+		return 1;
+	}
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(db, CATALOG_BUSY_MS);
+		rc = sqlite3_prepare_v2(db, "SELECT (SELECT application_id "
+		    "FROM pragma_application_id), (SELECT user_version FROM "
+		    "pragma_user_version), (SELECT count(*) FROM sqlite_master),"
+		    " (SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+		    "AND name = 'days')", -1, &s, NULL);
+	}
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		app = sqlite3_column_int64(s, 0);
+		version = sqlite3_column_int64(s, 1);
+		objects = sqlite3_column_int64(s, 2);
+		ours = sqlite3_column_int64(s, 3);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_OK) {
+		util_cause(cause, -1, "%s: %s", path, db != NULL ?
+		    sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return -1;
+	}
+	if (app == 0 && version == 0 && objects == ours) {
+		sql = util_printf("PRAGMA application_id = %d; PRAGMA "
+		    "user_version = %d", (int)STORE_APPLICATION_ID,
+		    CATALOG_VERSION);
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+		free(sql);
+		if (rc != SQLITE_OK) {
+			util_cause(cause, -1, "%s: %s", path,
+			    sqlite3_errmsg(db));
+			sqlite3_close(db);
+			return -1;
+		}
+	} else if (app != STORE_APPLICATION_ID || version != CATALOG_VERSION) {
+		util_cause(cause, -1, "%s: not flowrec's catalog "
+		    "(application_id %#llx, user_version %lld); not touching "
+		    "it", path, (unsigned long long)(uint32_t)app,
+		    (long long)version);
+		sqlite3_close(db);
+		return -1;
+	}
+	*dbp = db;
+	return 0;
+}
+
 int
 catalog_update(const char *db_dir, const char *iface, const char *day,
     const char *day_path, const struct catalog_day *d, char **cause)
@@ -223,13 +306,12 @@ catalog_update(const char *db_dir, const char *iface, const char *day,
 	int		 rc;
 
 	catalog_stat_files(day_path, &row.stat);
-	write_sql(&schema, &insert);
-	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_busy_timeout(db, CATALOG_BUSY_MS);
-		rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
+	if (catalog_open_rw(path, 1, &db, cause) != 0) {
+		free(path);
+		return -EIO;
 	}
+	write_sql(&schema, &insert);
+	rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db, insert, -1, &s, NULL);
 	if (rc == SQLITE_OK) {
@@ -262,18 +344,12 @@ catalog_remove_days(const char *db_dir, const char *iface,
 	size_t		 i;
 	int		 rc;
 
-	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc == SQLITE_CANTOPEN) {
-		sqlite3_close(db);
+	if ((rc = catalog_open_rw(path, 0, &db, cause)) != 0) {
 		free(path);
-		return 0;
+		return rc > 0 ? 0 : -EIO;
 	}
 	write_sql(&schema, &insert);
-	if (rc == SQLITE_OK) {
-		sqlite3_busy_timeout(db, CATALOG_BUSY_MS);
-		rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
-	}
+	rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
@@ -374,6 +450,26 @@ fail:
 	return cat;
 }
 
+/* flowrec's catalog, or one an earlier flowrec made (no markers). */
+static int
+catalog_markers(sqlite3 *db)
+{
+	sqlite3_stmt	*s;
+	int		 rc, ok = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT (SELECT application_id FROM "
+	    "pragma_application_id), (SELECT user_version FROM "
+	    "pragma_user_version)", -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		ok = (sqlite3_column_int64(s, 0) == STORE_APPLICATION_ID &&
+		    sqlite3_column_int64(s, 1) == CATALOG_VERSION) ||
+		    (sqlite3_column_int64(s, 0) == 0 &&
+		    sqlite3_column_int64(s, 1) == 0);
+	sqlite3_finalize(s);
+	return ok;
+}
+
 static int
 same_stat(const struct stat *a, const struct stat *b)
 {
@@ -388,14 +484,21 @@ catalog_open(const char *db_dir)
 	struct catalog	*cat = NULL;
 	struct stat	 sb, before, after;
 	sqlite3		*db;
-	char		*path, *wal;
+	char		*path, *wal, *cause = NULL;
 	int		 try, immutable;
 
 	path = util_printf("%s/catalog.db", db_dir);
 	wal = util_printf("%s-wal", path);
 	for (try = 0; cat == NULL && try < 3; try++) {
-		if (stat(path, &before) != 0 || !S_ISREG(before.st_mode))
+		if (lstat(path, &before) != 0)
 			break;
+		/* a symbolic link or a foreign file: the day files answer */
+		if (!S_ISREG(before.st_mode)) {
+			cause = util_printf("%s: %s", path,
+			    S_ISLNK(before.st_mode) ? "a symbolic link; not a "
+			    "file flowrec made" : "not a file");
+			break;
+		}
 		/*
 		 * Without a -wal there is nothing but the file to read:
 		 * open it as immutable, which creates no -wal or -shm beside
@@ -407,8 +510,13 @@ catalog_open(const char *db_dir)
 		 * the stat() check: never a wrong answer.
 		 */
 		immutable = stat(wal, &sb) != 0 || sb.st_size == 0;
-		if ((db = qstore_open_ro(path, immutable, NULL)) == NULL)
+		if ((db = qstore_open_ro(path, immutable, &cause)) == NULL)
 			break;
+		if (!catalog_markers(db)) {
+			cause = util_printf("%s: not flowrec's catalog", path);
+			sqlite3_close(db);
+			break;
+		}
 		cat = catalog_read(db);
 		sqlite3_close(db);
 		if (cat == NULL || !immutable)
@@ -418,6 +526,9 @@ catalog_open(const char *db_dir)
 			cat = NULL;
 		}
 	}
+	if (cause != NULL)
+		log_warn("%s; ignored", cause);
+	free(cause);
 	free(wal);
 	free(path);
 	return cat;

@@ -756,15 +756,17 @@ spool_open(const char *db_dir, const char *name, int backfill,
 		return rc;
 	}
 	path = util_printf("%s/export.db", db_dir);
+	/* never through a symbolic link; WAL only once the file is ours */
 	if (sqlite3_open_v2(path, &sp->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+	    NULL) != SQLITE_OK) {
 		rc = spool_fail(sp->db, path, cause);
 		goto fail;
 	}
 	sqlite3_busy_timeout(sp->db, SPOOL_BUSY_MS);
-	if ((rc = spool_exec(sp, "PRAGMA journal_mode = WAL; PRAGMA "
+	if ((rc = spool_schema(sp, path, cause)) != 0 ||
+	    (rc = spool_exec(sp, "PRAGMA journal_mode = WAL; PRAGMA "
 	    "synchronous = FULL", cause)) != 0 ||
-	    (rc = spool_schema(sp, path, cause)) != 0 ||
 	    (rc = spool_register(sp, now, cause)) != 0)
 		goto fail;
 	free(path);
@@ -786,7 +788,8 @@ spool_lock(struct spool *sp, char **cause)
 
 	if (sp->lock_fd < 0) {
 		path = util_printf("%s/export.lock", sp->db_dir);
-		sp->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		sp->lock_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW |
+		    O_CLOEXEC, 0644);
 		if (sp->lock_fd < 0) {
 			rc = util_cause(cause, -errno, "%s: %s", path,
 			    strerror(errno));

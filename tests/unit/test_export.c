@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "export_int.h"
@@ -410,6 +411,64 @@ test_ipfix_udp(void)
 	spool_free(sp);
 }
 
+/*
+ * Issue 11 item 7: export.db and export.lock are never followed through a
+ * symbolic link, and a foreign file at export.db is left as it was (not
+ * switched to WAL).
+ */
+static void
+test_foreign(void)
+{
+	char *sub = util_printf("%s/foreign", dir), *db, *lock, *target;
+	char *cmd, *cause = NULL;
+	struct spool *sp = NULL;
+	struct stat sb;
+	int rc;
+
+	db = util_printf("%s/export.db", sub);
+	lock = util_printf("%s/export.lock", sub);
+	target = util_printf("%s/outside", dir);
+	cmd = util_printf("mkdir -p '%s' && ln -s '%s' '%s'", sub, target, db);
+	rc = system(cmd);
+	free(cmd);
+	rc = rc == 0 ? spool_open(sub, "x", 0, 0, 0, &sp, &cause) : -1;
+	ok(rc != 0 && lstat(target, &sb) != 0, "export.db a dangling link: "
+	    "refused, nothing made outside (%s)", cause ? cause : "");
+	free(cause);
+	cause = NULL;
+	spool_free(sp);
+	sp = NULL;
+
+	unlink(db);
+	cmd = util_printf("sqlite3 '%s' 'PRAGMA application_id = 7; CREATE "
+	    "TABLE t (x)' && ln -s '%s' '%s'", db, target, lock);
+	rc = system(cmd);
+	free(cmd);
+	rc = rc == 0 ? spool_open(sub, "x", 0, 0, 0, &sp, &cause) : -1;
+	ok(rc != 0 && cause != NULL && strstr(cause, "not flowrec's") != NULL,
+	    "a foreign export.db: refused (%s)", cause ? cause : "");
+	cmd = util_printf("test \"$(sqlite3 '%s' 'PRAGMA journal_mode')\" = "
+	    "delete", db);
+	ok(system(cmd) == 0, "a foreign export.db: still not WAL");
+	free(cmd);
+	free(cause);
+	cause = NULL;
+	spool_free(sp);
+	sp = NULL;
+
+	unlink(db);
+	rc = spool_open(sub, "x", 0, 0, 0, &sp, &cause);
+	ok(rc == 0, "export.db made anew");
+	ok(rc == 0 && spool_lock(sp, &cause) != 0 && lstat(target, &sb) != 0,
+	    "export.lock a dangling link: refused, nothing made outside");
+	free(cause);
+	spool_free(sp);
+	free(target);
+	free(lock);
+	free(db);
+	free(sub);
+}
+
 int
 main(void)
 {
@@ -422,6 +481,7 @@ main(void)
 	test_rows_domains_lock();
 	test_pacing();
 	test_ipfix_udp();
+	test_foreign();
 	cmd = util_printf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);
