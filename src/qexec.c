@@ -1331,9 +1331,10 @@ file_info(struct fctx *fc, int64_t *interval, int64_t *nindex)
 		fc->version = sqlite3_column_int64(st, 3);
 		*nindex = sqlite3_column_int64(st, 4);
 		fc->bytes = sqlite3_column_int64(st, 5);
+		/* the shortest bin when it is no length at all */
 		if (sqlite3_column_type(st, 6) != SQLITE_NULL &&
 		    sqlite3_column_int64(st, 6) <= 0)
-			*interval = -1;
+			*interval = sqlite3_column_int64(st, 6);
 		/* ids start at 1: a negative one is as wrong as a huge one */
 		if (sqlite3_column_int64(st, 7) < 0)
 			fc->maxkey = -1;
