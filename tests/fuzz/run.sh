@@ -1,11 +1,11 @@
 #!/bin/sh
-# run.sh - fuzz the frame parser, the capture-file reader and the YAML
-# configuration loader with libFuzzer.
+# run.sh - fuzz the frame parser, the capture-file reader, the YAML
+# configuration loader and flowq's reader of day files with libFuzzer.
 #
 # usage: tests/fuzz/run.sh [SECONDS [TARGET...]]
 #   SECONDS  how long each target runs (default 60)
-#   TARGET   parse, capfile, conf (default: parse and capfile, one after
-#            the other)
+#   TARGET   parse, capfile, conf, dayfile (default: parse and capfile,
+#            one after the other)
 #
 # 1. Copies the working tree (tracked files and untracked ones that are not
 #    ignored) to $FUZZ_BUILD/src (default /tmp/fuzzbuild) and builds the
@@ -30,7 +30,7 @@ secs=${1:-60}
 [ $# -gt 0 ] && shift
 targets=${*:-parse capfile}
 case $secs in
-''|*[!0-9]*) echo "usage: $0 [SECONDS [parse|capfile|conf ...]]" >&2; exit 2 ;;
+''|*[!0-9]*) echo "usage: $0 [SECONDS [parse|capfile|conf|dayfile ...]]" >&2; exit 2 ;;
 esac
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -78,6 +78,7 @@ for t in $targets; do
 	parse)   maxlen=4096;  seeds="$B/seeds/parse" ;;
 	capfile) maxlen=65536; seeds=$dev ;;
 	conf)    maxlen=4096;  seeds=$top/examples ;;
+	dayfile) maxlen=4096;  seeds=$B/seeds/none ;;
 	*) echo "run.sh: unknown target $t" >&2; exit 2 ;;
 	esac
 	fuzzer=$B/src/tests/fuzz/fuzz_$t
