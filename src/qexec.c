@@ -1156,13 +1156,14 @@ file_rollups(struct fctx *fc, struct rinfo **out)
 		return 0;
 	if (fc->version < 2)
 		return 0;
+	/* a count no file could hold: not a rollup to trust */
 	if (sqlite3_prepare_v2(fc->db, "SELECT span, ts, rows FROM rollups "
-	    "WHERE ts > ? AND ts <= ? AND rows >= 0 ORDER BY ts, span", -1,
-	    &st, NULL) !=
-	    SQLITE_OK)
+	    "WHERE ts > ? AND ts <= ? AND rows >= 0 AND rows <= ? ORDER BY ts, "
+	    "span", -1, &st, NULL) != SQLITE_OK)
 		return 0;
 	sqlite3_bind_int64(st, 1, fc->lo);
 	sqlite3_bind_int64(st, 2, fc->hi);
+	sqlite3_bind_int64(st, 3, fc->bytes);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		span = sqlite3_column_int64(st, 0);
 		ts = sqlite3_column_int64(st, 1);
@@ -1437,6 +1438,14 @@ run_file(const struct qquery *q, const struct qwatch *w,
 			abort();
 		bins[nbins].ts = ts;
 		bins[nbins].flows = sqlite3_column_int64(st, 2);
+		/* a bin's rows are in the file: no more than its bytes */
+		if (bins[nbins].flows < 0 || bins[nbins].flows > fc.bytes) {
+			fc.err = util_printf("%s: implausible bin (bins.flows "
+			    "%lld at %lld)", f->path,
+			    (long long)bins[nbins].flows, (long long)ts);
+			sqlite3_finalize(st);
+			goto out;
+		}
 		nbins++;
 		if (ts + iv <= q->first)
 			continue;

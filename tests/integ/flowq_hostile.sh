@@ -65,6 +65,8 @@ case_sql interval_one_max "UPDATE bins SET interval = 9223372036854775807 WHERE 
 case_sql interval_zero "UPDATE bins SET interval = 0 WHERE ts = (SELECT max(ts) FROM bins)" \
     "implausible bin interval"
 case_sql interval_neg "UPDATE bins SET interval = -9223372036854775808" "implausible bin interval"
+case_sql flows_max "UPDATE bins SET flows = 9223372036854775807 WHERE ts = (SELECT min(ts) FROM bins)" \
+    "implausible bin"
 case_sql foreign_app "PRAGMA application_id = 1234" "not a flowrec day file"
 case_sql newer "PRAGMA user_version = 99" "schema version 99"
 case_sql no_version "PRAGMA user_version = 0" "schema version 0"
