@@ -34,11 +34,12 @@ else
 	fail "$nstates states, want 16"
 fi
 
-# The totals of flowq's JSON answer: "packets bytes".
+# The totals of flowq's JSON answer (goProbe's summary.totals: br, bs,
+# pr, ps, the zero ones left out): "packets bytes".
 totals() {
-	awk '/"totals"/ { t = 1 } t && /"bytes_/ { gsub(/[^0-9]/, ""); b += $0 }
-	    t && /"packets_/ { gsub(/[^0-9]/, ""); p += $0 }
-	    t && /}/ { print p, b; exit }' "$1"
+	tr -d ' \n' < "$1" | sed -n 's/.*"totals":{\([^}]*\)}.*/\1/p' |
+	    tr ',' '\n' | awk -F: '$1 ~ /^"b[rs]"$/ { b += $2 }
+	    $1 ~ /^"p[rs]"$/ { p += $2 } END { print p + 0, b + 0 }'
 }
 
 # query N ARGS...: one flowq beside the writer, its answer judged.
