@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -22,11 +23,12 @@
 #include "export.h"
 #include "names.h"
 #include "offline.h"
+#include "qtime.h"
 #include "util.h"
 
 enum {
 	OPT_READ = 256, OPT_IFACE, OPT_DB, OPT_INTERVAL, OPT_MAX_FLOWS,
-	OPT_NO_PROGRESS
+	OPT_NO_PROGRESS, OPT_RESUME_FROM
 };
 
 static const struct option long_options[] = {
@@ -36,6 +38,7 @@ static const struct option long_options[] = {
 	{ "interval",	 required_argument, NULL, OPT_INTERVAL },
 	{ "max-flows",	 required_argument, NULL, OPT_MAX_FLOWS },
 	{ "no-progress", no_argument,	    NULL, OPT_NO_PROGRESS },
+	{ "resume-from", required_argument, NULL, OPT_RESUME_FROM },
 	{ "config",	 required_argument, NULL, 'c' },
 	{ "check",	 no_argument,	    NULL, 't' },
 	{ "interface",	 required_argument, NULL, 'i' },
@@ -64,6 +67,8 @@ usage(FILE *f)
 "      --interval S     bin length in seconds, divides 86400 (default %s)\n"
 "      --max-flows N    flows per bin before an early write\n"
 "      --no-progress    no progress display while reading a file\n"
+"      --resume-from T  write only the bins from T on (what a failed or\n"
+"                       interrupted --read says to resume with)\n"
 "  -v, --verbose        more logging (repeatable)\n"
 "  -V, --version        print the version and exit\n",
 	    conf_default("db_path"), conf_default("interval"));
@@ -124,10 +129,34 @@ read_export_summary(struct export *exp)
 	export_status_free(st, n);
 }
 
+/*
+ * After a failed or interrupted read: what of the file is in the store,
+ * and how to add exactly the rest.
+ */
+static void
+read_resume_note(const char *path, const struct offline_summary *s)
+{
+	char when[32];
+	time_t t;
+	struct tm tm;
+
+	if (s->done_until == INT64_MIN) {
+		fprintf(stderr, "flowrecd: %s: none of its bins is in the "
+		    "store; run the same command again\n", path);
+		return;
+	}
+	t = (time_t)s->done_until;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+	fprintf(stderr, "flowrecd: %s: its bins before %s are in the store, "
+	    "none from then on; to add the rest, run the same command with "
+	    "--resume-from %lld\n", path, when, (long long)s->done_until);
+}
+
 static int
 run_read(const char *path, const char *iface, const char *db_dir,
     uint32_t interval, size_t max_flows, int no_progress,
-    const char *config_path)
+    const char *config_path, const char *resume)
 {
 	struct offline_options o = { 0 };
 	struct offline_summary s;
@@ -143,6 +172,15 @@ run_read(const char *path, const char *iface, const char *db_dir,
 	}
 	if (check_iface("--iface", iface) != 0)
 		return 2;
+	if (resume != NULL) {
+		if (qtime_parse(resume, (int64_t)time(NULL), &o.resume_from,
+		    &cause) != 0) {
+			fprintf(stderr, "flowrecd: --resume-from: %s\n", cause);
+			free(cause);
+			return 2;
+		}
+		o.resume = 1;
+	}
 	/*
 	 * What the options leave out is the configuration's (-c), or the
 	 * built-in default.
@@ -205,6 +243,7 @@ run_read(const char *path, const char *iface, const char *db_dir,
 	if (rc != 0) {
 		fprintf(stderr, "flowrecd: %s: %s\n", path, cause);
 		free(cause);
+		read_resume_note(path, &s);
 		free(s.note);
 		free(s.linktypes);
 		return 1;
@@ -231,6 +270,10 @@ run_read(const char *path, const char *iface, const char *db_dir,
 		    (unsigned long long)s.archive.hdr_conns,
 		    (unsigned long long)s.archive.hdr_packets,
 		    (unsigned long long)s.archive.hdr_files);
+	if (s.bins_skipped)
+		fprintf(stderr, "flowrecd: note: %llu bin writes before %lld "
+		    "skipped (resumed)\n", (unsigned long long)s.bins_skipped,
+		    (long long)o.resume_from);
 	if (s.rows_updated)
 		fprintf(stderr, "flowrecd: note: %llu rows added to rows "
 		    "already in the store\n",
@@ -249,7 +292,7 @@ int
 main(int argc, char **argv)
 {
 	struct daemon_options d = { 0 };
-	const char *read_path = NULL, *read_iface = NULL;
+	const char *read_path = NULL, *read_iface = NULL, *resume = NULL;
 	char *shown;
 	unsigned long long n;
 	int c, no_progress = 0;
@@ -284,6 +327,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_NO_PROGRESS:
 			no_progress = 1;
+			break;
+		case OPT_RESUME_FROM:
+			resume = optarg;
 			break;
 		case 'c':
 			d.config_path = optarg;
@@ -323,11 +369,12 @@ main(int argc, char **argv)
 			return 2;
 		}
 		return run_read(read_path, read_iface, d.db_dir, d.interval,
-		    d.max_flows, no_progress, d.config_path);
+		    d.max_flows, no_progress, d.config_path, resume);
 	}
-	if (read_iface != NULL) {
-		fprintf(stderr, "flowrecd: --iface names a capture file's "
-		    "interface (with --read); live, use -i\n");
+	if (read_iface != NULL || resume != NULL) {
+		fprintf(stderr, "flowrecd: %s goes with --read\n",
+		    read_iface != NULL ? "--iface names a capture file's "
+		    "interface: it" : "--resume-from");
 		return 2;
 	}
 	if (d.config_path != NULL && d.iface != NULL) {

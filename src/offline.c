@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,15 @@ struct offline {
 	uint64_t	 progress_next_ns;
 };
 
+static volatile sig_atomic_t offline_stop;
+
+static void
+offline_signal(int sig)
+{
+	(void)sig;
+	offline_stop = 1;
+}
+
 /* ingest's bin_out: write a frozen bin now, and give it back. */
 static void
 write_bin(void *arg, struct flowtab_bin *bin)
@@ -47,7 +57,9 @@ write_bin(void *arg, struct flowtab_bin *bin)
 	struct offline *r = arg;
 	struct store_write_result res;
 
-	if (!r->failed) {
+	if (r->o->resume && bin->ts < r->o->resume_from)
+		r->s->bins_skipped++;	/* in the store already */
+	else if (!r->failed) {
 		if (store_write_bin(r->store, bin, &res, &r->cause) != 0)
 			r->failed = 1;
 		else {
@@ -160,11 +172,16 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 	struct ingest_frame bad = { 0 };
 	struct ingest_stats st;
 	struct offline r;
+	struct sigaction sa, old_int, old_term;
 	struct capfile *cf;
+	const char *v;
+	char *end;
+	unsigned long long batch = OFFLINE_BATCH_ROWS;
 	enum capfile_status status;
 	size_t got, n = 0;
 
 	memset(s, 0, sizeof *s);
+	s->done_until = INT64_MIN;
 	memset(&r, 0, sizeof r);
 	r.o = o;
 	r.s = s;
@@ -182,6 +199,13 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 		store_free(r.store);
 		return util_cause(cause, OFFLINE_STORE_FAILED, "out of memory");
 	}
+	/* FLOWREC_BATCH_ROWS=N: batches of N rows (bench/); 0: none. */
+	if ((v = getenv("FLOWREC_BATCH_ROWS")) != NULL && *v != '\0') {
+		batch = strtoull(v, &end, 10);
+		if (*end != '\0')
+			batch = OFFLINE_BATCH_ROWS;
+	}
+	store_set_batch(r.store, (size_t)batch);
 	ic.ft = r.ft;
 	ic.bin_out = write_bin;
 	ic.arg = &r;
@@ -193,7 +217,14 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 		store_free(r.store);
 		return OFFLINE_ARCHIVE_FAILED;
 	}
-	while (!r.failed &&
+	/* A signal stops the reading; what is committed stays. */
+	offline_stop = 0;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = offline_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	while (!r.failed && !offline_stop &&
 	    (got = capfile_next_batch(cf, recs, RECORDS, &status)) > 0) {
 		ingest_records(r.ing, recs, got);
 		if (o->progress && (n += got) >= PROGRESS_EVERY) {
@@ -201,6 +232,8 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 			show_progress(&r, cf, 0);
 		}
 	}
+	if (offline_stop)
+		r.failed = 1;	/* the rest is not read: no finish */
 	if (!r.failed && status == CAPFILE_CORRUPT) {
 		/* The rest of the file is unreadable: one malformed record. */
 		bad.bad = 1;
@@ -217,6 +250,10 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 		archive_free_stats(r.archive, &s->archive);
 		s->archived = 1;
 	}
+	if (!r.failed && store_commit(r.store, &r.cause) != 0)
+		r.failed = 1;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 	ingest_get_stats(r.ing, &st);
 	s->packets = st.packets;
 	s->non_ip = st.non_ip;
@@ -226,7 +263,15 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 	ingest_free(r.ing);
 	capfile_close(cf);
 	flowtab_free(r.ft);
-	store_free(r.store);
+	/* What is in the store: the batches committed, or what was before. */
+	s->done_until = store_committed_end(r.store);
+	if (o->resume && s->done_until < o->resume_from)
+		s->done_until = o->resume_from;
+	store_free(r.store);	/* an open batch is rolled back */
+	if (r.failed && r.cause == NULL) {
+		util_cause(cause, OFFLINE_INTERRUPTED, "interrupted");
+		return OFFLINE_INTERRUPTED;
+	}
 	if (r.failed) {
 		util_cause(cause, OFFLINE_STORE_FAILED, "%s", r.cause);
 		free(r.cause);

@@ -24,6 +24,8 @@ struct offline_options {
 	const struct conf_archive *archive; /* NULL or no path: none */
 	const struct conf_headers *headers; /* NULL or no path: none */
 	int		 anonymize;	/* enum conf_anonymize */
+	int		 resume;	/* write only bins from resume_from on */
+	int64_t		 resume_from;	/* Unix seconds */
 };
 
 struct offline_summary {
@@ -35,6 +37,14 @@ struct offline_summary {
 	uint64_t	 rows;		/* rows new to the store */
 	uint64_t	 rows_updated;	/* rows added to (bin written before) */
 	uint64_t	 bins;		/* bin writes */
+	uint64_t	 bins_skipped;	/* bin writes before resume_from */
+	/*
+	 * After a failure or an interruption: every bin of the file ending
+	 * at or before this time is in the store, none after it
+	 * (INT64_MIN: none of the file's bins; with resume, at least
+	 * resume_from).
+	 */
+	int64_t		 done_until;
 	int		 truncated;	/* the file ended early or was corrupt */
 	char		*note;		/* why it was truncated; caller frees */
 	char		*linktypes;	/* "104 (7 packets)" not decoded; caller frees */
@@ -45,10 +55,23 @@ struct offline_summary {
 #define OFFLINE_REFUSED		-2	/* not a capture file: exit 2 */
 #define OFFLINE_STORE_FAILED	-1	/* the store failed: exit 1 */
 #define OFFLINE_ARCHIVE_FAILED	-3	/* the archive could not start: exit 1 */
+#define OFFLINE_INTERRUPTED	-4	/* SIGINT or SIGTERM: exit 1 */
+
+/*
+ * Bins are written in batches of about this many rows, each one
+ * transaction ending at a bin's end (store_set_batch()); a failure or an
+ * interruption leaves the batches before it in the store and says from
+ * where to resume (done_until).
+ */
+#define OFFLINE_BATCH_ROWS	(1u << 20)
 
 /*
  * Read o->path into the store.  Returns 0 (the summary is filled, even for
- * a truncated file), OFFLINE_REFUSED or OFFLINE_STORE_FAILED with *cause.
+ * a truncated file), OFFLINE_REFUSED, OFFLINE_STORE_FAILED with *cause, or
+ * OFFLINE_INTERRUPTED (SIGINT or SIGTERM came: reading stopped, the open
+ * batch was rolled back).  After the last two, s->done_until says what is
+ * in the store: running again with resume_from = done_until adds exactly
+ * the rest.
  */
 int	offline_run(const struct offline_options *o, struct offline_summary *s,
 	    char **cause);

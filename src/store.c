@@ -501,11 +501,27 @@ store__close_db(struct store *st)
 	st->db = NULL;
 }
 
+/* Roll an open batch back: none of its writes happened. */
+static void
+store_batch_rollback(struct store *st)
+{
+	if (!st->in_batch)
+		return;
+	if (!sqlite3_get_autocommit(st->db))
+		store__step(st, st->stmt[STORE_STMT_ROLLBACK], NULL);
+	log_debug("%s: batch of %zu rows rolled back", st->path,
+	    st->batch_rows);
+	st->in_batch = 0;
+	st->batch_rows = 0;
+	store__forget(st);
+}
+
 void
 store_close_day(struct store *st)
 {
 	if (st->db == NULL)
 		return;
+	store_batch_rollback(st);
 	if (st->loaded && st->rows != st->rows_analyzed)
 		store_analyze(st);
 	store__close_db(st);
@@ -541,6 +557,7 @@ store_finish_day(struct store *st)
 
 	if (st->db == NULL)
 		return;
+	store_batch_rollback(st);
 	if (st->loaded && rollup_build(st->db, st->path, st->day_ts,
 	    st->day_ts + ROLLUP_DAY, 1, &cause) != 0)
 		log_warn("%s", cause);
@@ -857,16 +874,73 @@ store_grow(struct store *st, size_t nrows)
 	return 0;
 }
 
+/*
+ * After a commit whose last write was of bin ts: statistics when the rows
+ * have doubled, rollups of the hours that are over, the catalog's totals.
+ */
+static void
+store_after_commit(struct store *st, int64_t ts)
+{
+	struct catalog_day cday;
+	char *rcause = NULL;
+	uint64_t t0;
+
+	if (st->rows >= 2 * st->rows_analyzed && st->rows != 0) {
+		t0 = util_now_ns();
+		store_analyze(st);
+		log_debug("%s: ANALYZE %.3f s", st->path,
+		    (double)(util_now_ns() - t0) / 1e9);
+	}
+	if (rollup_build(st->db, st->path, st->day_ts,
+	    ts - ts % ROLLUP_HOUR, 0, &rcause) != 0)
+		log_warn("%s", rcause);
+	free(rcause);
+	if (catalog_day_read(st->db, &cday) == SQLITE_OK)
+		store_catalog(st, st->path, st->day, &cday);
+}
+
+void
+store_set_batch(struct store *st, size_t rows)
+{
+	st->batch_max = rows;
+}
+
+int64_t
+store_committed_end(const struct store *st)
+{
+	return st->committed_end;
+}
+
+int
+store_commit(struct store *st, char **cause)
+{
+	int rc;
+
+	if (!st->in_batch)
+		return 0;
+	if ((rc = store__step(st, st->stmt[STORE_STMT_COMMIT], cause)) != 0) {
+		store_close_day(st);	/* rolls the batch back */
+		return rc;
+	}
+	log_debug("%s: batch of %zu rows committed", st->path,
+	    st->batch_rows);
+	st->in_batch = 0;
+	st->batch_rows = 0;
+	st->committed_end = st->batch_end;
+	store_after_commit(st, st->batch_last_ts);
+	return 0;
+}
+
 int
 store_write_bin(struct store *st, const struct flowtab_bin *bin,
     struct store_write_result *res, char **cause)
 {
 	struct store_write_result dummy;
 	struct store_bin_sums sum;
-	struct catalog_day cday;
-	char *rcause = NULL;
 	uint64_t t[6];
 	char day[16];
+	/* This write completes its bin: a batch may end after it. */
+	int whole = bin->stats.early_writes == 0;
 	int rc;
 
 	if (res == NULL)
@@ -875,8 +949,12 @@ store_write_bin(struct store *st, const struct flowtab_bin *bin,
 	memset(&sum, 0, sizeof sum);
 
 	util_utc_day(bin->ts, day, sizeof day);
-	if (st->db != NULL && strcmp(day, st->day) != 0)
+	if (st->db != NULL && strcmp(day, st->day) != 0) {
+		/* A batch never spans two files. */
+		if ((rc = store_commit(st, cause)) != 0)
+			return rc;
 		store_finish_day(st);
+	}
 	/* Two new addresses a row must fit beside STORE_PENDING. */
 	if (bin->nrows > STORE_MAX_ID / 2)
 		return util_cause(cause, -E2BIG, "%s/%s: a bin of %zu rows is"
@@ -888,8 +966,12 @@ store_write_bin(struct store *st, const struct flowtab_bin *bin,
 		return rc;
 
 	t[0] = util_now_ns();
-	/* A large first bin of a day: laid out at once (store_newday.c). */
-	if (st->db == NULL && bin->nrows >= st->new_day_rows) {
+	/*
+	 * A large first bin of a day: laid out at once (store_newday.c).  It
+	 * commits itself, so in batch mode only a whole bin may take it.
+	 */
+	if (st->db == NULL && bin->nrows >= st->new_day_rows &&
+	    (st->batch_max == 0 || whole)) {
 		rc = store__write_new_day(st, bin, res, &sum, cause);
 		if (rc == 0) {
 			log_debug("%s: bin %lld: %zu rows, %zu keys, %zu addrs:"
@@ -898,6 +980,8 @@ store_write_bin(struct store *st, const struct flowtab_bin *bin,
 			    bin->nrows, res->keys_new, res->addrs_new,
 			    (double)(util_now_ns() - t[0]) / 1e9);
 			res->new_day = 1;
+			if (st->batch_max != 0)
+				st->committed_end = bin->ts + bin->interval;
 			goto written;
 		}
 		/* Nothing of it is visible: SQL can write the bin still. */
@@ -912,7 +996,8 @@ store_write_bin(struct store *st, const struct flowtab_bin *bin,
 	}
 	if (st->db == NULL && (rc = store__open_day(st, bin, NULL, cause)) != 0)
 		return rc;
-	if ((rc = store__step(st, st->stmt[STORE_STMT_BEGIN], cause)) != 0)
+	if (!st->in_batch &&
+	    (rc = store__step(st, st->stmt[STORE_STMT_BEGIN], cause)) != 0)
 		goto rollback;
 	if (!st->loaded && (rc = store__load(st, cause)) != 0)
 		goto rollback;
@@ -932,13 +1017,37 @@ store_write_bin(struct store *st, const struct flowtab_bin *bin,
 	t[4] = util_now_ns();
 	if (rc == 0)
 		rc = store__write_counters(st, bin, &sum, cause);
-	if (rc == 0)
-		rc = store__step(st, st->stmt[STORE_STMT_COMMIT], cause);
+	if (rc != 0)
+		goto rollback;
+	st->rows += sum.flows;
+	if (st->batch_max != 0) {
+		/* The batch goes on, unless this bin is whole and it is full. */
+		st->in_batch = 1;
+		st->batch_rows += bin->nrows;
+		st->batch_last_ts = bin->ts;
+		if (whole)
+			st->batch_end = bin->ts + bin->interval;
+		if (!whole || st->batch_rows < st->batch_max) {
+			log_debug("%s: bin %lld: %zu rows (%zu new), %zu keys"
+			    " new, %zu addrs new, in a batch of %zu rows",
+			    st->path, (long long)bin->ts, bin->nrows,
+			    res->rows_new, res->keys_new, res->addrs_new,
+			    st->batch_rows);
+			goto written;
+		}
+	}
+	rc = store__step(st, st->stmt[STORE_STMT_COMMIT], cause);
 	t[5] = util_now_ns();
 	if (rc != 0)
 		goto rollback;
+	if (st->in_batch) {
+		log_debug("%s: batch of %zu rows committed", st->path,
+		    st->batch_rows);
+		st->in_batch = 0;
+		st->batch_rows = 0;
+		st->committed_end = st->batch_end;
+	}
 
-	st->rows += sum.flows;
 	log_debug("%s: bin %lld: %zu rows (%zu new), %zu keys new, %zu addrs"
 	    " new; seconds: load %.3f, addrs %.3f, keys %.3f, rows %.3f,"
 	    " commit %.3f", st->path, (long long)bin->ts, bin->nrows,
@@ -959,25 +1068,16 @@ written:
 	}
 	if (st->db == NULL)
 		return 0;	/* a new day that could not be reopened */
-	if (st->rows >= 2 * st->rows_analyzed && st->rows != 0) {
-		t[0] = util_now_ns();
-		store_analyze(st);
-		log_debug("%s: ANALYZE %.3f s", st->path,
-		    (double)(util_now_ns() - t[0]) / 1e9);
-	}
-	/* Hours that are over get their rollups; the catalog its totals. */
-	if (rollup_build(st->db, st->path, st->day_ts,
-	    bin->ts - bin->ts % ROLLUP_HOUR, 0, &rcause) != 0)
-		log_warn("%s", rcause);
-	free(rcause);
-	if (catalog_day_read(st->db, &cday) == SQLITE_OK)
-		store_catalog(st, st->path, st->day, &cday);
+	if (!st->in_batch)
+		store_after_commit(st, bin->ts);
 	return 0;
 
 rollback:
 	if (!sqlite3_get_autocommit(st->db))
 		store__step(st, st->stmt[STORE_STMT_ROLLBACK], NULL);
 	/* The retry starts from the file: reopened, maps reloaded. */
+	st->in_batch = 0;
+	st->batch_rows = 0;
 	store__forget(st);
 	store_close_day(st);
 	memset(res, 0, sizeof *res);
@@ -998,6 +1098,8 @@ store_new(const char *db_dir, const char *iface)
 	st->iface = util_strdup(iface);
 	st->lock_fd = -1;
 	st->dir_fd = -1;
+	st->committed_end = INT64_MIN;
+	st->batch_end = INT64_MIN;
 	st->new_day_rows = store__new_day_rows;
 	/* FLOWREC_NEW_DAY_ROWS=N: btload from N rows on; 0: never. */
 	if ((v = getenv("FLOWREC_NEW_DAY_ROWS")) != NULL && *v != '\0') {

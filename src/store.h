@@ -51,6 +51,29 @@ void		 store_free(struct store *);
 int		 store_write_bin(struct store *, const struct flowtab_bin *,
 		    struct store_write_result *res, char **cause);
 
+/*
+ * Batches, for flowrecd --read of a capture spanning many bins: after
+ * store_set_batch(st, rows) store_write_bin() leaves its transaction open
+ * and the next writes join it.  The batch is committed, as one
+ * transaction, by the first write that completes its bin (one that is not
+ * an early write) once the batch holds at least rows rows, by a write of
+ * another day (before it), and by store_commit().  So a batch ends at a
+ * bin's end: the store holds every write of the bins before some time and
+ * none after.  A failed write or commit rolls the whole batch back
+ * (returned as the write's failure); closing or freeing the store with a
+ * batch open rolls it back too.  rows 0: one transaction per write (the
+ * daemon's way).
+ */
+void		 store_set_batch(struct store *, size_t rows);
+/* Commit the open batch, if any: 0, or negative with *cause (rolled back). */
+int		 store_commit(struct store *, char **cause);
+/*
+ * The end (ts + interval) of the last bin committed whole by this store,
+ * in batch mode; INT64_MIN when none was.  A bin at or after it has no
+ * write of this store in the store.
+ */
+int64_t		 store_committed_end(const struct store *);
+
 /* Close the open day file (a later write reopens it).  Runs ANALYZE if due. */
 void		 store_close_day(struct store *);
 

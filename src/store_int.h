@@ -159,6 +159,14 @@ struct store {
 	uint32_t	*new_id;		/* 2 * work_rows */
 
 	size_t		 new_day_rows;	/* btload a first bin this large */
+
+	/* Batch mode (store_set_batch()): a transaction across writes. */
+	size_t		 batch_max;	/* rows before a commit; 0: no batches */
+	int		 in_batch;	/* a batch's transaction is open */
+	size_t		 batch_rows;	/* rows written in it */
+	int64_t		 batch_last_ts;	/* the ts of its last write */
+	int64_t		 batch_end;	/* end of its last whole bin */
+	int64_t		 committed_end;	/* store_committed_end() */
 	int		 lock_fd;	/* STORE_LOCK_NAME, flock()ed; or -1 */
 	int		 dir_fd;	/* the interface's directory, or -1 */
 };
