@@ -371,10 +371,13 @@ main(int argc, char **argv)
 		return run_read(read_path, read_iface, d.db_dir, d.interval,
 		    d.max_flows, no_progress, d.config_path, resume);
 	}
-	if (read_iface != NULL || resume != NULL) {
-		fprintf(stderr, "flowrecd: %s goes with --read\n",
-		    read_iface != NULL ? "--iface names a capture file's "
-		    "interface: it" : "--resume-from");
+	if (read_iface != NULL) {
+		fprintf(stderr, "flowrecd: --iface names a capture file's "
+		    "interface (with --read); live, use -i\n");
+		return 2;
+	}
+	if (resume != NULL) {
+		fprintf(stderr, "flowrecd: --resume-from goes with --read\n");
 		return 2;
 	}
 	if (d.config_path != NULL && d.iface != NULL) {
