@@ -867,6 +867,7 @@ store_grow(struct store *st, size_t nrows)
 	GROW(row_order, n);
 	GROW(row_tmp, n);
 	GROW(new_addr, 2 * n);
+	GROW(addr_tmp, 2 * n);
 	GROW(new_key, n);
 	GROW(new_id, 2 * n);
 #undef GROW
@@ -1123,6 +1124,7 @@ store_free(struct store *st)
 	free(st->row_order);
 	free(st->row_tmp);
 	free(st->new_addr);
+	free(st->addr_tmp);
 	free(st->new_key);
 	free(st->new_id);
 	if (st->lock_fd >= 0)

@@ -185,25 +185,89 @@ store__sort_rows(uint64_t *v, uint64_t *tmp, size_t n, uint32_t maxid)
 	return src;
 }
 
-/* Order of addrs.ip (a BLOB): bytes, then length. */
-static int
-store_cmp_addr(const void *a, const void *b)
+/* Bytes 8 * i to 8 * i + 7 of an address as a big-endian number. */
+static inline uint64_t
+store_addr_word(const struct store_new_addr *a, int i)
 {
-	const struct store_new_addr *x = a, *y = b;
-	size_t lx = x->family == 4 ? 4 : 16, ly = y->family == 4 ? 4 : 16;
-	int c;
+	uint64_t w = 0;
+	int k;
 
-	c = memcmp(x->ip, y->ip, lx < ly ? lx : ly);
-	if (c != 0)
-		return c;
-	return (lx > ly) - (lx < ly);
+	if (a->family == 4)	/* the 4 bytes of the BLOB, then nothing */
+		return i == 0 ? (uint64_t)a->ip[0] << 56 |
+		    (uint64_t)a->ip[1] << 48 | (uint64_t)a->ip[2] << 40 |
+		    (uint64_t)a->ip[3] << 32 : 0;
+	for (k = 0; k < 8; k++)
+		w = w << 8 | a->ip[8 * i + k];
+	return w;
 }
 
+/*
+ * addrs.ip's order is a BLOB's: bytes, then length.  An IPv4 address is
+ * its 4 bytes followed by zeros here, so the order is that of (bytes 0-7,
+ * bytes 8-15, IPv4 before IPv6): an LSD radix sort of the family, then
+ * of the two words 11 bits a pass, skipping the digits in which all keys
+ * agree (most of an IPv4 set's).  qsort() took 12 % of a 200k-flow
+ * capture's --read.
+ */
 void
-store__sort_addrs(struct store_new_addr *v, size_t n)
+store__sort_addrs(struct store_new_addr *v, size_t n,
+    struct store_new_addr *tmp)
 {
-	if (n > 1)	/* v may be NULL when n is 0 */
-		qsort(v, n, sizeof *v, store_cmp_addr);
+	struct store_new_addr *src = v, *dst = tmp, *t;
+	uint64_t or_[2] = { 0, 0 }, and_[2] = { ~0ULL, ~0ULL }, w;
+	uint32_t count[2048];
+	unsigned digit, shift, word, fam = 0;
+	size_t i, sum, c;
+
+	if (n < 2)
+		return;
+	for (i = 0; i < n; i++) {
+		fam |= v[i].family == 4 ? 1 : 2;
+		for (word = 0; word < 2; word++) {
+			w = store_addr_word(&v[i], (int)word);
+			or_[word] |= w;
+			and_[word] &= w;
+		}
+	}
+	/* The family first (stable: the later passes keep its order). */
+	if (fam == 3) {
+		for (c = 0, i = 0; i < n; i++)
+			c += src[i].family == 4;
+		sum = 0;
+		for (i = 0; i < n; i++) {
+			if (src[i].family == 4)
+				dst[sum++] = src[i];
+			else
+				dst[c++] = src[i];
+		}
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	/* Digits of bytes 8-15, then of bytes 0-7, at bits 0, 11, ..., 55. */
+	for (digit = 0; digit < 12; digit++) {
+		word = digit < 6 ? 1 : 0;
+		shift = digit % 6 * 11;
+		if ((((or_[word] ^ and_[word]) >> shift) & 2047) == 0)
+			continue;
+		memset(count, 0, sizeof count);
+		for (i = 0; i < n; i++)
+			count[(store_addr_word(&src[i], (int)word) >> shift) &
+			    2047]++;
+		for (sum = 0, i = 0; i < 2048; i++) {
+			c = count[i];
+			count[i] = (uint32_t)sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[count[(store_addr_word(&src[i], (int)word) >>
+			    shift) & 2047]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof *v);
 }
 
 /*

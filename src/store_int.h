@@ -155,6 +155,7 @@ struct store {
 	uint64_t	*row_order;	/* key id << 32 | row index */
 	uint64_t	*row_tmp;
 	struct store_new_addr *new_addr;	/* 2 * work_rows */
+	struct store_new_addr *addr_tmp;	/* 2 * work_rows: their sort */
 	struct store_new_key *new_key;		/* work_rows */
 	uint32_t	*new_id;		/* 2 * work_rows */
 
@@ -243,8 +244,12 @@ uint64_t *store__sort_rows(uint64_t *v, uint64_t *tmp, size_t n,
 /* New keys into flow_keys' UNIQUE index order (hi, lo), through tmp. */
 void	 store__sort_keys(struct store_new_key *v, size_t n,
 	    struct store_new_key *tmp);
-/* New addresses into addrs.ip's order (a BLOB: bytes, then length). */
-void	 store__sort_addrs(struct store_new_addr *v, size_t n);
+/*
+ * New addresses into addrs.ip's order (a BLOB: bytes, then length),
+ * through tmp (room for n).
+ */
+void	 store__sort_addrs(struct store_new_addr *v, size_t n,
+	    struct store_new_addr *tmp);
 
 /*
  * The text of an address exactly as glibc's inet_ntop() writes it; buf

@@ -264,7 +264,7 @@ store__collect_addrs(struct store *st, const struct flowtab_bin *bin,
 	}
 	if (*nnew > STORE_MAX_ID - st->next_addr)
 		return store__ids_exhausted(st, "address", cause);
-	store__sort_addrs(st->new_addr, *nnew);
+	store__sort_addrs(st->new_addr, *nnew, st->addr_tmp);
 	return 0;
 }
 

@@ -202,6 +202,7 @@ test_sort_addrs(void)
 {
 	size_t n = 20000, i, bad = 0;
 	struct store_new_addr *a = calloc(n, sizeof *a);
+	struct store_new_addr *tmp = calloc(n, sizeof *tmp);
 
 	for (i = 0; i < n; i++) {
 		a[i].family = i % 3 ? 4 : 6;
@@ -222,7 +223,7 @@ test_sort_addrs(void)
 	memset(a[1].ip, 0, 16);
 	memcpy(a[1].ip, "\x01\x02\x03\x04", 4);
 	a[1].family = 6;
-	store__sort_addrs(a, n);
+	store__sort_addrs(a, n, tmp);
 	for (i = 1; i < n; i++)
 		bad += blob_cmp(&a[i - 1], &a[i]) > 0;
 	is_int(bad, 0, "addresses in addrs.ip's BLOB order");
@@ -232,6 +233,22 @@ test_sort_addrs(void)
 		    memcmp(a[i].ip, a[i - 1].ip, 16) == 0)
 			bad = 0;
 	ok(!bad, "1.2.3.4 sorts just before 102:304::, the longer blob");
+	/* IPv4 only, and one address: the sort's shortcuts. */
+	for (i = 0; i < n; i++) {
+		memset(a[i].ip, 0, 16);
+		a[i].family = 4;
+		a[i].ip[0] = 198;
+		a[i].ip[1] = (uint8_t)(18 + next() % 2);
+		a[i].ip[2] = (uint8_t)next();
+		a[i].ip[3] = (uint8_t)next();
+	}
+	store__sort_addrs(a, n, tmp);
+	for (bad = 0, i = 1; i < n; i++)
+		bad += blob_cmp(&a[i - 1], &a[i]) > 0;
+	is_int(bad, 0, "IPv4 addresses in order");
+	store__sort_addrs(a, 1, tmp);
+	ok(a[0].family == 4, "one address stays");
+	free(tmp);
 	free(a);
 }
 
