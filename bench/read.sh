@@ -6,7 +6,8 @@
 # Makes a capture with ../shared/bench's flowgen (default 10M packets over
 # 1M flows, the size PEERS.md uses), then times, on the same file:
 #   flowrecd --read (store included), pmacctd -I (print plugin),
-#   softflowd -r, tcpdump -r -w /dev/null (the libpcap read floor),
+#   softflowd -r, nfpcapd -r -w (nfdump's: it also stores what it
+#   aggregates), tcpdump -r -w /dev/null (the libpcap read floor),
 # and prints wall and CPU seconds, peak RSS, and flowrecd's speed-up over
 # each.  Then counts instructions per packet with callgrind, as PEERS.md
 # does: Ir(100k packets, 10k flows) - Ir(1k packets, 100 flows), / 99000,
@@ -57,16 +58,19 @@ while [ "$i" -lt "$reps" ]; do
 		    run pmacctd pmacctd -f "$shared/bench/peers/pmacctd-offline.conf" -I "$pcap" >> "$results"
 		command -v softflowd >/dev/null &&
 		    run softflowd softflowd -d -6 -m 2000000 -r "$pcap" >> "$results"
+		command -v nfpcapd >/dev/null && rm -rf "$W/nfpcapd" &&
+		    mkdir -p "$W/nfpcapd" &&
+		    run nfpcapd nfpcapd -r "$pcap" -w "$W/nfpcapd" >> "$results"
 		command -v tcpdump >/dev/null &&
 		    run tcpdump-r tcpdump -r "$pcap" -w /dev/null >> "$results"
 	fi
 done
 echo "# $n packets, $f flows ($pcap); median of $reps run(s)"
-printf '%-12s %9s %9s %8s %10s\n' tool wall_s cpu_s rss_MB "vs_flowrecd"
-for t in flowrecd pmacctd softflowd tcpdump-r; do
-	grep "^$t " "$results" | sort -k2 -n | awk -v r="$reps" 'NR == int((r + 1) / 2)'
-done | awk -v base="$(grep '^flowrecd ' "$results" | sort -k2 -n | awk -v r="$reps" 'NR == int((r + 1) / 2) {print $2}')" \
-    '{printf "%-12s %9.2f %9.2f %8d %9.1fx\n", $1, $2, $3, $4, $2 / base}'
+printf '%-12s %9s %9s %8s %10s\n' tool wall_s cpu_s rss_MB "cpu_vs_flowrecd"
+for t in flowrecd pmacctd softflowd nfpcapd tcpdump-r; do
+	grep "^$t " "$results" | sort -k3 -n | awk -v r="$reps" 'NR == int((r + 1) / 2)'
+done | awk -v base="$(grep '^flowrecd ' "$results" | sort -k3 -n | awk -v r="$reps" 'NR == int((r + 1) / 2) {print $3}')" \
+    '{printf "%-12s %9.2f %9.2f %8d %9.1fx\n", $1, $2, $3, $4, $3 / base}'
 sed -n 's/^flowrecd: .*: /# flowrecd: /p' "$W/read/flowrecd.out"
 db=$(ls "$W"/read/db/gen/*.db | head -n 1)
 rows=$(sqlite3 "$db" 'SELECT count(*) FROM flow_rows')
