@@ -21,6 +21,7 @@
 #include <curl/curl.h>
 
 #include "qfleet.h"
+#include "qmerge.h"
 #include "util.h"
 
 #define QF_TICK_MS	50
@@ -345,4 +346,101 @@ qfleet_run(const struct hosts_target *t, size_t n, const char *body,
 	free(live);
 	curl_multi_cleanup(multi);
 	return ret;
+}
+
+/* ------------------------------------------------ the whole query */
+
+struct qf_query {
+	struct qmerge	*m;
+	const struct qfleet_opts *user;
+};
+
+static void
+qf_query_answer(void *arg, const struct hosts_target *t, const json_t *res,
+    const char *error)
+{
+	struct qf_query *q = arg;
+
+	if (error != NULL)
+		qmerge_fail(q->m, t->name, error);
+	else
+		qmerge_add(q->m, t->name, res, NULL);	/* bad: its error */
+}
+
+static void
+qf_query_progress(void *arg, size_t done, size_t total)
+{
+	struct qf_query *q = arg;
+
+	q->user->on_progress(q->user->arg, done, total);
+}
+
+int
+qfleet_query(const struct hosts *h, const char *selector,
+    const char *env_token, const json_t *args, const struct qfleet_opts *o,
+    json_t **out, char **cause)
+{
+	struct hosts_target *t;
+	struct qmerge_opts mo;
+	struct qfleet_opts ro;
+	struct qf_query q;
+	struct timespec ts;
+	json_t *a;
+	char *body;
+	size_t n;
+	int64_t start_ns;
+	int rc;
+
+	*out = NULL;
+	if ((rc = qmerge_opts_from_args(args, &mo, cause)) != 0)
+		return rc;
+	if ((rc = hosts_select(h, selector, env_token, &t, &n, cause)) != 0)
+		return rc;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	start_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	a = json_deep_copy(args);
+	json_object_del(a, "query_hosts");
+	json_object_del(a, "query_hosts_resolver_type");
+	if ((body = json_dumps(a, JSON_COMPACT)) == NULL)
+		abort();	/* jansson's allocation; see util.h */
+	json_decref(a);
+
+	q.m = qmerge_new(&mo);
+	q.user = o;
+	ro = *o;
+	ro.on_answer = qf_query_answer;
+	ro.on_progress = o->on_progress != NULL ? qf_query_progress : NULL;
+	ro.arg = &q;
+	rc = qfleet_run(t, n, body, strlen(body), &ro, cause);
+	free(body);
+	hosts_targets_free(t, n);
+	if (rc == -ECANCELED) {
+		qmerge_free(q.m);
+		return util_cause(cause, rc, "interrupted");
+	}
+	if (rc == -EIO) {
+		qmerge_free(q.m);
+		return rc;
+	}
+	*out = qmerge_result(q.m, start_ns);
+	qmerge_free(q.m);
+	return 0;
+}
+
+size_t
+qfleet_answered(const json_t *res)
+{
+	const char *k, *code;
+	json_t *v;
+	size_t n = 0;
+
+	json_object_foreach((json_t *)json_object_get(res, "hosts_statuses"),
+	    k, v) {
+		code = json_string_value(json_object_get(v, "code"));
+		if (code != NULL && (strcmp(code, "ok") == 0 ||
+		    strcmp(code, "empty") == 0 ||
+		    strcmp(code, "missing_data") == 0))
+			n++;
+	}
+	return n;
 }

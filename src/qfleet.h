@@ -67,6 +67,24 @@ struct qfleet_opts {
 int	 qfleet_run(const struct hosts_target *, size_t n, const char *body,
 	    size_t len, const struct qfleet_opts *, char **cause);
 
+/*
+ * A whole fleet query, the one path of flowq -q and of the daemon's
+ * query_hosts: the hosts selector names (hosts_select(), env_token for
+ * FLOWQ_TOKEN), args (goProbe's query.Args JSON, borrowed) sent to each
+ * without its query_hosts, the answers merged as they come (qmerge).
+ * o's on_answer and arg are not used (on_progress is).  Returns 0 with
+ * *out the merged results.Result (caller frees with json_decref()) even
+ * when no host answered (its hosts_statuses say why); -EINVAL with
+ * *cause for a bad selector or arguments; -ECANCELED when *o->cancel was
+ * set (no *out).
+ */
+int	 qfleet_query(const struct hosts *, const char *selector,
+	    const char *env_token, const json_t *args,
+	    const struct qfleet_opts *o, json_t **out, char **cause);
+
+/* Hosts in a result's hosts_statuses whose status is ok or empty. */
+size_t	 qfleet_answered(const json_t *result);
+
 /* Once per process, before any thread starts: libcurl's global init. */
 int	 qfleet_init(char **cause);
 

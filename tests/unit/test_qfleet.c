@@ -465,6 +465,77 @@ test_cancel(void)
 	peer_stop(&p);
 }
 
+static void
+test_query(void)
+{
+	static const char *modes[] = { "ok:a", "ok:c", "never", NULL };
+	struct peer p;
+	struct qfleet_opts o;
+	struct hosts *h;
+	json_t *args, *doc = NULL, *rows;
+	char *path, *text, *cause = NULL;
+	FILE *f;
+	int rc;
+
+	peer_start(&p, modes);
+	path = util_printf("/tmp/test_qfleet.%d.yaml", getpid());
+	text = util_printf("hosts:\n"
+	    "  a: {addr: \"127.0.0.1:%d\", token: good}\n"
+	    "  b: {addr: \"127.0.0.1:%d\", token: bad}\n"
+	    "  c: {addr: \"127.0.0.1:%d\"}\n"
+	    "  n: {addr: \"127.0.0.1:%d\", token: good}\n",
+	    peer_port(&p, "ok:a"), peer_port(&p, "ok:a"),
+	    peer_port(&p, "ok:c"), peer_port(&p, "never"));
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	free(text);
+	if (hosts_load(path, &h, &cause) != 0) {
+		printf("# %s\n", cause);
+		exit(99);
+	}
+	args = json_loads("{\"query\":\"sip\",\"ifaces\":\"eth0\","
+	    "\"num_results\":5,\"query_hosts\":\"a,b\"}", 0, NULL);
+	memset(&o, 0, sizeof o);
+	o.host_timeout_ms = 1000;
+	rc = qfleet_query(h, "any", "good", args, &o, &doc, &cause);
+	is_int(rc, 0, "qfleet_query: any");
+	if (rc == 0) {
+		rows = json_object_get(doc, "rows");
+		is_int(json_array_size(rows), 2, "two hosts' rows");
+		is_int(qfleet_answered(doc), 2, "two answered");
+		is_str(json_string_value(json_object_get(json_object_get(
+		    json_object_get(doc, "hosts_statuses"), "b"), "code")),
+		    "error", "b: the wrong token, an error");
+		is_str(json_string_value(json_object_get(json_object_get(
+		    json_object_get(doc, "hosts_statuses"), "c"), "code")),
+		    "ok", "c: no token of its own, FLOWQ_TOKEN's");
+		ok(strstr(json_string_value(json_object_get(json_object_get(
+		    json_object_get(doc, "hosts_statuses"), "n"), "message")),
+		    "no answer within") != NULL, "n: the host timeout");
+		ok(json_is_false(json_object_get(json_object_get(doc, "query"),
+		    "got_query_hosts")), "hosts are not sent query_hosts");
+		is_int(json_integer_value(json_object_get(json_object_get(
+		    json_object_get(doc, "summary"), "totals"), "br")), 20,
+		    "totals summed");
+	}
+	json_decref(doc);
+	rc = qfleet_query(h, "a,,b", NULL, args, &o, &doc, &cause);
+	ok(rc == -EINVAL && doc == NULL && cause != NULL, "a bad selector");
+	free(cause);
+	cause = NULL;
+	json_decref(args);
+	args = json_loads("{\"sort_by\":\"nonsense\"}", 0, NULL);
+	rc = qfleet_query(h, "a", NULL, args, &o, &doc, &cause);
+	ok(rc == -EINVAL && doc == NULL && cause != NULL, "bad arguments");
+	free(cause);
+	json_decref(args);
+	hosts_free(h);
+	unlink(path);
+	free(path);
+	peer_stop(&p);
+}
+
 int
 main(void)
 {
@@ -479,6 +550,7 @@ main(void)
 	test_inflight();
 	test_timeout();
 	test_cancel();
+	test_query();
 	curl_global_cleanup();
 	return tap_done();
 }
