@@ -414,7 +414,9 @@ qm_cut(struct qmerge *m, uint64_t limit)
 {
 	size_t i;
 
-	qsort_r(m->rows, m->nrows, sizeof *m->rows, qm_sort_cmp, &m->opts);
+	if (m->nrows > 1)
+		qsort_r(m->rows, m->nrows, sizeof *m->rows, qm_sort_cmp,
+		    &m->opts);
 	if (limit == 0 || m->nrows <= limit)
 		return;
 	for (i = limit; i < m->nrows; i++)
