@@ -439,7 +439,7 @@ qfleet_answered(const json_t *res)
 		code = json_string_value(json_object_get(v, "code"));
 		if (code != NULL && (strcmp(code, "ok") == 0 ||
 		    strcmp(code, "empty") == 0 ||
-		    strcmp(code, "missing_data") == 0))
+		    strcmp(code, "missing data") == 0))
 			n++;
 	}
 	return n;

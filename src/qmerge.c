@@ -53,7 +53,9 @@ static int
 qm_status_known(const char *code)
 {
 	return strcmp(code, "ok") == 0 || strcmp(code, "empty") == 0 ||
-	    strcmp(code, "missing_data") == 0 || strcmp(code, "error") == 0;
+	    strcmp(code, "missing data") == 0 ||
+	    strcmp(code, "missing_data") == 0 || strcmp(code, "error") == 0 ||
+	    strcmp(code, "too many requests") == 0;
 }
 
 /* A time as goProbe writes it (RFC 3339) or a Unix time; -> ns. */
@@ -539,11 +541,14 @@ qmerge_add(struct qmerge *m, const char *host, const json_t *res,
 		free(why);
 		return rc;
 	}
-	if (strcmp(code, "error") == 0) {
+	if (strcmp(code, "error") == 0 ||
+	    strcmp(code, "too many requests") == 0) {
 		qm_set_status(m, host, "error", message != NULL ? message :
-		    "error");
+		    code);
 		return 0;
 	}
+	if (strcmp(code, "missing_data") == 0)
+		code = "missing data";	/* goProbe's spelling */
 	rows = json_object_get(res, "rows");
 	json_array_foreach(rows, i, row)
 		merged += qm_merge_row(m, host, row);
@@ -624,7 +629,7 @@ qmerge_result(struct qmerge *m, int64_t query_start_ns)
 		    "empty", "message", "query returned no results"));
 	else
 		json_object_set_new(o, "status", json_pack("{s:s,s:s}", "code",
-		    "missing_data", "message", "no data available for the "
+		    "missing data", "message", "no data available for the "
 		    "specified interface(s) / time range"));
 	json_object_set_new(o, "hosts_statuses", json_deep_copy(m->statuses));
 

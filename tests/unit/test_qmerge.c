@@ -390,15 +390,15 @@ test_statuses(void)
 	add(m, "e1", "{\"status\":{\"code\":\"empty\",\"message\":\"query "
 	    "returned no results\"},\"summary\":{\"data_available\":true},"
 	    "\"rows\":null}");
-	add(m, "md", "{\"status\":{\"code\":\"missing_data\"},\"rows\":[]}");
+	add(m, "md", "{\"status\":{\"code\":\"missing data\"},\"rows\":[]}");
 	add(m, "err", "{\"status\":{\"code\":\"error\",\"message\":\"disk on "
 	    "fire\"},\"rows\":[{\"attributes\":{},\"counters\":{\"br\":1}}]}");
 	r = qmerge_result(m, 0);
 	is_str(path_s(r, "status", "code", NULL), "empty",
 	    "no rows but data: empty");
 	is_str(path_s(r, "hosts_statuses", "e1", "code"), "empty", "e1 empty");
-	is_str(path_s(r, "hosts_statuses", "md", "code"), "missing_data",
-	    "md missing_data");
+	is_str(path_s(r, "hosts_statuses", "md", "code"), "missing data",
+	    "md missing data (goProbe's spelling)");
 	is_str(path_s(r, "hosts_statuses", "err", "message"), "disk on fire",
 	    "a host's own error message");
 	is_int(json_array_size(json_object_get(r, "rows")), 0,
@@ -420,8 +420,10 @@ test_statuses(void)
 	m = merge_new("{}");
 	add(m, "md", "{\"status\":{\"code\":\"missing_data\"}}");
 	r = qmerge_result(m, 0);
-	is_str(path_s(r, "status", "code", NULL), "missing_data",
-	    "no data anywhere: missing_data");
+	is_str(path_s(r, "status", "code", NULL), "missing data",
+	    "no data anywhere: missing data");
+	is_str(path_s(r, "hosts_statuses", "md", "code"), "missing data",
+	    "missing_data read as goProbe's missing data");
 	json_decref(r);
 	qmerge_free(m);
 
