@@ -58,9 +58,8 @@ qm_status_known(const char *code)
 	    strcmp(code, "too many requests") == 0;
 }
 
-/* A time as goProbe writes it (RFC 3339) or a Unix time; -> ns. */
-static int
-qm_time(const json_t *v, int64_t *ns)
+int
+qmerge_time(const json_t *v, int64_t *ns)
 {
 	const char *s, *p;
 	struct tm tm;
@@ -144,9 +143,9 @@ qm_cmp_ts(const json_t *a, const json_t *b)
 	int64_t x = 0, y = 0;
 
 	if (a != NULL)
-		qm_time(a, &x);
+		qmerge_time(a, &x);
 	if (b != NULL)
-		qm_time(b, &y);
+		qmerge_time(b, &y);
 	return x < y ? -1 : x > y;
 }
 
@@ -499,14 +498,14 @@ qm_merge_summary(struct qmerge *m, const json_t *sum, size_t nrows,
 			json_object_set_new(m->ifaces, json_string_value(v),
 			    json_null());
 	if ((v = json_object_get(sum, "time_first")) != NULL &&
-	    qm_time(v, &a) == 0 && (m->first == NULL ||
-	    (qm_time(m->first, &b) == 0 && a < b))) {
+	    qmerge_time(v, &a) == 0 && (m->first == NULL ||
+	    (qmerge_time(m->first, &b) == 0 && a < b))) {
 		json_decref(m->first);
 		m->first = json_deep_copy(v);
 	}
 	if ((v = json_object_get(sum, "time_last")) != NULL &&
-	    qm_time(v, &a) == 0 && (m->last == NULL ||
-	    (qm_time(m->last, &b) == 0 && a > b))) {
+	    qmerge_time(v, &a) == 0 && (m->last == NULL ||
+	    (qmerge_time(m->last, &b) == 0 && a > b))) {
 		json_decref(m->last);
 		m->last = json_deep_copy(v);
 	}

@@ -82,4 +82,10 @@ size_t	 qmerge_answered(const struct qmerge *);
  */
 json_t	*qmerge_result(struct qmerge *, int64_t query_start_ns);
 
+/*
+ * A time as goProbe writes it (RFC 3339, any zone) or a Unix time in
+ * seconds, into Unix ns.  0, or -1 when v is neither.
+ */
+int	 qmerge_time(const json_t *v, int64_t *ns);
+
 #endif

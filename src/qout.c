@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "qmerge.h"
 #include "qout.h"
 #include "qtab.h"
 #include "qtime.h"
@@ -122,6 +123,7 @@ enum col {
 	C_SUM_PKTS, C_SUM_PKTS_PCT, C_SUM_BYTES, C_SUM_BYTES_PCT,
 	C_BOTH_PKTS_RCVD, C_BOTH_PKTS_SENT, C_BOTH_PKTS_PCT,
 	C_BOTH_BYTES_RCVD, C_BOTH_BYTES_SENT, C_BOTH_BYTES_PCT,
+	C_HOST,			/* a fleet query's: after the time */
 	C_COUNT
 };
 
@@ -139,6 +141,7 @@ static const char *const header2[C_COUNT] = {
 	"out", "%", "out", "%",
 	"in+out", "%", "in+out", "%",
 	"in", "out", "%", "in", "out", "%",
+	"host",
 };
 
 /* goquery's CSV header names. */
@@ -149,6 +152,7 @@ static const char *const header_csv[C_COUNT] = {
 	"packets", "%", "data vol.", "%",
 	"packets received", "packets sent", "%", "data vol. received",
 	"data vol. sent", "%",
+	"host",
 };
 
 /* goquery's CSV summary rows, for the counter columns. */
@@ -181,6 +185,8 @@ columns(const struct qout_info *info, enum col *cols)
 
 	if (q->attrs & QA_TIME)
 		cols[n++] = C_TIME;
+	if (info->hosts != NULL)
+		cols[n++] = C_HOST;	/* goquery: host > iface */
 	if (q->attrs & QA_IFACE)
 		cols[n++] = C_IFACE;
 	while (p != NULL && *p != '\0') {
@@ -268,6 +274,10 @@ cell(const struct qout_info *info, const struct qresult *res,
 		return;
 	case C_IFACE:
 		snprintf(buf, len, "%s", info->files->ifaces[r->k.iface]);
+		return;
+	case C_HOST:
+		snprintf(buf, len, "%s", t != NULL && info->hosts[idx] != NULL ?
+		    info->hosts[idx] : "");
 		return;
 	case C_SIP:
 	case C_DIP:
@@ -400,10 +410,14 @@ static const char status_missing[] = "no data available for the specified "
 
 /* goquery's line for a result that is not "ok" (txt and csv). */
 static void
-print_status(FILE *f, const struct qresult *res)
+print_status(FILE *f, const struct qout_info *info, const struct qresult *res)
 {
 	if (res->nrows > 0)
 		return;
+	if (info->status_line != NULL) {
+		fprintf(f, "%s\n", info->status_line);
+		return;
+	}
 	fprintf(f, "Status \"%s\": %s\n", res->data ? "empty" :
 	    "missing data", res->data ? status_empty : status_missing);
 }
@@ -418,7 +432,7 @@ print_txt(FILE *f, const struct qout_info *info, const struct qresult *res)
 	int64_t			 first, last;
 	char			 b[1024], a[64], d[64], ifs[4096];
 
-	print_status(f, res);
+	print_status(f, info, res);
 	ncols = columns(info, cols);
 	tw = qtab_new(0, 2, 1);
 	if (res->hits > 0) {
@@ -489,7 +503,12 @@ print_txt(FILE *f, const struct qout_info *info, const struct qresult *res)
 		snprintf(ifs, sizeof ifs, "%zu queried", info->files->nifaces);
 	else
 		ifaces_joined(info, ifs, sizeof ifs);
-	qtab_printf(fw, "Interface\t: %s\n", ifs);
+	if (info->hosts_summary != NULL)	/* goProbe's distributed footer */
+		qtab_printf(fw, "Interface%s / Hosts\t: %s on %s\n",
+		    info->files->nifaces > 1 ? "s" : "", ifs,
+		    info->hosts_summary);
+	else
+		qtab_printf(fw, "Interface\t: %s\n", ifs);
 	qtab_printf(fw, "Sorted by\t: %s\n", describe(q));
 	if (info->condition != NULL && *info->condition != '\0')
 		qtab_printf(fw, "Conditions\t: %s\n", info->condition);
@@ -544,7 +563,7 @@ print_csv(FILE *f, const struct qout_info *info, const struct qresult *res)
 	size_t		 ncols, i, j;
 	char		 b[4096];
 
-	print_status(f, res);
+	print_status(f, info, res);
 	ncols = columns(info, cols);
 	for (j = 0; j < ncols; j++)
 		csv_cell(f, header_csv[cols[j]], j == 0);
@@ -589,6 +608,184 @@ qout_print(FILE *f, enum qout_format fmt, const struct qout_info *info,
 		/* qapi_result(): goProbe's Result document */
 		abort();
 	}
+}
+
+/* ------------------------------------------------------------ fleet */
+
+struct doc_hs {
+	const char	*host, *code, *message;
+};
+
+static int
+doc_hs_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct doc_hs *)a)->host,
+	    ((const struct doc_hs *)b)->host);
+}
+
+static uint64_t
+doc_u64(const json_t *o, const char *key)
+{
+	json_int_t v = json_integer_value(json_object_get(o, key));
+
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+/* The index of iface in files, added when new. */
+static uint32_t
+doc_iface(struct qfiles *files, const char *iface)
+{
+	size_t i;
+
+	for (i = 0; i < files->nifaces; i++)
+		if (strcmp(files->ifaces[i], iface) == 0)
+			return (uint32_t)i;
+	files->ifaces = util_realloc(files->ifaces, files->nifaces + 1,
+	    sizeof *files->ifaces);
+	files->ifaces[files->nifaces] = util_strdup(iface);
+	return (uint32_t)files->nifaces++;
+}
+
+static void
+doc_addr(const json_t *v, uint8_t *ip, uint8_t *len)
+{
+	const char *s = json_string_value(v);
+
+	*len = 0;
+	if (s == NULL)
+		return;
+	if (inet_pton(AF_INET, s, ip) == 1)
+		*len = 4;
+	else if (inet_pton(AF_INET6, s, ip) == 1)
+		*len = 16;
+}
+
+void
+qout_print_doc(FILE *f, enum qout_format fmt, const struct qquery *q,
+    const char *condition, const json_t *doc)
+{
+	const json_t *sum = json_object_get(doc, "summary"), *rows, *row;
+	const json_t *l, *a, *c, *v;
+	struct qout_info info;
+	struct qresult res;
+	struct qfiles files;
+	struct doc_hs *hs;
+	struct qrow *r;
+	const char **hosts, *k, *iface;
+	char *summary, *status, *order;
+	size_t i, n, nhs, ok = 0, empty = 0, error = 0;
+	int64_t ns;
+
+	memset(&files, 0, sizeof files);
+	memset(&res, 0, sizeof res);
+	json_array_foreach(json_object_get(sum, "interfaces"), i, v)
+		if (json_is_string(v))
+			doc_iface(&files, json_string_value(v));
+	rows = json_object_get(doc, "rows");
+	n = json_array_size(rows);
+	res.rows = util_calloc(n + 1, sizeof *res.rows);
+	hosts = util_calloc(n + 1, sizeof *hosts);
+	json_array_foreach(rows, i, row) {
+		r = &res.rows[i];
+		l = json_object_get(row, "labels");
+		a = json_object_get(row, "attributes");
+		c = json_object_get(row, "counters");
+		if (qmerge_time(json_object_get(l, "timestamp"), &ns) == 0)
+			r->k.ts = ns / 1000000000;
+		iface = json_string_value(json_object_get(l, "iface"));
+		r->k.iface = doc_iface(&files, iface != NULL ? iface : "");
+		hosts[i] = json_string_value(json_object_get(l, "host"));
+		doc_addr(json_object_get(a, "sip"), r->k.sip, &r->k.salen);
+		doc_addr(json_object_get(a, "dip"), r->k.dip, &r->k.dalen);
+		r->k.dport = (uint16_t)doc_u64(a, "dport");
+		r->k.proto = (uint8_t)doc_u64(a, "proto");
+		r->k.vlan = (uint16_t)doc_u64(a, "vlan");
+		r->bytes_rcvd = doc_u64(c, "br");
+		r->bytes_sent = doc_u64(c, "bs");
+		r->pkts_rcvd = doc_u64(c, "pr");
+		r->pkts_sent = doc_u64(c, "ps");
+	}
+	res.nrows = n;
+	res.hits = doc_u64(json_object_get(sum, "hits"), "total");
+	v = json_object_get(sum, "totals");
+	res.bytes_rcvd = doc_u64(v, "br");
+	res.bytes_sent = doc_u64(v, "bs");
+	res.pkts_rcvd = doc_u64(v, "pr");
+	res.pkts_sent = doc_u64(v, "ps");
+	res.data = json_is_true(json_object_get(sum, "data_available"));
+	if (qmerge_time(json_object_get(sum, "time_first"), &ns) == 0)
+		res.span_first = ns / 1000000000;
+	if (qmerge_time(json_object_get(sum, "time_last"), &ns) == 0)
+		res.span_last = ns / 1000000000;
+	res.iface_data = util_calloc(files.nifaces + 1, sizeof *res.iface_data);
+	for (i = 0; i < files.nifaces; i++)
+		res.iface_data[i] = 1;
+	res.duration_ns = doc_u64(json_object_get(sum, "timings"),
+	    "query_duration_ns");
+
+	/* The hosts: errors first (goquery's GetErrorStatuses()), counts. */
+	v = json_object_get(doc, "hosts_statuses");
+	hs = util_calloc(json_object_size(v) + 1, sizeof *hs);
+	nhs = 0;
+	json_object_foreach((json_t *)v, k, l) {
+		hs[nhs].host = k;
+		hs[nhs].code = json_string_value(json_object_get(l, "code"));
+		hs[nhs].message = json_string_value(json_object_get(l,
+		    "message"));
+		if (hs[nhs].code == NULL)
+			hs[nhs].code = "error";
+		if (strcmp(hs[nhs].code, "ok") == 0)
+			ok++;
+		else if (strcmp(hs[nhs].code, "empty") == 0)
+			empty++;
+		else if (strcmp(hs[nhs].code, "error") == 0)
+			error++;
+		nhs++;
+	}
+	qsort(hs, nhs, sizeof *hs, doc_hs_cmp);
+	for (i = 0; i < nhs; i++)
+		if (strcmp(hs[i].code, "ok") != 0)
+			fprintf(fmt == QOUT_TXT ? f : stderr, "Host %s returned "
+			    "with error \"%s\": %s\n", hs[i].host, hs[i].code,
+			    hs[i].message != NULL ? hs[i].message : "");
+	summary = util_printf("%zu hosts: %zu ok / %zu empty / %zu error", nhs,
+	    ok, empty, error);
+
+	memset(&info, 0, sizeof info);
+	info.q = q;
+	info.files = &files;
+	info.condition = condition;
+	info.hosts = hosts;
+	info.hosts_summary = summary;
+	v = json_object_get(doc, "status");
+	status = util_printf("Status \"%s\": %s",
+	    json_string_value(json_object_get(v, "code")) ?: "error",
+	    json_string_value(json_object_get(v, "message")) ?: "");
+	info.status_line = status;
+	order = util_strdup("");
+	json_array_foreach(json_object_get(json_object_get(doc, "query"),
+	    "attributes"), i, v) {
+		if (!json_is_string(v))
+			continue;
+		k = order;
+		order = util_printf("%s%s%s", k, *k != '\0' ? "," : "",
+		    json_string_value(v));
+		free((char *)k);
+	}
+	info.attr_order = order;
+	if (fmt != QOUT_JSON)
+		qout_print(f, fmt, &info, &res);
+
+	free(order);
+	free(status);
+	free(summary);
+	free(hs);
+	free(hosts);
+	free(res.rows);
+	free(res.iface_data);
+	for (i = 0; i < files.nifaces; i++)
+		free(files.ifaces[i]);
+	free(files.ifaces);
 }
 
 int

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "qexec.h"
 #include "qlist.h"
 
@@ -36,11 +38,28 @@ struct qout_info {
 	size_t		 nskipped;	/* unreadable day files */
 	int		 stats;		/* --query.stats: the DB footer */
 	uint64_t	 bytes_loaded;
+	/* A fleet query (qout_print_doc() sets them): */
+	const char *const *hosts;	/* per row, its host; NULL: no column */
+	const char	*hosts_summary;	/* "34 hosts: 25 ok / 0 empty / 9
+					   error" for the footer; or NULL */
+	const char	*status_line;	/* without rows: instead of goquery's
+					   "Status ..." of this host */
 };
 
 /* A result as text or CSV (JSON is qapi_result()'s document). */
 void	qout_print(FILE *, enum qout_format, const struct qout_info *,
 	    const struct qresult *);
+
+/*
+ * A fleet query's merged results.Result document (qmerge) as txt or csv,
+ * through the printers above: the host column after the time, the hosts
+ * that did not answer above a txt table (on stderr for csv), the
+ * "Interface / Hosts" footer.  q gives the columns, the direction and the
+ * order; condition is the canonical one (or NULL).  JSON is the document
+ * itself: the caller prints it.
+ */
+void	qout_print_doc(FILE *, enum qout_format, const struct qquery *q,
+	    const char *condition, const json_t *doc);
 
 /* ------------------------------------------------------------ list */
 
