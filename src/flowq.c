@@ -35,7 +35,9 @@
 
 #include "cond.h"
 #include "conf.h"
+#include "hosts.h"
 #include "qapi.h"
+#include "qfleet.h"
 #include "qexec.h"
 #include "qlist.h"
 #include "qout.h"
@@ -58,6 +60,9 @@ struct opts {
 	const char	*resolution;
 	const char	*stored;	/* --stored-query */
 	double		 timeout;	/* seconds; 0: none */
+	const char	*hosts;		/* -q: a fleet query of these hosts */
+	const char	*hosts_file;	/* --hosts-file */
+	double		 host_timeout;	/* --host-timeout; 0: the default */
 	int		 ascending, in, out, sum, rdns, sql, verbose, threads;
 	int		 stats, low_mem;
 	long long	 limit, dns_rows, max_mem;
@@ -108,11 +113,14 @@ page_cache(void)
 		munmap(buf, n * sz);
 }
 
+static volatile int fleet_cancel;
+
 static void
 on_sigint(int sig)
 {
 	(void)sig;
 	qexec_interrupt();
+	fleet_cancel = 1;
 }
 
 /* ------------------------------------------------------------ arguments */
@@ -226,6 +234,80 @@ stored_query(const char *path, struct qargs *a)
 	free(buf);
 }
 
+/* Hosts done so far, on a terminal only (stderr). */
+static void
+fleet_progress(void *arg, size_t done, size_t total)
+{
+	(void)arg;
+	fprintf(stderr, "\rflowq: %zu/%zu hosts done", done, total);
+	fflush(stderr);
+}
+
+/*
+ * -q: the query on every host selected, merged (qfleet_query()), printed
+ * by qout_print_doc() (json: the merged document as it is).  Exit status
+ * 0 when at least one host answered.
+ */
+static int
+run_fleet(const struct opts *o, struct qargs *a)
+{
+	struct qfleet_opts	 fo;
+	struct qquery		 q;
+	struct cond		*cond = NULL;
+	struct hosts		*h;
+	enum qout_format	 fmt;
+	json_t			*args, *doc;
+	char			*cause = NULL, *text;
+	int			 rc, progress;
+
+	if (qout_format_parse(a->format, &fmt) != 0)
+		fatal(1, "-e '%s': use txt, json or csv", a->format);
+	if (a->dns_resolution.enabled)
+		fatal(1, "-r is not for fleet queries (-q)");
+	if (qapi_prepare(a, &q, &cond, &cause) != 0)
+		fatal(1, "%s", cause);
+	if (hosts_load(o->hosts_file, &h, &cause) != 0)
+		fatal(1, "%s", cause);
+	if (qfleet_init(&cause) != 0)
+		fatal(1, "%s", cause);
+	args = qapi_args_json(a);
+
+	memset(&fo, 0, sizeof fo);
+	fo.host_timeout_ms = o->host_timeout > 0 ? (int)(o->host_timeout *
+	    1000) : QFLEET_HOST_TIMEOUT_MS;
+	fo.timeout_ms = (int)(o->timeout * 1000);
+	fo.cancel = &fleet_cancel;
+	progress = isatty(STDERR_FILENO);
+	if (progress)
+		fo.on_progress = fleet_progress;
+	rc = qfleet_query(h, o->hosts, getenv("FLOWQ_TOKEN"), args, &fo, &doc,
+	    &cause);
+	if (progress)
+		fputs("\r\033[K", stderr);
+	json_decref(args);
+	hosts_free(h);
+	if (rc != 0)
+		fatal(rc == -ECANCELED ? 130 : 1, "%s", cause);
+
+	if (fmt == QOUT_JSON) {
+		text = qapi_dumps(doc);
+		fputs(text, stdout);
+		free(text);
+	} else
+		qout_print_doc(stdout, fmt, &q, cond != NULL ?
+		    cond->canonical : NULL, doc);
+	rc = qfleet_answered(doc) > 0 ? 0 : 1;
+	if (rc != 0) {
+		fflush(stdout);
+		fprintf(stderr, "flowq: no host answered (%zu asked)\n",
+		    json_object_size(json_object_get(doc, "hosts_statuses")));
+	}
+	json_decref(doc);
+	cond_free(cond);
+	qapi_args_free(a);
+	return fflush(stdout) == 0 ? rc : 1;
+}
+
 static int
 run_query(const struct opts *o, int argc, char **argv)
 {
@@ -248,6 +330,8 @@ run_query(const struct opts *o, int argc, char **argv)
 	    "talk_src");
 	if (o->stored != NULL)
 		stored_query(o->stored, a);
+	if (o->hosts != NULL)
+		return run_fleet(o, a);
 	if (a->live)
 		fatal(1, "cannot run live query in local DB mode");
 	if (qout_format_parse(a->format, &fmt) != 0)
@@ -477,6 +561,11 @@ static const char long_help[] =
 "      --query.timeout D          abort the query after D [--timeout]\n"
 "      --query.stats              print the store's statistics in the footer\n"
 "      --stored-query FILE|-      run goProbe's JSON query arguments\n"
+"  -q, --query.hosts-resolution HOSTS   a fleet query: the hosts of the\n"
+"                                 hosts file (or addresses) a,b,c; any; @FILE\n"
+"                                 [--query-hosts]; see hosts.yaml(5)\n"
+"      --hosts-file FILE          default /etc/flowrec/hosts.yaml\n"
+"      --host-timeout D           each host's time to answer (default 10s)\n"
 "  -k, --query.keepalive D        accepted (queries print nothing meanwhile)\n"
 "      --memory.max-pct N, --memory.low-mode   accepted, checked\n"
 "      --sql                      print the SQL statements on stderr\n"
@@ -494,6 +583,8 @@ usage(FILE *f)
 "             [-s bytes|packets|time] [-e txt|json|csv] [-d DIR] [--in]\n"
 "             [--out] [--sum] [--query.time-resolution D] [--query.timeout D]\n"
 "             [--stored-query FILE|-] [--sql] QUERY\n"
+"       flowq -q HOSTS|any|@FILE [--hosts-file FILE] [--host-timeout D]\n"
+"             [query flags] QUERY\n"
 "       flowq list [-v] [IFACES...]\n"
 "       flowq sql [-i IFACES] [-f FIRST] [-l LAST] [-e FMT] SELECT...\n"
 "       flowq examples | help | version\n");
@@ -583,7 +674,8 @@ number_arg(const char *flag, const char *s, long long min, long long max)
 
 enum { OPT_IN = 256, OPT_OUT, OPT_SUM, OPT_RES, OPT_TIMEOUT, OPT_SQL,
 	OPT_THREADS, OPT_DNS_ROWS, OPT_DNS_TIMEOUT, OPT_STATS, OPT_STORED,
-	OPT_MEM_PCT, OPT_LOW_MEM, OPT_IGNORED };
+	OPT_MEM_PCT, OPT_LOW_MEM, OPT_IGNORED, OPT_HOSTS_FILE,
+	OPT_HOST_TIMEOUT };
 
 int
 main(int argc, char **argv)
@@ -609,6 +701,7 @@ main(int argc, char **argv)
 		{ "query.stats", no_argument, NULL, OPT_STATS },
 		{ "query.keepalive", required_argument, NULL, 'k' },
 		{ "stored-query", required_argument, NULL, OPT_STORED },
+		{ "query.hosts-resolution", required_argument, NULL, 'q' },
 		{ "memory.max-pct", required_argument, NULL, OPT_MEM_PCT },
 		{ "memory.low-mode", no_argument, NULL, OPT_LOW_MEM },
 		{ "version", no_argument, NULL, 'v' },
@@ -629,6 +722,9 @@ main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "sql", no_argument, NULL, OPT_SQL },
 		{ "threads", required_argument, NULL, OPT_THREADS },
+		{ "query-hosts", required_argument, NULL, 'q' },
+		{ "hosts-file", required_argument, NULL, OPT_HOSTS_FILE },
+		{ "host-timeout", required_argument, NULL, OPT_HOST_TIMEOUT },
 		{ NULL, 0, NULL, 0 }
 	};
 	const struct cmd_entry	*cmd = &cmd_query;
@@ -651,7 +747,7 @@ main(int argc, char **argv)
 	mallopt(M_TOP_PAD, 16 << 20);
 	memset(&o, 0, sizeof o);
 	o.dns_timeout = -1;
-	while ((ch = getopt_long(argc, argv, "i:c:f:l:s:an:e:d:rvhk:", longopts,
+	while ((ch = getopt_long(argc, argv, "i:c:f:l:s:an:e:d:rvhk:q:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'i': o.ifaces = optarg; break;
@@ -705,6 +801,14 @@ main(int argc, char **argv)
 			o.max_mem_set = 1;
 			break;
 		case OPT_LOW_MEM: o.low_mem = 1; break;
+		case 'q': o.hosts = optarg; break;
+		case OPT_HOSTS_FILE: o.hosts_file = optarg; break;
+		case OPT_HOST_TIMEOUT:
+			if ((o.host_timeout = duration_arg("--host-timeout",
+			    optarg)) <= 0 || o.host_timeout > 86400)
+				fatal(1, "--host-timeout '%s': use a duration "
+				    "such as 10s or 1m", optarg);
+			break;
 		default: usage(stderr); return 1;
 		}
 	}
@@ -730,7 +834,17 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	if (cmd->store && o.dbdir == NULL) {
+	if (o.hosts == NULL && (o.hosts_file != NULL || o.host_timeout > 0))
+		fatal(1, "--hosts-file and --host-timeout go with -q");
+	if (o.hosts != NULL) {
+		/* a fleet query asks the hosts' stores, not ours */
+		if (cmd->run != run_query)
+			fatal(1, "-q is for queries, not for %s", argv[optind - 1]);
+		if (o.dbdir != NULL)
+			fatal(1, "-q asks the hosts' stores: -d is not for "
+			    "fleet queries");
+	}
+	if (cmd->store && o.dbdir == NULL && o.hosts == NULL) {
 		if (conf_load_client(NULL, &conf, &cause) != 0)
 			fatal(1, "%s (or give the store with -d)", cause);
 		o.dbdir = dbdir = util_strdup(conf->db_path);

@@ -948,3 +948,58 @@ qapi_run(const struct qargs *a, const char *db_path, const char *hostname,
 	qapi_query_free(x);
 	return doc;
 }
+
+/* ------------------------------------------------------------ fleet */
+
+json_t *
+qapi_args_json(const struct qargs *a)
+{
+	json_t		*o = json_object();
+	const char	*p;
+	size_t		 i;
+	uint64_t	 u;
+
+	for (i = 0; i < sizeof args_fields / sizeof args_fields[0]; i++) {
+		p = (const char *)a + args_fields[i].off;
+		switch (args_fields[i].type) {
+		case F_STR:
+			if (*(char *const *)p != NULL)
+				json_object_set_new(o, args_fields[i].name,
+				    json_string(*(char *const *)p));
+			break;
+		case F_BOOL:
+			if (*(const int *)p)
+				json_object_set_new(o, args_fields[i].name,
+				    json_true());
+			break;
+		case F_U64:
+			/* flowq's -n 0 (every row) is the largest JSON has */
+			if ((u = *(const uint64_t *)p) != 0)
+				json_object_set_new(o, args_fields[i].name,
+				    json_integer(u > INT64_MAX ? INT64_MAX :
+				    (json_int_t)u));
+			break;
+		case F_I64:
+			if (*(const int64_t *)p != 0)
+				json_object_set_new(o, args_fields[i].name,
+				    json_integer(*(const int64_t *)p));
+			break;
+		case F_DNS:
+			if (a->dns_resolution.enabled)
+				json_object_set_new(o, args_fields[i].name,
+				    json_pack("{s:b,s:I,s:I}", "enabled", 1,
+				    "timeout", (json_int_t)
+				    a->dns_resolution.timeout_ns, "max_rows",
+				    (json_int_t)a->dns_resolution.max_rows));
+			break;
+		}
+	}
+	return o;
+}
+
+int
+qapi_prepare(const struct qargs *a, struct qquery *q, struct cond **condp,
+    char **cause)
+{
+	return prepare(a, (int64_t)time(NULL), q, condp, NULL, cause);
+}

@@ -141,6 +141,21 @@ json_t	*qapi_result(const struct qapi_query *, const char *hostname);
 
 void	qapi_query_free(struct qapi_query *);
 
+/*
+ * The arguments as goProbe's query.Args JSON (what a fleet query sends
+ * each host; absent and zero fields left out, flowq's own never sent).
+ * Caller owns the result; free with json_decref().
+ */
+json_t	*qapi_args_json(const struct qargs *);
+
+/*
+ * Check the arguments and make the query they describe without running
+ * it (a fleet query prints its merged rows with q).  0 with *condp set
+ * (caller frees with cond_free()), or -1 with *cause.
+ */
+int	qapi_prepare(const struct qargs *, struct qquery *q,
+	    struct cond **condp, char **cause);
+
 /* Time t as Go marshals a time.Time (RFC 3339, local zone); buf >= 40. */
 void	qapi_rfc3339(int64_t sec, long nsec, char *buf, size_t len);
 
