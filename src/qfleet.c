@@ -20,6 +20,7 @@
 
 #include <curl/curl.h>
 
+#include "qapi.h"
 #include "qfleet.h"
 #include "qmerge.h"
 #include "util.h"
@@ -443,4 +444,51 @@ qfleet_answered(const json_t *res)
 			n++;
 	}
 	return n;
+}
+
+/* ---------------------------------------------- the daemon's side */
+
+int
+qfleet_request(const char *body, size_t len, const char *peer_runtime_id,
+    const char *hosts_file, const struct qfleet_opts *o, json_t **out,
+    char **cause)
+{
+	struct qargs *a;
+	struct hosts *h;
+	json_t *args;
+	int rc;
+
+	*out = NULL;
+	if (qapi_args_parse(body, len, &a, cause) != 0)
+		return 400;
+	if (a->query_hosts == NULL || *a->query_hosts == '\0') {
+		qapi_args_free(a);
+		util_cause(cause, 400, "query_hosts: no hosts");
+		return 400;
+	}
+	if (peer_runtime_id != NULL) {
+		qapi_args_free(a);
+		util_cause(cause, 400, "query_hosts in a request from a fleet "
+		    "query (%s %s): refused, it would loop", QFLEET_RUNTIME_HEADER,
+		    peer_runtime_id);
+		return 400;
+	}
+	if (qapi_args_validate(a, cause) != 0) {
+		qapi_args_free(a);
+		return 422;
+	}
+	if (hosts_load(hosts_file, &h, cause) != 0) {
+		qapi_args_free(a);
+		return 500;
+	}
+	args = qapi_args_json(a);
+	rc = qfleet_query(h, a->query_hosts, NULL, args, o, out, cause);
+	json_decref(args);
+	hosts_free(h);
+	qapi_args_free(a);
+	if (rc == -ECANCELED)
+		return 503;
+	if (rc == -EIO)
+		return 500;
+	return rc == 0 ? 200 : 422;
 }

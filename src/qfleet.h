@@ -85,6 +85,21 @@ int	 qfleet_query(const struct hosts *, const char *selector,
 /* Hosts in a result's hosts_statuses whose status is ok or empty. */
 size_t	 qfleet_answered(const json_t *result);
 
+/*
+ * The daemon's POST /_query with query_hosts (goProbe's global-query
+ * server), run in a worker thread: body is the request's query.Args,
+ * peer_runtime_id the request's QFLEET_RUNTIME_HEADER (NULL: none), the
+ * hosts from hosts_file (NULL: the default), o->runtime_id the daemon's
+ * own.  A request that comes from a fan-out (it carries a runtime id)
+ * may not ask for another: 400, no loops.  Returns the HTTP status: 200
+ * with *out the merged results.Result, else 400 (bad JSON or a loop), 422
+ * (arguments goProbe's Prepare() refuses, a bad selector), 500 (the
+ * hosts file), 503 (cancelled) with *cause set.
+ */
+int	 qfleet_request(const char *body, size_t len,
+	    const char *peer_runtime_id, const char *hosts_file,
+	    const struct qfleet_opts *o, json_t **out, char **cause);
+
 /* Once per process, before any thread starts: libcurl's global init. */
 int	 qfleet_init(char **cause);
 

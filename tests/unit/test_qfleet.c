@@ -536,6 +536,86 @@ test_query(void)
 	peer_stop(&p);
 }
 
+static void
+test_request(void)
+{
+	static const char *modes[] = { "ok:a", NULL };
+	struct peer p;
+	struct qfleet_opts o;
+	json_t *doc = NULL, *st, *id;
+	char *path, *text, *cause = NULL, *absent;
+	FILE *f;
+	size_t i;
+	int code, same;
+
+	peer_start(&p, modes);
+	path = util_printf("/tmp/test_qfleet.%d.req.yaml", getpid());
+	absent = util_printf("/tmp/test_qfleet.%d.absent.yaml", getpid());
+	text = util_printf("hosts:\n  a: {addr: \"127.0.0.1:%d\", token: "
+	    "good}\n", peer_port(&p, "ok:a"));
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	free(text);
+	memset(&o, 0, sizeof o);
+	o.runtime_id = "daemon-rt";
+
+#define REQ(body, peer, file) qfleet_request(body, strlen(body), peer, file, \
+	    &o, &doc, &cause)
+	code = REQ("{\"query\":\"sip\",\"ifaces\":\"eth0\","
+	    "\"query_hosts\":\"a\"}", NULL, path);
+	is_int(code, 200, "a global query: 200");
+	ok(doc != NULL && json_array_size(json_object_get(doc, "rows")) == 1,
+	    "with the host's row");
+	ok(json_is_false(json_object_get(json_object_get(doc, "query"),
+	    "got_query_hosts")), "the host was not asked to fan out");
+	json_decref(doc);
+	doc = NULL;
+	st = peer_stats(&p);
+	same = json_array_size(json_object_get(st, "runtime_ids")) == 1;
+	json_array_foreach(json_object_get(st, "runtime_ids"), i, id)
+		if (strcmp(json_string_value(id), "daemon-rt") != 0)
+			same = 0;
+	ok(same, "the daemon's runtime id sent");
+	json_decref(st);
+
+	code = REQ("{\"query\":\"sip\",\"query_hosts\":\"a\"}",
+	    "other-rt", path);
+	ok(code == 400 && doc == NULL && cause != NULL &&
+	    strstr(cause, "loop") != NULL, "from a fan-out: 400, a loop");
+	free(cause);
+	cause = NULL;
+	code = REQ("{\"query\":\"sip\"}", NULL, path);
+	ok(code == 400 && cause != NULL, "no query_hosts: 400");
+	free(cause);
+	cause = NULL;
+	code = REQ("{\"query\":", NULL, path);
+	ok(code == 400 && cause != NULL, "broken JSON: 400");
+	free(cause);
+	cause = NULL;
+	code = REQ("{\"query\":\"nonsense\",\"ifaces\":\"eth0\","
+	    "\"query_hosts\":\"a\"}", NULL, path);
+	ok(code == 422 && cause != NULL, "a bad query: 422 (%s)",
+	    cause ? cause : "");
+	free(cause);
+	cause = NULL;
+	code = REQ("{\"query\":\"sip\",\"ifaces\":\"eth0\","
+	    "\"query_hosts\":\"a\"}", NULL, absent);
+	ok(code == 500 && cause != NULL && strstr(cause, absent) != NULL,
+	    "no hosts file: 500 naming it");
+	free(cause);
+	cause = NULL;
+	code = REQ("{\"query\":\"sip\",\"ifaces\":\"eth0\","
+	    "\"query_hosts\":\"a,,\"}", NULL, path);
+	ok(code == 422 && cause != NULL, "a bad selector: 422");
+	free(cause);
+#undef REQ
+	unlink(path);
+	free(path);
+	free(absent);
+	peer_stop(&p);
+}
+
 int
 main(void)
 {
@@ -551,6 +631,7 @@ main(void)
 	test_timeout();
 	test_cancel();
 	test_query();
+	test_request();
 	curl_global_cleanup();
 	return tap_done();
 }
