@@ -186,6 +186,16 @@ case $(status_of "$T/all.json" h10) in
 *) fail "h10: $(status_of "$T/all.json" h10)" ;;
 esac
 
+# Progress: never into a pipe, on a terminal (script(1) gives one).
+grep -q "hosts done" "$T/all.err" && fail "progress written into a pipe" ||
+	pass "no progress in a pipe"
+if command -v script >/dev/null; then
+	cli script -qec "$FLOWQ -q h1,h2 --hosts-file $hosts -e json $Q >/dev/null" /dev/null \
+	    > "$T/tty.out" 2>&1
+	grep -q "2/2 hosts done" "$T/tty.out" && pass "progress on a terminal" ||
+		fail "no progress on a terminal: $(cat "$T/tty.out")"
+fi
+
 # 2. txt: errors above the table, the host column, the footer.
 cli "$FLOWQ" -q $ALL --hosts-file "$hosts" -n 1000 $Q \
     > "$T/all.txt" 2>"$T/all.txt.err"
