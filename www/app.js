@@ -322,8 +322,13 @@ function rawValue(row, k) {
 		v = l.host !== undefined ? l.host : l.hostname;
 	else if (k === 'iface')
 		v = l.iface;
-	else
+	else {
 		v = a[k];
+		/* goProbe leaves zero numbers out (omitempty) */
+		if (v === undefined && (k === 'dport' || k === 'proto' ||
+		    k === 'vlan'))
+			v = 0;
+	}
 	return v === undefined || v === null ? '' : v;
 }
 
@@ -338,21 +343,29 @@ function showValue(k, v) {
 	return String(v);
 }
 
-/* The columns of a result: its attributes, in goquery's order. */
-function columnsOf(res) {
+/*
+ * The columns of a result, in goquery's order: its attributes, the time
+ * when rows carry one, the interface when several were queried (as flowq
+ * prints it), the host of a fleet query (hosts in the view).
+ */
+function columnsOf(res, v) {
 	var attrs = (res.query && res.query.attributes) || [];
 	var rows = res.rows || [];
-	var cols = COLUMNS.filter(function (k) {
+	var ifaces = (res.summary && res.summary.interfaces) || [];
+
+	return COLUMNS.filter(function (k) {
 		if (attrs.indexOf(k) >= 0)
 			return true;
-		/* labels a row carries (the interface of a query of several) */
-		return ['time', 'host', 'iface'].indexOf(k) >= 0 &&
-		    rows.some(function (r) {
-			return rawValue(r, k) !== '';
-		});
+		if (k === 'time')
+			return rows.some(function (r) {
+				return rawValue(r, 'time') !== '';
+			});
+		if (k === 'iface')
+			return ifaces.length > 1;
+		if (k === 'host')
+			return v.hosts !== '' && v.hosts !== undefined;
+		return false;
 	});
-
-	return cols;
 }
 
 /* Condition text for one value ("" when it cannot be one). */
@@ -414,7 +427,7 @@ function th(text, cls) {
 function drawTop(v, res) {
 	var table = $('top-table');
 	var thead = table.tHead, tbody = table.tBodies[0], tfoot = table.tFoot;
-	var cols = columnsOf(res);
+	var cols = columnsOf(res, v);
 	var rows = res.rows || [];
 	var tot = counters(res.summary && res.summary.totals);
 	var ptot = tot.pr + tot.ps, btot = tot.br + tot.bs;
@@ -527,7 +540,7 @@ function drill(v, cond, cols, row) {
  * the top rows leave of each bin.
  */
 function loadSeries(v, top, signal) {
-	var cols = columnsOf(top).filter(function (k) {
+	var cols = columnsOf(top, v).filter(function (k) {
 		return k !== 'time';
 	});
 	var rows = (top.rows || []).slice(0, SERIES_MAX);

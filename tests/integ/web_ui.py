@@ -37,6 +37,7 @@ import webdriver  # noqa: E402
 
 FLOWRECD, FLOWQ, MKPCAP, SRCDIR, TMP = sys.argv[1:6]
 TOKEN = "web-ui-test-token-0123456789abcdef"
+AUTH = {"Authorization": "Bearer " + TOKEN}
 RANGE = {"first": "0", "last": "2100-01-01T00:00:00Z"}
 
 n_tests = 0
@@ -202,11 +203,16 @@ def test_static(port):
     for path in ["/ui/../flowrecd.yaml", "/ui/%2e%2e/flowrecd.yaml",
                  "/ui/..%2fflowrecd.yaml", "/ui/nosuch.js", "/ui/sub/x.js",
                  "/ui/.hidden", "/etc/passwd", "/ui/../../../../etc/passwd"]:
-        st, h, body = http_req("GET", port, path)
+        # with the token: past the auth check, the file lookup answers
+        st, h, body = http_req("GET", port, path, AUTH)
         ok(st == 404 and b"root:" not in body and b"db_path" not in body,
            "GET %s: 404, nothing from outside www/" % path, (st, body))
-    st, h, body = http_req("POST", port, "/ui/", body=b"x")
-    ok(st in (404, 405), "POST /ui/: refused", (st, body))
+        st, h, body = http_req("GET", port, path)
+        ok(st in (401, 404) and b"root:" not in body and
+           b"db_path" not in body, "... and %d without the token" % st,
+           (st, body))
+    st, h, body = http_req("POST", port, "/ui/", AUTH, b"x")
+    ok(st in (404, 405), "POST /ui/: refused (%d)" % st, (st, body))
     q = json.dumps({"query": "sip", "ifaces": "any", "first": "0"})
     st, h, body = http_req("POST", port, "/_query",
                            {"Content-Type": "application/json"}, q)
