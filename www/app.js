@@ -1013,6 +1013,7 @@ function load() {
 			return;
 		}
 		clearData();
+		$('data').hidden = true;
 		setStatus(e instanceof ApiError ? e.message :
 		    'the API could not be reached: ' + (e && e.message), 'error');
 		setState('error');
