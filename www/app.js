@@ -127,9 +127,15 @@ function clear(e) {
 		e.removeChild(e.firstChild);
 }
 
+/* The state, and when it was reached (ms since the view was asked for). */
 function setState(s) {
 	document.body.setAttribute('data-state', s);
+	if (typeof performance === 'object' && s !== 'loading')
+		document.body.setAttribute('data-ms',
+		    Math.round(performance.now() - loadStart));
 }
+
+var loadStart = 0;
 
 function setStatus(text, cls) {
 	var s = $('status');
@@ -959,8 +965,11 @@ function load() {
 	var v = readView();
 	var signal;
 
-	if (current !== null)
+	/* the first view counts from the navigation, the others from here */
+	if (current !== null) {
 		current.abort();
+		loadStart = performance.now();
+	}
 	current = typeof AbortController === 'function' ?
 	    new AbortController() : null;
 	signal = current ? current.signal : undefined;
