@@ -22,7 +22,7 @@ if [ ! -f "$dir/done" ]; then
 	rm -rf "$dir"
 	d=0
 	while [ $d -lt 30 ]; do
-		day=$(date -u -d "2024-03-01 +$d days" +%Y-%m-%d)
+		day=$(date -u -d "2026-11-01 +$d days" +%Y-%m-%d)
 		"$build/bench/query_gen" -r "$dir/store" eth0 "$day" 288 1000 \
 		    20000 $((d + 1)) > /dev/null
 		d=$((d + 1))
@@ -51,7 +51,7 @@ until curl -sf -H "Authorization: Bearer $token" \
 	sleep 0.1
 done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-range="first=2024-03-01T00:00:00Z&last=2024-03-31T00:00:00Z"
+range="first=2026-11-01T00:00:00Z&last=2026-12-01T00:00:00Z"
 for q in "query=talk_conv" "query=apps_port&sort_by=packets" \
     "query=dip&condition=dport%3D443"; do
 	echo "30 days, $q:"
