@@ -44,10 +44,16 @@ var current = null;		/* AbortController of the view loading */
 
 /* ------------------------------------------------------------ units */
 
-/* goquery's units, as flowq prints them: "1.08 M", "59.27 kB". */
+/*
+ * goquery's units, as flowq prints them (goProbe #329): below 1000 (1025
+ * bytes) the plain number, else "1.08 M", "59.27 kB".
+ */
 function fmtCount(v) {
 	var units = [' ', 'k', 'M', 'G', 'T', 'P', 'E', 'Z', 'Y'];
 	var f = v, i = 0;
+
+	if (v < 1000)
+		return String(v);
 
 	while (v >= 1000) {
 		v = Math.floor(v / 1000);
@@ -61,6 +67,9 @@ function fmtSize(v) {
 	var units = [' B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
 	var f = v, i = 0;
 
+	if (v <= 1024)
+		return String(v);
+
 	while (v > 1024) {
 		v = Math.floor(v / 1024);
 		f /= 1024;
@@ -70,7 +79,7 @@ function fmtSize(v) {
 }
 
 function fmtPercent(v, total) {
-	return total > 0 ? (100 * v / total).toFixed(2) : '0.00';
+	return total > 0 && v > 0 ? (100 * v / total).toFixed(2) : '0';
 }
 
 function pad2(n) {
