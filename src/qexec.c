@@ -309,12 +309,11 @@ qexec_compare(const struct qquery *q, const struct qrow *a,
 	return key_compare(&a->k, &b->k);
 }
 
-static const struct qquery *sort_query;
-
+/* qsort_r: several queries may sort at once (the daemon's workers). */
 static int
-sort_cmp(const void *a, const void *b)
+sort_cmp(const void *a, const void *b, void *q)
 {
-	return qexec_compare(sort_query, a, b);
+	return qexec_compare(q, a, b);
 }
 
 static void
@@ -322,8 +321,7 @@ sort_rows(const struct qquery *q, struct qrow *rows, size_t n)
 {
 	if (n < 2)
 		return;
-	sort_query = q;
-	qsort(rows, n, sizeof *rows, sort_cmp);
+	qsort_r(rows, n, sizeof *rows, sort_cmp, (void *)q);
 }
 
 static void
@@ -1710,7 +1708,8 @@ again:
 		    nthreads, &why)) == 0)
 			continue;
 		if (qwatch_stopped(&w)) {
-			util_cause(cause, -1, "%s", why);
+			util_cause(cause, -1, "%s", why != NULL ? why :
+			    qwatch_why(&w));
 			free(why);
 			break;
 		}

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,6 +323,76 @@ test_run(void)
 	free(cause);
 }
 
+/* ---- several queries at once, as the daemon's workers run them */
+
+static const char *const conc_args[] = {
+	"{\"query\":\"sip,dip\",\"ifaces\":\"any\",\"first\":\"0\"}",
+	"{\"query\":\"dport\",\"ifaces\":\"any\",\"first\":\"0\","
+	    "\"sort_by\":\"packets\",\"sort_ascending\":true}",
+	"{\"query\":\"time,sip\",\"ifaces\":\"eth0\",\"first\":\"0\"}",
+	"{\"query\":\"proto\",\"ifaces\":\"eth1\",\"first\":\"0\","
+	    "\"in\":true}",
+};
+
+/* A run's rows and totals (what does not depend on when it ran). */
+static char *
+run_rows(const char *args)
+{
+	char	*cause = NULL, *out;
+	json_t	*doc = run(args, NULL, 0, &cause), *part;
+
+	free(cause);
+	if (doc == NULL)
+		return util_strdup("(failed)");
+	part = json_pack("{s:O,s:O}", "rows", json_object_get(doc, "rows"),
+	    "totals", json_object_get(json_object_get(doc, "summary"),
+	    "totals"));
+	out = json_dumps(part, JSON_COMPACT);
+	json_decref(part);
+	json_decref(doc);
+	return out;
+}
+
+static char	*conc_want[4];
+static int	 conc_bad;
+static pthread_mutex_t conc_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *
+conc_worker(void *arg)
+{
+	size_t	 k = (size_t)(uintptr_t)arg, i;
+	char	*got;
+
+	for (i = 0; i < 20; i++) {
+		got = run_rows(conc_args[(k + i) % 4]);
+		if (strcmp(got, conc_want[(k + i) % 4]) != 0) {
+			pthread_mutex_lock(&conc_lock);
+			conc_bad++;
+			pthread_mutex_unlock(&conc_lock);
+		}
+		free(got);
+	}
+	return NULL;
+}
+
+static void
+test_concurrent(void)
+{
+	pthread_t	 th[4];
+	size_t		 i;
+
+	for (i = 0; i < 4; i++)
+		conc_want[i] = run_rows(conc_args[i]);
+	for (i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, conc_worker, (void *)(uintptr_t)i);
+	for (i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	is_int(conc_bad, 0, "4 threads x 20 queries of 4 kinds at once: each "
+	    "answer as when run alone");
+	for (i = 0; i < 4; i++)
+		free(conc_want[i]);
+}
+
 /* Overwrite with c what follows each tag up to one of the bytes in end. */
 static void
 blank(char *s, const char *tag, const char *end, char c)
@@ -397,6 +468,7 @@ main(void)
 	test_parse();
 	test_validate();
 	test_run();
+	test_concurrent();
 	test_flowq();
 	cmd = util_printf("rm -rf '%s'", root);
 	if (system(cmd) != 0)
