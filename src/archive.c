@@ -9,8 +9,11 @@
  * starts at its beginning, after a WRAP record (or, when not even a
  * header fits, the space is skipped by both sides).  The consumer sleeps
  * on a condition variable when the ring is empty and says so in
- * `sleeping'; the producer signals only then (a timed wait covers a
- * signal that came just before the wait).  Blocking producers (--read)
+ * `sleeping'; the producer publishes each record with a plain release
+ * store and signals only in archive_kick(), which its source calls once
+ * per batch of frames (a ring block, a file batch), and only when the
+ * consumer sleeps (a timed wait covers a signal that came just before
+ * the wait).  Blocking producers (--read)
  * wait on `room' the same way.
  */
 #include "config.h"
@@ -66,12 +69,15 @@ struct archive {
 	uint64_t	 salt;		/* the flow ids' random half */
 	int64_t		 hclock_s;	/* the writer's last hdrout_clock() */
 
-	/* The ring. */
+	/* The ring; each side's position on a cache line of its own. */
 	uint8_t		*ring;
 	size_t		 cap;
-	uint64_t	 head;		/* producer's */
-	uint64_t	 tail;		/* consumer's */
-	int		 sleeping;	/* consumer waits for data */
+	uint64_t	 head __attribute__((aligned(64)));	/* producer's */
+	uint64_t	 tail_seen;	/* producer's copy of tail */
+	uint64_t	 unkicked;	/* bytes published since the last kick */
+	int		 sleeping __attribute__((aligned(64)));	/* consumer
+					   waits for data */
+	uint64_t	 tail __attribute__((aligned(64)));	/* consumer's */
 	int		 waiting;	/* producer waits for room */
 	int		 stop;
 	pthread_mutex_t	 mu;
@@ -123,6 +129,7 @@ archive_main(void *arg)
 	struct timespec ts;
 	uint64_t head, tail;
 	size_t pos;
+	unsigned n = 0;
 
 	for (;;) {
 		head = __atomic_load_n(&ar->head, __ATOMIC_ACQUIRE);
@@ -177,7 +184,9 @@ archive_main(void *arg)
 				break;
 			}
 			tail += REC_ALIGN(sizeof *r + r->caplen);
-			archive_done(ar, tail);
+			/* Room back now and then, not per record. */
+			if ((++n & 63) == 0)
+				archive_done(ar, tail);
 		}
 		archive_done(ar, tail);
 	}
@@ -198,6 +207,8 @@ archive_main(void *arg)
 
 /* ------------------------------------------------------ the producer */
 
+static void	ring_kick(struct archive *);
+
 /*
  * Room for a record of len bytes (header included) at head; returns it,
  * or NULL when the ring is full (after waiting, when blocking).
@@ -212,11 +223,16 @@ ring_reserve(struct archive *ar, size_t len)
 	if (ar->cap - pos < len)
 		need += ar->cap - pos;		/* skip to the start */
 	for (;;) {
+		/* The consumer's position is read only when room seems short. */
+		if (ar->cap - (head - ar->tail_seen) >= need)
+			break;
 		tail = __atomic_load_n(&ar->tail, __ATOMIC_ACQUIRE);
+		ar->tail_seen = tail;
 		if (ar->cap - (head - tail) >= need)
 			break;
 		if (!ar->block || len > ar->cap / 2)
 			return NULL;
+		ring_kick(ar);
 		pthread_mutex_lock(&ar->mu);
 		__atomic_store_n(&ar->waiting, 1, __ATOMIC_SEQ_CST);
 		tail = __atomic_load_n(&ar->tail, __ATOMIC_SEQ_CST);
@@ -240,12 +256,28 @@ ring_reserve(struct archive *ar, size_t len)
 static void
 ring_publish(struct archive *ar, size_t len)
 {
-	__atomic_store_n(&ar->head, ar->head + len, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&ar->head, ar->head + len, __ATOMIC_RELEASE);
+	ar->unkicked += len;
+}
+
+/* Wake the consumer if it sleeps on data that is there now. */
+static void
+ring_kick(struct archive *ar)
+{
+	ar->unkicked = 0;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&ar->sleeping, __ATOMIC_SEQ_CST)) {
 		pthread_mutex_lock(&ar->mu);
 		pthread_cond_signal(&ar->data);
 		pthread_mutex_unlock(&ar->mu);
 	}
+}
+
+void
+archive_kick(struct archive *ar)
+{
+	if (ar->unkicked > 0)
+		ring_kick(ar);
 }
 
 static void
@@ -431,6 +463,7 @@ archive_clock(struct archive *ar, int64_t now_ns)
 	r->time_ns = now_ns;
 	r->kind = REC_CLOCK;
 	ring_publish(ar, len);
+	ring_kick(ar);
 }
 
 /* ------------------------------------------------------------- the API */
@@ -469,7 +502,13 @@ archive_new(const struct archive_config *cfg, struct archive **out,
 			return rc;
 		}
 	}
-	ar = util_calloc(1, sizeof *ar);
+	/* Aligned for its cache-line members (util_calloc() gives 16). */
+	if (posix_memalign((void **)&ar, 64, sizeof *ar) != 0) {
+		free(dir);
+		free(hdir);
+		return util_cause(cause, -ENOMEM, "archive: no memory");
+	}
+	memset(ar, 0, sizeof *ar);
 	ar->cfg = *cfg->conf;
 	if (ar->cfg.path != NULL)
 		ar->cfg.path = util_strdup(ar->cfg.path);
@@ -584,6 +623,7 @@ archive_stop(struct archive *ar)
 {
 	if (!ar->started)
 		return;
+	ring_kick(ar);
 	pthread_mutex_lock(&ar->mu);
 	ar->stop = 1;
 	pthread_cond_signal(&ar->data);

@@ -87,6 +87,12 @@ int		 archive_new(const struct archive_config *, struct archive **out,
 void		 archive_hook(void *arg, const struct ingest_packet *);
 
 /*
+ * After a batch of frames (a ring block, a batch of file records): wake
+ * the archive's thread for what the batch queued.  Capture thread.
+ */
+void		 archive_kick(struct archive *);
+
+/*
  * The wall clock of a live capture (its housekeeping timer): the open
  * file is closed once its period has ended, even when no packet came.
  */

@@ -130,12 +130,15 @@ arconn_key_packet(struct arconn_key *k, const struct parse_packet *p)
 static uint64_t
 key_hash(const struct arconn_key *k)
 {
-	const uint8_t *p = (const uint8_t *)k;
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t w[sizeof *k / 8], h = 0x9e3779b97f4a7c15ull;
 	size_t i;
 
-	for (i = 0; i < sizeof *k; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
+	memcpy(w, k, sizeof w);
+	for (i = 0; i < sizeof w / sizeof w[0]; i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
 	return h ^ (h >> 29);
 }
 

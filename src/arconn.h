@@ -30,7 +30,7 @@ struct arconn_key {
 	uint16_t	 vlan;
 	uint8_t		 proto;
 	uint8_t		 family;
-};
+};	/* 40 bytes, no padding: hashed as five words */
 
 struct arconn_config {
 	uint64_t	 cutoff_bytes;	/* 0: no bound */

@@ -143,6 +143,8 @@ capture_walk_block(struct capture *c, struct capture_sock *s,
 	}
 	/* Counted before the block goes back to the kernel. */
 	ingest_flush(c->ing);
+	if (c->archive != NULL)
+		archive_kick(c->archive);
 	if (rs == RING_CORRUPT)
 		c->st.corrupt_blocks++;
 }

@@ -233,6 +233,8 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 	while (!r.failed && !offline_stop &&
 	    (got = capfile_next_batch(cf, recs, RECORDS, &status)) > 0) {
 		ingest_records(r.ing, recs, got);
+		if (r.archive != NULL)
+			archive_kick(r.archive);
 		if (o->progress && (n += got) >= PROGRESS_EVERY) {
 			n = 0;
 			show_progress(&r, cf, 0);
