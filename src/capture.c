@@ -483,6 +483,9 @@ capture_ingest_totals(struct capture *c)
 	c->st.frames = is.packets;
 	c->st.ip = is.ip;
 	c->st.lost_no_memory = is.lost;
+	c->st.non_ip = is.non_ip;
+	c->st.malformed = is.malformed;
+	memcpy(c->st.reasons, is.reasons, sizeof c->st.reasons);
 }
 
 static void
@@ -621,6 +624,7 @@ capture_new(uv_loop_t *loop, const struct conf *conf,
 
 	c = util_calloc(1, sizeof *c);
 	c->loop = loop;
+	c->st.started_ns = capture_now_real_ns();
 	c->cfg = *ifc;
 	c->cfg.name = util_strdup(ifc->name);
 	if (ifc->archive.path != NULL)
@@ -713,6 +717,40 @@ capture_get_stats(struct capture *c, struct capture_stats *st)
 		writer_get_stats(c->writer, &st->writer);
 	if (c->archive != NULL)
 		archive_get_stats(c->archive, &st->archive);
+}
+
+void
+capture_get_bin(struct capture *c, struct flowtab_stats *st, size_t *flows,
+    size_t *max_flows)
+{
+	if (c->state == CAPTURE_CLOSING) {
+		memset(st, 0, sizeof *st);
+		*flows = 0;
+	} else {
+		*st = *flowtab_stats(c->ft);
+		*flows = flowtab_open_rows(c->ft);
+	}
+	*max_flows = c->cfg.max_flows;
+}
+
+int
+capture_flush(struct capture *c, void (*done)(void *, int), void *arg)
+{
+	const struct flowtab_stats *st;
+
+	if (c->state == CAPTURE_DRAINING || c->state == CAPTURE_CLOSING)
+		return -ESHUTDOWN;
+	if (c->state == CAPTURE_RUNNING || c->state == CAPTURE_VANISHING) {
+		capture_drain_ring(c);
+		capture_read_kstats(c);
+	}
+	ingest_flush(c->ing);
+	st = flowtab_stats(c->ft);
+	/* An untouched bin has nothing to write yet. */
+	if (flowtab_open_rows(c->ft) > 0 || st->packets > 0 ||
+	    st->kernel_packets > 0)
+		ingest_rotate(c->ing, flowtab_open_bin(c->ft));
+	return writer_when_written(c->writer, done, arg);
 }
 
 int

@@ -22,6 +22,7 @@
 
 #include "archive.h"
 #include "conf.h"
+#include "parse.h"
 #include "writer.h"
 
 /* Monotonic totals of one interface since its capture started. */
@@ -34,6 +35,10 @@ struct capture_stats {
 	uint64_t	 corrupt_blocks;	/* ring blocks that lied */
 	uint64_t	 lost_no_memory;	/* table full, no spare table */
 	uint64_t	 opens;			/* successful (re)opens */
+	uint64_t	 non_ip;		/* frames skipped: not IP */
+	uint64_t	 malformed;		/* ... malformed */
+	uint64_t	 reasons[PARSE_REASON_COUNT]; /* skipped, by reason */
+	int64_t		 started_ns;		/* Unix ns of capture_new() */
 	struct writer_stats writer;
 	struct archive_stats archive;	/* zero without an archive */
 };
@@ -60,6 +65,25 @@ void		 capture_stop(struct capture *, uint32_t write_deadline_ms,
 
 /* The totals so far (the writer's queue as it is now). */
 void		 capture_get_stats(struct capture *, struct capture_stats *);
+
+/*
+ * What the open bin has counted so far (since the last write-out): its
+ * counters, the flows in it and how many it may hold before an early
+ * write.
+ */
+void		 capture_get_bin(struct capture *, struct flowtab_stats *,
+		    size_t *flows, size_t *max_flows);
+
+/*
+ * Write the open bin now (POST /flush): walk what the kernel has handed
+ * over, write what the open bin holds as an early write (the bin stays
+ * open), and call done(arg, written) once it and every bin queued before
+ * it have left the writer's queue: written 1 when all were stored.
+ * Returns 0, or -EBUSY (too many flushes waiting) or -ESHUTDOWN (the
+ * capture is stopping) without calling done.
+ */
+int		 capture_flush(struct capture *,
+		    void (*done)(void *, int written), void *arg);
 
 /*
  * 1 while the packet socket is open; 0 while the interface is missing or

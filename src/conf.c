@@ -169,6 +169,71 @@ conf_check_identifier(const char *v, char **why)
 	return 0;
 }
 
+/* api.socket: an absolute path, or "none". */
+static int
+conf_check_socket(const char *v, char **why)
+{
+	if (strcmp(v, "none") != 0 && v[0] != '/')
+		return util_cause(why, -EINVAL, "'%s': an absolute path, or "
+		    "none", v);
+	return 0;
+}
+
+/* api.listen: HOST:PORT, [V6]:PORT, the port 1 to 65535. */
+static int
+conf_check_listen(const char *v, char **why)
+{
+	const char *colon = strrchr(v, ':');
+	char *end;
+	long port;
+
+	if (colon == NULL || colon == v)
+		return util_cause(why, -EINVAL, "'%s': want HOST:PORT", v);
+	if (v[0] == '[' && colon[-1] != ']')
+		return util_cause(why, -EINVAL, "'%s': want [ADDRESS]:PORT", v);
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || errno != 0 || port < 1 ||
+	    port > 65535)
+		return util_cause(why, -EINVAL, "'%s': the port is not 1 to "
+		    "65535", v);
+	return 0;
+}
+
+/* api.tokens: long enough to guess at no chance, no space or control. */
+static int
+conf_check_token(const char *v, char **why)
+{
+	size_t len = strlen(v), i;
+
+	if (len < 16 || len > 256)
+		return util_cause(why, -EINVAL, "a token of %zu characters; "
+		    "want 16 to 256", len);
+	for (i = 0; i < len; i++)
+		if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 127)
+			return util_cause(why, -EINVAL, "a token has a space "
+			    "or a character that is not printable ASCII");
+	return 0;
+}
+
+/* TLS needs both files; TCP needs tokens (no open API on a network). */
+static int
+conf_check_api(struct conftab_ctx *ctx, const void *base)
+{
+	const struct conf_api *a = base;
+
+	if ((a->tls_cert == NULL) != (a->tls_key == NULL))
+		return conftab_fail(ctx, a->tls_cert ? "tls_key" : "tls_cert",
+		    "tls_cert and tls_key go together");
+	if (a->listen != NULL && a->ntokens == 0)
+		return conftab_fail(ctx, "tokens", "listen needs at least one "
+		    "token: every TCP request must carry one");
+	if (a->listen == NULL && a->tls_cert != NULL)
+		return conftab_fail(ctx, "tls_cert", "TLS is for the TCP "
+		    "listener: set listen too");
+	return 0;
+}
+
 /* A frame must fit in a block, and the ring in 4 GiB. */
 static int
 conf_check_iface(struct conftab_ctx *ctx, const void *base)
@@ -478,7 +543,7 @@ static const struct conftab_key conf_clickhouse_keys[] = {
 	  .help = "the user to log in as" },
 	{ .name = "password", .type = CONFTAB_STRING,
 	  CONFTAB_FIELD(struct conf_export_clickhouse, password),
-	  .min = 0, .max = 1024,
+	  .min = 0, .max = 1024, .flags = CONFTAB_SECRET,
 	  .help = "the user's password; none: no password" },
 	{ .name = "host", .type = CONFTAB_STRING,
 	  CONFTAB_FIELD(struct conf_export_clickhouse, host),
@@ -530,6 +595,65 @@ static const struct conftab_section conf_export = {
 	.size = sizeof(struct conf_export),
 };
 
+/* api */
+static const struct conftab_key conf_api_keys[] = {
+	{ .name = "socket", .type = CONFTAB_PATH,
+	  CONFTAB_FIELD(struct conf_api, socket), .min = 1, .max = 107,
+	  .def = "/run/flowrec/flowrecd.sock", .check_str = conf_check_socket,
+	  .help = "the UNIX socket of the API (mode 0660); \"none\": no "
+	  "socket" },
+	{ .name = "socket_group", .type = CONFTAB_STRING,
+	  CONFTAB_FIELD(struct conf_api, socket_group), .min = 1, .max = 64,
+	  .def = "flowrec",
+	  .help = "the socket's group, if it exists; its members may use the "
+	  "API" },
+	{ .name = "listen", .type = CONFTAB_STRING,
+	  CONFTAB_FIELD(struct conf_api, listen), .min = 3, .max = 300,
+	  .check_str = conf_check_listen,
+	  .help = "also serve on TCP HOST:PORT, each request with a bearer "
+	  "token; none: no TCP" },
+	{ .name = "tokens", .type = CONFTAB_STRLIST, .flags = CONFTAB_SECRET,
+	  CONFTAB_FIELD(struct conf_api, tokens),
+	  .count_offset = offsetof(struct conf_api, ntokens),
+	  .max = 64, .check_str = conf_check_token,
+	  .help = "bearer tokens accepted on TCP (16 to 256 printable "
+	  "characters)" },
+	{ .name = "tls_cert", .type = CONFTAB_PATH,
+	  CONFTAB_FIELD(struct conf_api, tls_cert), .min = 1, .max = 4096,
+	  .help = "PEM certificate (chain): TLS on the TCP listener" },
+	{ .name = "tls_key", .type = CONFTAB_PATH,
+	  CONFTAB_FIELD(struct conf_api, tls_key), .min = 1, .max = 4096,
+	  .help = "PEM private key of tls_cert" },
+	{ .name = "max_connections", .type = CONFTAB_UINT,
+	  CONFTAB_FIELD(struct conf_api, max_connections),
+	  .min = 1, .max = 100000, .def = "64",
+	  .help = "open connections at most; more are closed at once" },
+	{ .name = "max_queries", .type = CONFTAB_UINT,
+	  CONFTAB_FIELD(struct conf_api, max_queries),
+	  .min = 1, .max = 1024, .def = "4",
+	  .help = "queries running at once; more are answered 429" },
+	{ .name = "max_body", .type = CONFTAB_SIZE,
+	  CONFTAB_FIELD(struct conf_api, max_body),
+	  .min = 1024, .max = 1ull << 30, .def = "1M",
+	  .help = "request body bytes at most; larger ones are answered 413 "
+	  "unread" },
+	{ .name = "timeout", .type = CONFTAB_SECONDS,
+	  CONFTAB_FIELD(struct conf_api, timeout),
+	  .min = 1, .max = 3600, .def = "30",
+	  .help = "seconds to read a request, and to answer it" },
+	{ .name = "metrics_iface_label", .type = CONFTAB_BOOL,
+	  CONFTAB_FIELD(struct conf_api, metrics_iface_label), .def = "true",
+	  .help = "per-interface metrics carry an iface label; false sums "
+	  "them" },
+	{ .name = NULL }
+};
+
+static const struct conftab_section conf_api = {
+	.keys = conf_api_keys,
+	.size = sizeof(struct conf_api),
+	.check = conf_check_api,
+};
+
 static const struct conftab_key conf_keys[] = {
 	{ .name = "db_path", .type = CONFTAB_PATH,
 	  CONFTAB_FIELD(struct conf, db_path), .min = 1, .max = 4096,
@@ -562,6 +686,9 @@ static const struct conftab_key conf_keys[] = {
 	{ .name = "export", .type = CONFTAB_SECTION,
 	  .offset = offsetof(struct conf, export), .sub = &conf_export,
 	  .help = "where every stored bin is sent as well" },
+	{ .name = "api", .type = CONFTAB_SECTION,
+	  .offset = offsetof(struct conf, api), .sub = &conf_api,
+	  .help = "the control API and the metrics" },
 	{ .name = NULL }
 };
 
@@ -625,6 +752,24 @@ void
 conf_iface_free(struct conf_iface *i)
 {
 	conftab_entry_free(&conf_table, "interfaces", i);
+}
+
+json_t *
+conf_json(const struct conf *c)
+{
+	return conftab_json(&conf_table, c);
+}
+
+json_t *
+conf_iface_json(const struct conf_iface *i)
+{
+	return conftab_json(&conf_iface_section, i);
+}
+
+int
+conf_api_same(const struct conf_api *a, const struct conf_api *b)
+{
+	return conftab_same(&conf_api, a, b);
 }
 
 int

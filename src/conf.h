@@ -130,6 +130,22 @@ struct conf_export {
 	struct conf_export_clickhouse clickhouse;
 };
 
+/* api: the control API (api.c) and its metrics (metrics.c). */
+struct conf_api {
+	char		*socket;	/* UNIX socket path; NULL: none */
+	char		*socket_group;	/* its group (mode 0660); NULL: ours */
+	char		*listen;	/* TCP HOST:PORT; NULL: none */
+	char		**tokens;	/* bearer tokens TCP requests need */
+	size_t		 ntokens;
+	char		*tls_cert;	/* PEM files; both or neither */
+	char		*tls_key;
+	uint32_t	 max_connections;
+	uint32_t	 max_queries;	/* running at once; 429 past it */
+	uint64_t	 max_body;	/* bytes; 413 past it, not read */
+	uint32_t	 timeout;	/* seconds a request may take */
+	int		 metrics_iface_label;
+};
+
 struct conf {
 	char		*path;		/* NULL: built from the command line */
 	char		*db_path;
@@ -142,6 +158,7 @@ struct conf {
 	struct conf_retention retention;
 	struct conf_autodetect autodetect;
 	struct conf_export export;
+	struct conf_api	 api;
 };
 
 struct conftab_section;
@@ -205,6 +222,17 @@ void		 conf_iface_free(struct conf_iface *);
 /* 1 when two export sections send the same way (a reload keeps it). */
 int		 conf_export_same(const struct conf_export *,
 		    const struct conf_export *);
+
+/* 1 when two api sections serve alike (a reload keeps the server). */
+int		 conf_api_same(const struct conf_api *, const struct conf_api *);
+
+/*
+ * The configuration, or one interface's settings, as JSON (GET /config),
+ * passwords and tokens hidden.  Caller owns the result; json_decref() it.
+ */
+typedef struct json_t json_t;
+json_t		*conf_json(const struct conf *);
+json_t		*conf_iface_json(const struct conf_iface *);
 
 /* The default of the key at path ("db_path"), as written in a file. */
 const char	*conf_default(const char *path);

@@ -54,6 +54,8 @@ enum conftab_type {
 #define CONFTAB_INHERIT	0x1	/* in a MAP entry: absent, it takes the value
 				   of the key of the same name beside the
 				   MAP (a global default per entry) */
+#define CONFTAB_SECRET	0x2	/* a password or token: never printed
+				   (conftab_json() shows "********") */
 
 struct conftab_choice {
 	const char	*name;
@@ -166,6 +168,14 @@ void	 conftab_walk(const struct conftab_section *root, conftab_walk_cb *,
 /* The row at path (as conftab_walk() names it), or NULL. */
 const struct conftab_key *conftab_find(const struct conftab_section *root,
 	    const char *path);
+
+/*
+ * The instance of sec at base as a JSON object (conftab_json.c): every
+ * row by name, maps keyed by entry name, CONFTAB_SECRET rows hidden.
+ * Caller owns the result; json_decref() it.
+ */
+typedef struct json_t json_t;
+json_t	*conftab_json(const struct conftab_section *sec, const void *base);
 
 /*
  * The value parsers the loader uses, for tests and for command-line

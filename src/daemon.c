@@ -24,7 +24,9 @@
  * The export (export.c, when export: names a destination) runs on threads
  * of its own; the loop only tells it, through the writer's commit hook,
  * which bins are final, restarts it when a reload changes it, and stops it
- * last.
+ * last.  The control API (api.c, with status.c answering its routes)
+ * serves on this loop; it stops listening first at shutdown and is freed
+ * after the loop ended.
  */
 #include "config.h"
 
@@ -42,12 +44,14 @@
 
 #include <uv.h>
 
+#include "api.h"
 #include "capture.h"
 #include "conf.h"
 #include "daemon.h"
 #include "export.h"
 #include "ifsel.h"
 #include "retention.h"
+#include "status.h"
 #include "util.h"
 #include "watch.h"
 #include "writer.h"
@@ -98,6 +102,8 @@ struct daemon {
 	size_t		 nretired;
 	int		 shutting_down;
 	int		 closed;
+	struct api	*api;		/* NULL: not serving */
+	int64_t		 started_ns;
 };
 
 static void	daemon_reconcile(struct daemon *, struct daemon_changes *);
@@ -700,6 +706,9 @@ daemon_reload(struct daemon *d, const char *why, struct daemon_changes *ch,
 	}
 	util_log_open("flowrecd", daemon_log_level(d->opt, conf),
 	    conf->log_syslog);
+	if (d->api != NULL && api_update(d->api, &conf->api) != 0)
+		log_warn("%s: api: the socket, the listen address or TLS "
+		    "changed; restart flowrecd to apply them", why);
 	daemon_reconcile(d, ch);
 	daemon_reload_done(d, why, 1, NULL);
 	if (daemon_retention_pass(d))
@@ -746,6 +755,98 @@ daemon_file_changed(void *arg)
 	daemon_reload(d, "file changed", NULL, NULL);
 }
 
+/* ---------------------------------------------------- for the API */
+
+static int
+daemon_info_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct daemon_iface_info *)a)->name,
+	    ((const struct daemon_iface_info *)b)->name);
+}
+
+size_t
+daemon_ifaces(struct daemon *d, struct daemon_iface_info **out)
+{
+	struct daemon_iface_info *v;
+	struct daemon_iface *di;
+	size_t n = 0;
+
+	for (di = d->ifaces; di != NULL; di = di->next)
+		n++;
+	v = util_calloc(n + 1, sizeof *v);
+	n = 0;
+	for (di = d->ifaces; di != NULL; di = di->next, n++) {
+		v[n].name = util_strdup(di->name);
+		v[n].cfg = &di->cfg;
+		v[n].state = di->stopping ? "stopping" : di->cap == NULL ?
+		    "waiting" : capture_is_open(di->cap) ? "recording" :
+		    "waiting";
+		if (di->cap == NULL)
+			continue;
+		v[n].has_capture = 1;
+		capture_get_stats(di->cap, &v[n].st);
+		capture_get_bin(di->cap, &v[n].bin, &v[n].flows,
+		    &v[n].max_flows);
+	}
+	qsort(v, n, sizeof *v, daemon_info_cmp);
+	*out = v;
+	return n;
+}
+
+void
+daemon_ifaces_free(struct daemon_iface_info *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+const struct conf *
+daemon_conf(const struct daemon *d)
+{
+	return d->conf;
+}
+
+int64_t
+daemon_started_ns(const struct daemon *d)
+{
+	return d->started_ns;
+}
+
+uv_loop_t *
+daemon_loop(struct daemon *d)
+{
+	return &d->loop;
+}
+
+void
+daemon_api_counts(const struct daemon *d, struct api_counts *c)
+{
+	if (d->api != NULL)
+		api_get_counts(d->api, c);
+	else
+		memset(c, 0, sizeof *c);
+}
+
+int
+daemon_running(const struct daemon *d)
+{
+	return !d->shutting_down;
+}
+
+int
+daemon_flush_iface(struct daemon *d, const char *name,
+    void (*done)(void *, int), void *arg)
+{
+	struct daemon_iface *di = daemon_find(d, name);
+
+	if (di == NULL || di->cap == NULL || di->stopping)
+		return -ENOENT;
+	return capture_flush(di->cap, done, arg);
+}
+
 /* --------------------------------------------------------- lifecycle */
 
 static void
@@ -759,6 +860,8 @@ daemon_shutdown(struct daemon *d, const char *why)
 	}
 	log_info("%s: writing open bins and stopping", why);
 	d->shutting_down = 1;
+	if (d->api != NULL)
+		api_stop(d->api);
 	retention_stop(d->ret);
 	watch_links_close(d->links);
 	d->links = NULL;
@@ -853,6 +956,22 @@ daemon_run(const struct daemon_options *opt)
 	uv_timer_init(&d.loop, &d.day_timer);
 	d.day_timer.data = &d;
 	d.ret = retention_new(&d.loop);
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		d.started_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	}
+	if (conf->api.socket != NULL || conf->api.listen != NULL) {
+		struct api_backend be;
+
+		status_backend(&d, &be);
+		if (api_new(&d.loop, &conf->api, &be, &d.api, &cause) != 0) {
+			log_error("%s; not serving the API", cause);
+			free(cause);
+			cause = NULL;
+		}
+	}
 
 	log_info("started: %zu interfaces, db %s, interval %u s, pid %ld", n,
 	    conf->db_path, conf->interval, (long)getpid());
@@ -879,6 +998,10 @@ daemon_run(const struct daemon_options *opt)
 		    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 		fflush(stdout);
 	}
+	/* libh2o's context closes its handles; the loop runs them out. */
+	api_free(d.api);
+	d.api = NULL;
+	uv_run(&d.loop, UV_RUN_NOWAIT);
 	rc = uv_loop_close(&d.loop);
 	if (rc != 0)
 		log_error("loop still had handles at exit: %s", uv_strerror(rc));

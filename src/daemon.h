@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "capture.h"
+#include "conf.h"
 #include "retention.h"
 
 struct daemon_options {
@@ -98,5 +100,48 @@ const struct daemon_reload_status *daemon_reload_status(const struct daemon *);
 void	daemon_retention_stats(const struct daemon *, struct retention_stats *);
 const struct retention_iface_stats *daemon_retention_iface_stats(
 	    const struct daemon *, size_t *n);
+
+/* One interface as /status and the metrics show it (loop thread). */
+struct daemon_iface_info {
+	char		*name;
+	const char	*state;		/* "recording", "waiting" (the interface
+					   is missing), "stopping" */
+	int		 has_capture;	/* st, bin, flows are set */
+	struct capture_stats st;	/* since its capture started */
+	struct flowtab_stats bin;	/* the open bin: since the last
+					   write-out */
+	size_t		 flows, max_flows;
+	const struct conf_iface *cfg;	/* its settings; borrowed until the
+					   next reload */
+};
+
+/*
+ * Every interface the daemon records or waits for, in order of name.
+ * Returns their number; caller frees *out with daemon_ifaces_free().
+ */
+size_t	daemon_ifaces(struct daemon *, struct daemon_iface_info **out);
+void	daemon_ifaces_free(struct daemon_iface_info *, size_t n);
+
+/* The running configuration; borrowed until the next reload. */
+const struct conf *daemon_conf(const struct daemon *);
+
+/* Unix ns the daemon started. */
+int64_t	daemon_started_ns(const struct daemon *);
+
+/* The loop (for work the API queues) and the API's counters (zero
+   without an API). */
+uv_loop_t *daemon_loop(struct daemon *);
+struct api_counts;
+void	daemon_api_counts(const struct daemon *, struct api_counts *);
+
+/* 1 while running, 0 once stopping. */
+int	daemon_running(const struct daemon *);
+
+/*
+ * Write name's open bin now (capture_flush()): done(arg, written) once
+ * stored.  0, -ENOENT (not recording), or capture_flush()'s error.
+ */
+int	daemon_flush_iface(struct daemon *, const char *name,
+	    void (*done)(void *, int written), void *arg);
 
 #endif

@@ -762,6 +762,12 @@ flowtab_stats(struct flowtab *ft)
 }
 
 size_t
+flowtab_open_rows(const struct flowtab *ft)
+{
+	return ft->cur != NULL ? ft->cur->nrows : 0;
+}
+
+size_t
 flowtab_conn_count(const struct flowtab *ft)
 {
 	size_t i, n = 0;

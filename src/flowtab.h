@@ -191,6 +191,9 @@ void		 flowtab_bin_release(struct flowtab *, struct flowtab_bin *);
  */
 void		 flowtab_close(struct flowtab *);
 
+/* Rows of the open bin: the flows active now (for status and metrics). */
+size_t		 flowtab_open_rows(const struct flowtab *);
+
 /* Live connections remembered (for status and tests). */
 size_t		 flowtab_conn_count(const struct flowtab *);
 

@@ -62,10 +62,14 @@ ingest_set_hooks(struct ingest *ing, const struct ingest_hooks *h)
 static void
 ingest_add_totals(struct ingest *ing, const struct flowtab_stats *st)
 {
+	size_t i;
+
 	ing->done.packets += st->packets;
 	ing->done.ip += st->ip;
 	ing->done.non_ip += st->non_ip;
 	ing->done.malformed += st->malformed;
+	for (i = 0; i < PARSE_REASON_COUNT; i++)
+		ing->done.reasons[i] += st->reasons[i];
 }
 
 static void
@@ -266,10 +270,13 @@ void
 ingest_get_stats(const struct ingest *ing, struct ingest_stats *st)
 {
 	const struct flowtab_stats *open = ing->stats;
+	size_t i;
 
 	*st = ing->done;
 	st->packets += open->packets;
 	st->ip += open->ip;
 	st->non_ip += open->non_ip;
 	st->malformed += open->malformed;
+	for (i = 0; i < PARSE_REASON_COUNT; i++)
+		st->reasons[i] += open->reasons[i];
 }

@@ -94,6 +94,7 @@ struct ingest_stats {
 	uint64_t	 malformed;
 	uint64_t	 lost;		/* IP, not counted: table full and no
 					   memory for another */
+	uint64_t	 reasons[PARSE_REASON_COUNT]; /* skipped, by reason */
 	size_t		 nlinktypes;	/* link types not decoded, in order */
 	int		 linktypes[INGEST_LINKTYPES];
 	uint64_t	 linktype_packets[INGEST_LINKTYPES];

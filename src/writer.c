@@ -9,8 +9,10 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store.h"
 #include "util.h"
@@ -37,6 +39,19 @@ struct writer {
 
 	struct writer_stats st;
 	int		 failing;		/* last write failed */
+	uint64_t	 w_ns;			/* the worker's write took */
+	uint64_t	 w_bytes;		/* ... of flows of this many bytes */
+
+	/* writer_when_written(): bins out of the queue (written or
+	   dropped), and who waits for a count of them. */
+	uint64_t	 out;
+	struct {
+		uint64_t target;
+		int	 dropped;
+		void	(*done)(void *, int);
+		void	*arg;
+	}		 waiters[WRITER_WAITERS];
+	size_t		 nwaiters;
 
 	int		 closing;
 	int		 finished;
@@ -46,6 +61,7 @@ struct writer {
 };
 
 static void	writer_start(struct writer *);
+static void	writer_out(struct writer *, int dropped);
 
 static writer_commit_hook *commit_hook;
 static void		*commit_arg;
@@ -110,6 +126,49 @@ writer_drop(struct writer *w, struct flowtab_bin *b, const char *why)
 	w->st.queued_bins--;
 	w->st.queued_rows -= b->nrows;
 	flowtab_bin_release(w->ft, b);
+	writer_out(w, 1);
+}
+
+/* A bin left the queue: wake whoever waited for it. */
+static void
+writer_out(struct writer *w, int dropped)
+{
+	size_t i = 0;
+	void (*done)(void *, int);
+	void *arg;
+	int ok;
+
+	w->out++;
+	while (i < w->nwaiters) {
+		if (dropped)
+			w->waiters[i].dropped = 1;
+		if (w->waiters[i].target > w->out) {
+			i++;
+			continue;
+		}
+		done = w->waiters[i].done;
+		arg = w->waiters[i].arg;
+		ok = !w->waiters[i].dropped;
+		w->waiters[i] = w->waiters[--w->nwaiters];
+		done(arg, ok);
+	}
+}
+
+int
+writer_when_written(struct writer *w, void (*done)(void *, int), void *arg)
+{
+	if (w->st.queued_bins == 0) {
+		done(arg, 1);
+		return 0;
+	}
+	if (w->nwaiters == WRITER_WAITERS)
+		return -EBUSY;
+	w->waiters[w->nwaiters].target = w->out + w->st.queued_bins;
+	w->waiters[w->nwaiters].dropped = 0;
+	w->waiters[w->nwaiters].done = done;
+	w->waiters[w->nwaiters].arg = arg;
+	w->nwaiters++;
+	return 0;
 }
 
 /* Drop waiting bins, oldest first, never the one being written. */
@@ -151,10 +210,38 @@ static void
 writer_work(uv_work_t *req)
 {
 	struct writer *w = req->data;
+	const struct flowtab_bin *b = w->head;
+	uint64_t t0 = util_now_ns();
+	size_t i;
 
 	w->w_cause = NULL;
 	memset(&w->w_res, 0, sizeof w->w_res);
-	w->w_rc = store_write_bin(w->store, w->head, &w->w_res, &w->w_cause);
+	w->w_rc = store_write_bin(w->store, b, &w->w_res, &w->w_cause);
+	w->w_ns = util_now_ns() - t0;
+	w->w_bytes = 0;
+	for (i = 0; i < b->nrows; i++)
+		w->w_bytes += b->rows[i].bytes_rcvd + b->rows[i].bytes_sent;
+}
+
+/* A write-out's time into the stats and the histogram. */
+static void
+writer_timed(struct writer *w, size_t rows)
+{
+	static const double bounds[WRITER_HIST_N] = WRITER_HIST_BOUNDS;
+	struct timespec ts;
+	size_t i;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	w->st.last_write_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	w->st.last_duration_ns = w->w_ns;
+	w->st.last_rows = rows;
+	w->st.bytes_written += w->w_bytes;
+	w->st.duration_ns_sum += w->w_ns;
+	for (i = 0; i < WRITER_HIST_N; i++)
+		if ((double)w->w_ns <= bounds[i] * 1e9) {
+			w->st.hist[i]++;
+			break;
+		}
 }
 
 static void
@@ -162,7 +249,12 @@ writer_closed(uv_handle_t *h)
 {
 	struct writer *w = h->data;
 	struct writer_stats st = w->st;
+	size_t i;
 
+	/* Nothing more leaves the queue: whoever still waits, hears it. */
+	for (i = 0; i < w->nwaiters; i++)
+		w->waiters[i].done(w->waiters[i].arg, 0);
+	w->nwaiters = 0;
 	store_free(w->store);
 	free(w->iface);
 	if (w->done != NULL)
@@ -214,8 +306,10 @@ writer_after_work(uv_work_t *req, int status)
 			    b->nrows, w->w_res.rows_new, w->w_res.rows_updated);
 		w->failing = 0;
 		w->backoff_ms = w->cfg.retry_min_ms;
+		writer_timed(w, b->nrows);
 		writer_committed(w, b);
 		flowtab_bin_release(w->ft, b);
+		writer_out(w, 0);
 		writer_start(w);
 		return;
 	}

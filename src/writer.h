@@ -19,14 +19,28 @@
 
 #include "flowtab.h"
 
+/* Upper bounds (seconds) of the write-out duration histogram's buckets. */
+#define WRITER_HIST_BOUNDS	{ 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, \
+				  0.5, 1, 2.5, 5, 10, 30 }
+#define WRITER_HIST_N		12
+
 struct writer_stats {
 	uint64_t	 bins_written;
 	uint64_t	 rows_written;
+	uint64_t	 bytes_written;	/* the flows' bytes, both ways */
 	uint64_t	 write_errors;	/* failed store_write_bin() calls */
 	uint64_t	 bins_dropped;	/* given up: queue bound or shutdown */
 	uint64_t	 rows_dropped;
 	size_t		 queued_bins;	/* waiting, the one being written included */
 	size_t		 queued_rows;
+	/* The last successful write-out, and all of them. */
+	int64_t		 last_write_ns;	/* Unix ns it ended; 0: none yet */
+	uint64_t	 last_duration_ns;
+	uint64_t	 last_rows;
+	uint64_t	 duration_ns_sum;
+	uint64_t	 hist[WRITER_HIST_N]; /* writes of at most bound i,
+					   not cumulative; bins_written
+					   counts them all */
 };
 
 struct writer_config {
@@ -66,6 +80,16 @@ void		 writer_set_commit_hook(writer_commit_hook *, void *arg);
  */
 void		 writer_close(struct writer *, uint32_t deadline_ms,
 		    void (*done)(void *, const struct writer_stats *), void *arg);
+
+/*
+ * Call done(arg, written) once every bin queued now has left the queue:
+ * written is 1 when all of them were stored, 0 when one was dropped or the
+ * writer closed first.  At once (on this stack) when the queue is empty.
+ * At most WRITER_WAITERS waits at a time: -EBUSY past it.
+ */
+#define WRITER_WAITERS	64
+int		 writer_when_written(struct writer *,
+		    void (*done)(void *, int written), void *arg);
 
 /* The counters so far, the queue as it is now. */
 void		 writer_get_stats(const struct writer *, struct writer_stats *);

@@ -1,0 +1,1163 @@
+/*
+ * api.c - the control API's server (see api.h): listeners, connections,
+ * libh2o's context on the daemon's loop, the route table, authentication,
+ * limits and the JSON errors.
+ *
+ * One h2o context on the caller's loop; two host configurations, "unix"
+ * and "tcp", each with one catch-all handler, so that a request knows
+ * which listener it came through (TCP requests need a token).  Each
+ * accepted stream is wrapped by h2o_uv_socket_create() and counted; its
+ * close callback uncounts and frees it.  HTTP/1.1 only (no ALPN, no h2c
+ * upgrade): one request at a time per connection.
+ *
+ * A request is matched against api_routes[] (the master table), checked
+ * (auth, size of the headers, the long-request limit), then handed to the
+ * backend with a struct api_req of our own; the h2o request stays alive
+ * until we answer it (libh2o 2.2 reads nothing more of a connection while
+ * its request is being handled).  Requests the backend answers later get
+ * a timer: at the timeout they are answered 504 and the backend's late
+ * answer is dropped.  The api_req is freed once both have let go.
+ *
+ * libh2o answers some requests itself, in plain text: a body larger than
+ * max_request_entity_size (413, from the Content-Length, before the body
+ * is read), a broken chunked body (400), an unknown Expect (417), no route
+ * (404 from its fallback path).  A response filter on every path rewrites
+ * those into our JSON error.  A request line or headers it cannot parse at
+ * all get its fixed "400 Bad Request" and the connection is closed: there
+ * is no request to answer.
+ *
+ * Shutdown: libh2o 2.2 has no way to close an idle HTTP/1 connection, so
+ * api_stop() shuts down the read side of every socket; the idle ones read
+ * EOF and close, the busy ones close once answered.  The context's own
+ * timers and async handle are unreferenced at creation so they never keep
+ * the loop alive; h2o_context_dispose() closes them in api_free().
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <h2o.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/sha.h>
+#include <openssl/ssl.h>
+
+#include "api.h"
+#include "util.h"
+
+#define API_MAX_HEADER_BYTES	16384	/* all header names and values */
+#define API_BACKLOG		128
+
+/* What a route's method and path are, and how it runs. */
+#define API_F_PARAM	0x1	/* path + "/" + one segment: {iface} */
+#define API_F_LONG	0x2	/* counts against max_queries */
+#define API_F_BODY	0x4	/* takes a JSON body */
+
+struct api_route {
+	const char	*method;
+	const char	*path;
+	enum api_op	 op;
+	unsigned	 flags;
+	const char	*name;		/* as shown in the metrics */
+};
+
+/* The master table: goProbe's routes first, then ours. */
+static const struct api_route api_routes[] = {
+	{ "GET", "/-/health", API_HEALTH, 0, "/-/health" },
+	{ "GET", "/-/ready", API_READY, 0, "/-/ready" },
+	{ "GET", "/-/info", API_INFO, 0, "/-/info" },
+	{ "GET", "/status", API_STATUS, 0, "/status" },
+	{ "GET", "/status", API_STATUS, API_F_PARAM, "/status/{iface}" },
+	{ "GET", "/config", API_CONFIG, 0, "/config" },
+	{ "POST", "/config/_reload", API_RELOAD, 0, "/config/_reload" },
+	{ "GET", "/config", API_CONFIG, API_F_PARAM, "/config/{iface}" },
+	{ "POST", "/_query", API_QUERY, API_F_LONG | API_F_BODY, "/_query" },
+	{ "POST", "/_query/validate", API_VALIDATE, API_F_BODY,
+	  "/_query/validate" },
+	{ "POST", "/flush", API_FLUSH, API_F_LONG, "/flush" },
+	{ "GET", "/metrics", API_METRICS, API_F_LONG, "/metrics" },
+	{ NULL, NULL, 0, 0, NULL }
+};
+
+struct api;
+
+/* One accepted connection (either kind of stream). */
+struct api_conn {
+	union {
+		uv_handle_t	h;
+		uv_stream_t	s;
+		uv_pipe_t	pipe;
+		uv_tcp_t	tcp;
+	}		 u;
+	struct api	*api;
+	int		 tcp;
+	struct api_conn	*prev, *next;
+};
+
+/* One listener. */
+struct api_listener {
+	union {
+		uv_handle_t	h;
+		uv_stream_t	s;
+		uv_pipe_t	pipe;
+		uv_tcp_t	tcp;
+	}		 u;
+	struct api	*api;
+	int		 tcp;
+	int		 open;
+};
+
+/* Our handler, one per host configuration. */
+struct api_handler {
+	h2o_handler_t	 super;
+	struct api	*api;
+	int		 tcp;
+};
+
+struct api_req {
+	struct api	*api;
+	h2o_req_t	*req;		/* NULL once answered */
+	const struct api_route *route;
+	char		*param;
+	char		*query;		/* the raw query string, or NULL */
+	char		*qvalue;	/* api_req_query()'s last answer */
+	uv_timer_t	 timer;
+	int		 timer_open;
+	int		 answered;
+	int		 backend_done;	/* the backend has answered */
+	int		 long_running;
+	struct api_req	*prev, *next;	/* the pending list */
+};
+
+struct api {
+	uv_loop_t	*loop;
+	struct conf_api	 cfg;		/* tokens[] our own copies */
+	unsigned char	(*digests)[SHA256_DIGEST_LENGTH]; /* of the tokens */
+	struct api_backend be;
+
+	h2o_globalconf_t globalconf;
+	h2o_hostconf_t	*host_unix, *host_tcp;
+	h2o_hostconf_t	*hosts_unix[2], *hosts_tcp[2];
+	h2o_context_t	 ctx;
+	h2o_accept_ctx_t accept_unix, accept_tcp;
+	SSL_CTX		*ssl;
+	int		 ctx_ready;
+
+	struct api_listener l_unix, l_tcp;
+	char		*sock_path;	/* unlinked at stop */
+	int		 tcp_port;
+	struct api_conn	*conns;
+	struct api_req	*pending;
+	int		 stopping;
+	struct api_counts counts;
+};
+
+/* ------------------------------------------------------------ helpers */
+
+const char *
+api_op_path(enum api_op op)
+{
+	const struct api_route *r;
+
+	for (r = api_routes; r->method != NULL; r++)
+		if (r->op == op)
+			return r->name;
+	return "other";
+}
+
+static void
+api_count(struct api *api, const struct api_route *route, int status)
+{
+	size_t i = API_OP_COUNT, c = (size_t)status / 100;
+
+	if (route != NULL)
+		i = (size_t)(route - api_routes) < API_OP_COUNT ?
+		    (size_t)route->op : API_OP_COUNT;
+	if (c < 1 || c > 5)
+		c = 5;
+	api->counts.requests[i][c]++;
+}
+
+static json_t *
+api_error_json(int status, const char *msg)
+{
+	return json_pack("{s:i,s:s}", "status_code", status, "error", msg);
+}
+
+/* Send body (len bytes, copied) as the response to req. */
+static void
+api_send(h2o_req_t *req, int status, const char *ctype, const char *body,
+    size_t len)
+{
+	req->res.status = status;
+	req->res.reason = status < 300 ? "OK" : status == 401 ?
+	    "Unauthorized" : status == 404 ? "Not Found" : status == 413 ?
+	    "Payload Too Large" : status == 429 ? "Too Many Requests" :
+	    status == 504 ? "Gateway Timeout" : "Error";
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE,
+	    NULL, ctype, strlen(ctype));
+	if (status == 401)
+		h2o_add_header(&req->pool, &req->res.headers,
+		    H2O_TOKEN_WWW_AUTHENTICATE, NULL,
+		    H2O_STRLIT("Bearer realm=\"flowrecd\""));
+	req->res.content_length = len;
+	h2o_send_inline(req, body, len);
+}
+
+static void
+api_send_json(h2o_req_t *req, int status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	size_t len;
+
+	json_decref(body);
+	if (text == NULL)
+		text = util_strdup("{\"status_code\":500,\"error\":\"out of "
+		    "memory\"}");
+	len = strlen(text);
+	text = util_realloc(text, len + 2, 1);
+	text[len++] = '\n';
+	text[len] = '\0';
+	api_send(req, status, "application/json", text, len);
+	free(text);
+}
+
+/* ------------------------------------------------- the error filter */
+
+/*
+ * libh2o's own error answers (text/plain) rewritten as our JSON: the
+ * headers are changed before the first byte goes out, the text body is
+ * replaced by ours.
+ */
+struct api_errstream {
+	h2o_ostream_t	 super;
+	h2o_iovec_t	 body;
+	int		 sent;
+};
+
+static void
+api_errstream_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs,
+    size_t n, h2o_send_state_t state)
+{
+	struct api_errstream *es = (void *)self;
+
+	(void)bufs;
+	(void)n;
+	if (!h2o_send_state_is_in_progress(state) && !es->sent) {
+		es->sent = 1;
+		h2o_ostream_send_next(self, req, &es->body, 1, state);
+		return;
+	}
+	h2o_ostream_send_next(self, req, NULL, 0, state);
+}
+
+static void
+api_errfilter_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+	struct api_errstream *es;
+	ssize_t i;
+	json_t *j;
+	char *text, msg[128];
+
+	i = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_TYPE, -1);
+	if (req->res.status < 400 || i == -1 ||
+	    req->res.headers.entries[i].value.len < 10 ||
+	    memcmp(req->res.headers.entries[i].value.base, "text/plain", 10)
+	    != 0) {
+		h2o_setup_next_ostream(req, slot);
+		return;
+	}
+	(void)self;
+	snprintf(msg, sizeof msg, "%s", req->res.status == 413 ?
+	    "request body too large" : req->res.status == 404 ?
+	    "no such route" : req->res.reason ? req->res.reason :
+	    "bad request");
+	j = api_error_json(req->res.status, msg);
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (text == NULL) {
+		h2o_setup_next_ostream(req, slot);
+		return;
+	}
+	es = (void *)h2o_add_ostream(req, sizeof *es, slot);
+	es->super.do_send = api_errstream_send;
+	es->sent = 0;
+	es->body = h2o_strdup(&req->pool, text, SIZE_MAX);
+	free(text);
+	req->res.headers.entries[i].value = h2o_iovec_init(
+	    H2O_STRLIT("application/json"));
+	req->res.content_length = es->body.len;
+	slot = &es->super.next;
+	h2o_setup_next_ostream(req, slot);
+}
+
+/* ------------------------------------------------------ api_req */
+
+static void
+api_req_unlink(struct api_req *r)
+{
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else if (r->api->pending == r)
+		r->api->pending = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	r->prev = r->next = NULL;
+}
+
+static void
+api_req_maybe_free(struct api_req *r)
+{
+	if (!r->backend_done || r->timer_open)
+		return;
+	api_req_unlink(r);
+	free(r->param);
+	free(r->query);
+	free(r->qvalue);
+	free(r);
+}
+
+static void
+api_req_timer_closed(uv_handle_t *h)
+{
+	struct api_req *r = h->data;
+
+	r->timer_open = 0;
+	api_req_maybe_free(r);
+}
+
+/* The request leaves our hands: counted, limits released. */
+static void
+api_req_finish(struct api_req *r, int status)
+{
+	r->answered = 1;
+	r->req = NULL;
+	api_count(r->api, r->route, status);
+	if (r->long_running) {
+		r->long_running = 0;
+		r->api->counts.running--;
+	}
+	if (r->timer_open && !uv_is_closing((uv_handle_t *)&r->timer))
+		uv_close((uv_handle_t *)&r->timer, api_req_timer_closed);
+}
+
+static void
+api_req_timeout(uv_timer_t *t)
+{
+	struct api_req *r = t->data;
+	h2o_req_t *req = r->req;
+
+	if (r->answered)
+		return;
+	api_send_json(req, 504, api_error_json(504, "the request took "
+	    "longer than api.timeout"));
+	api_req_finish(r, 504);
+}
+
+enum api_op
+api_req_op(const struct api_req *r)
+{
+	return r->route->op;
+}
+
+const char *
+api_req_param(const struct api_req *r)
+{
+	return r->param;
+}
+
+const char *
+api_req_body(const struct api_req *r, size_t *len)
+{
+	if (r->req == NULL || r->req->entity.base == NULL) {
+		*len = 0;
+		return "";
+	}
+	*len = r->req->entity.len;
+	return r->req->entity.base;
+}
+
+int
+api_req_answered(const struct api_req *r)
+{
+	return r->answered;
+}
+
+static int
+api_hex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode [s, s + len) into a new string; NULL when broken. */
+static char *
+api_unescape(const char *s, size_t len)
+{
+	char *out = util_malloc(len + 1), *o = out;
+	size_t i;
+	int hi, lo;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '+')
+			*o++ = ' ';
+		else if (s[i] != '%')
+			*o++ = s[i];
+		else {
+			if (i + 2 >= len)
+				goto bad;
+			hi = api_hex((unsigned char)s[i + 1]);
+			lo = api_hex((unsigned char)s[i + 2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				goto bad;
+			*o++ = (char)(hi << 4 | lo);
+			i += 2;
+		}
+	}
+	*o = '\0';
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+const char *
+api_req_query(const struct api_req *cr, const char *name)
+{
+	struct api_req *r = (struct api_req *)cr;
+	size_t nlen = strlen(name);
+	const char *p, *amp, *eq;
+
+	if (r->query == NULL)
+		return NULL;
+	for (p = r->query; *p != '\0'; p = *amp ? amp + 1 : amp) {
+		amp = strchr(p, '&');
+		if (amp == NULL)
+			amp = p + strlen(p);
+		eq = memchr(p, '=', (size_t)(amp - p));
+		if (eq == NULL || (size_t)(eq - p) != nlen ||
+		    memcmp(p, name, nlen) != 0)
+			continue;
+		free(r->qvalue);
+		r->qvalue = api_unescape(eq + 1, (size_t)(amp - eq - 1));
+		return r->qvalue;
+	}
+	return NULL;
+}
+
+void
+api_reply_json(struct api_req *r, int status, json_t *body)
+{
+	r->backend_done = 1;
+	if (r->answered) {
+		json_decref(body);
+		api_req_maybe_free(r);
+		return;
+	}
+	if (json_is_object(body) && json_object_get(body, "status_code") ==
+	    NULL)
+		json_object_set_new(body, "status_code", json_integer(status));
+	api_send_json(r->req, status, body);
+	api_req_finish(r, status);
+	api_req_maybe_free(r);
+}
+
+void
+api_reply_error(struct api_req *r, int status, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = util_vprintf(fmt, ap);
+	va_end(ap);
+	api_reply_json(r, status, api_error_json(status, msg));
+	free(msg);
+}
+
+void
+api_reply_text(struct api_req *r, int status, const char *ctype, char *text,
+    size_t len)
+{
+	r->backend_done = 1;
+	if (!r->answered) {
+		api_send(r->req, status, ctype, text, len);
+		api_req_finish(r, status);
+	}
+	free(text);
+	api_req_maybe_free(r);
+}
+
+/* ------------------------------------------------------ the handler */
+
+/* Constant time: the digests of the token given and of each known one. */
+static int
+api_token_ok(struct api *api, const char *tok, size_t len)
+{
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	size_t i;
+	int ok = 0;
+
+	SHA256((const unsigned char *)tok, len, d);
+	for (i = 0; i < api->cfg.ntokens; i++)
+		ok |= CRYPTO_memcmp(d, api->digests[i], sizeof d) == 0;
+	return ok;
+}
+
+static int
+api_authorized(struct api *api, h2o_req_t *req)
+{
+	ssize_t i;
+	h2o_iovec_t v;
+
+	i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+	if (i == -1)
+		return 0;
+	v = req->headers.entries[i].value;
+	if (v.len <= 7 || !h2o_lcstris(v.base, 7, H2O_STRLIT("bearer ")))
+		return 0;
+	return api_token_ok(api, v.base + 7, v.len - 7);
+}
+
+/* Find the route of method and path; *param set for a {iface} one. */
+static const struct api_route *
+api_match(h2o_iovec_t method, const char *path, size_t plen, char **param,
+    int *wrong_method)
+{
+	const struct api_route *r;
+	size_t n;
+
+	*param = NULL;
+	*wrong_method = 0;
+	for (r = api_routes; r->method != NULL; r++) {
+		n = strlen(r->path);
+		if (r->flags & API_F_PARAM) {
+			if (plen <= n + 1 || memcmp(path, r->path, n) != 0 ||
+			    path[n] != '/' ||
+			    memchr(path + n + 1, '/', plen - n - 1) != NULL)
+				continue;
+			/* "/config/_reload" is its own route. */
+			if (path[n + 1] == '_')
+				continue;
+		} else if (plen != n || memcmp(path, r->path, n) != 0)
+			continue;
+		if (!h2o_memis(method.base, method.len, r->method,
+		    strlen(r->method))) {
+			*wrong_method = 1;
+			continue;
+		}
+		if (r->flags & API_F_PARAM) {
+			*param = api_unescape(path + n + 1, plen - n - 1);
+			if (*param == NULL || **param == '\0' ||
+			    strchr(*param, '/') != NULL) {
+				free(*param);
+				*param = NULL;
+				continue;
+			}
+		}
+		return r;
+	}
+	return NULL;
+}
+
+static void
+api_answer_now(struct api *api, h2o_req_t *req,
+    const struct api_route *route, int status, json_t *body)
+{
+	if (json_is_object(body) && json_object_get(body, "status_code") ==
+	    NULL)
+		json_object_set_new(body, "status_code", json_integer(status));
+	api_send_json(req, status, body);
+	api_count(api, route, status);
+}
+
+static int
+api_on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+	struct api_handler *h = (void *)self;
+	struct api *api = h->api;
+	const struct api_route *route;
+	struct api_req *r;
+	const char *path = req->path_normalized.base;
+	size_t plen = req->path_normalized.len, hbytes = 0, i;
+	char *param;
+	int wrong;
+
+	for (i = 0; i < req->headers.size; i++)
+		hbytes += req->headers.entries[i].name->len +
+		    req->headers.entries[i].value.len;
+	if (hbytes > API_MAX_HEADER_BYTES) {
+		api_answer_now(api, req, NULL, 431, api_error_json(431,
+		    "request headers too large"));
+		return 0;
+	}
+	if (h->tcp && !api_authorized(api, req)) {
+		api->counts.unauthorized++;
+		api_answer_now(api, req, NULL, 401, api_error_json(401,
+		    "a valid \"Authorization: Bearer TOKEN\" is needed"));
+		return 0;
+	}
+	route = api_match(req->method, path, plen, &param, &wrong);
+	if (route == NULL) {
+		api_answer_now(api, req, NULL, wrong ? 405 : 404,
+		    api_error_json(wrong ? 405 : 404, wrong ?
+		    "method not allowed on this route" : "no such route"));
+		return 0;
+	}
+	if (!(route->flags & API_F_BODY) && req->entity.base != NULL &&
+	    req->entity.len > 0) {
+		free(param);
+		api_answer_now(api, req, route, 400, api_error_json(400,
+		    "this route takes no body"));
+		return 0;
+	}
+	switch (route->op) {
+	case API_HEALTH:
+		api_answer_now(api, req, route, 200,
+		    json_pack("{s:s}", "status", "healthy"));
+		return 0;
+	case API_INFO:
+		api_answer_now(api, req, route, 200, json_pack("{s:s,s:s}",
+		    "name", "flowrecd", "version", PACKAGE_VERSION));
+		return 0;
+	case API_READY:
+		if (api->be.ready == NULL || api->be.ready(api->be.arg))
+			api_answer_now(api, req, route, 200,
+			    json_pack("{s:s}", "status", "ready"));
+		else
+			api_answer_now(api, req, route, 503,
+			    json_pack("{s:s}", "status", "not ready"));
+		return 0;
+	default:
+		break;
+	}
+	if ((route->flags & API_F_LONG) &&
+	    api->counts.running >= api->cfg.max_queries) {
+		free(param);
+		api_answer_now(api, req, route, 429, api_error_json(429,
+		    "too many requests running; try again"));
+		return 0;
+	}
+
+	r = util_calloc(1, sizeof *r);
+	r->api = api;
+	r->req = req;
+	r->route = route;
+	r->param = param;
+	if (req->query_at != SIZE_MAX && req->query_at + 1 < req->path.len)
+		r->query = util_printf("%.*s", (int)(req->path.len -
+		    req->query_at - 1), req->path.base + req->query_at + 1);
+	if (route->flags & API_F_LONG) {
+		r->long_running = 1;
+		api->counts.running++;
+	}
+	r->next = api->pending;
+	if (api->pending != NULL)
+		api->pending->prev = r;
+	api->pending = r;
+	uv_timer_init(api->loop, &r->timer);
+	r->timer.data = r;
+	r->timer_open = 1;
+	uv_timer_start(&r->timer, api_req_timeout,
+	    (uint64_t)api->cfg.timeout * 1000, 0);
+	api->be.handle(api->be.arg, route->op, r);
+	return 0;
+}
+
+/* ------------------------------------------------------ connections */
+
+static void
+api_conn_closed(uv_handle_t *h)
+{
+	/* libh2o owned h->data; the handle is our struct's first member. */
+	struct api_conn *c = (struct api_conn *)(void *)h;
+	struct api *api = c->api;
+
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		api->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	api->counts.open_connections--;
+	free(c);
+}
+
+static void
+api_refused_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void
+api_refuse(struct api_conn *c)
+{
+	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Type: application/json\r\nConnection: close\r\n"
+	    "Content-Length: 61\r\n\r\n"
+	    "{\"status_code\":503,\"error\":\"too many connections; try again\"}";
+	uv_buf_t b = uv_buf_init((char *)busy, sizeof busy - 1);
+
+	c->api->counts.refused_connections++;
+	(void)uv_try_write(&c->u.s, &b, 1);
+	c->u.h.data = c;
+	uv_close(&c->u.h, api_refused_closed);
+}
+
+/* Hand an accepted (or adopted) stream to libh2o. */
+static void
+api_conn_start(struct api *api, struct api_conn *c)
+{
+	h2o_socket_t *sock;
+
+	if (api->counts.open_connections >= api->cfg.max_connections ||
+	    api->stopping) {
+		api_refuse(c);
+		return;
+	}
+	api->counts.connections++;
+	api->counts.open_connections++;
+	c->u.h.data = c;
+	c->next = api->conns;
+	if (api->conns != NULL)
+		api->conns->prev = c;
+	api->conns = c;
+	sock = h2o_uv_socket_create(&c->u.s, api_conn_closed);
+	h2o_accept(c->tcp ? &api->accept_tcp : &api->accept_unix, sock);
+}
+
+static void
+api_on_connect(uv_stream_t *server, int status)
+{
+	struct api_listener *l = server->data;
+	struct api *api = l->api;
+	struct api_conn *c;
+
+	if (status != 0)
+		return;
+	c = util_calloc(1, sizeof *c);
+	c->api = api;
+	c->tcp = l->tcp;
+	if (l->tcp)
+		uv_tcp_init(api->loop, &c->u.tcp);
+	else
+		uv_pipe_init(api->loop, &c->u.pipe, 0);
+	if (uv_accept(server, &c->u.s) != 0) {
+		c->u.h.data = c;
+		uv_close(&c->u.h, api_refused_closed);
+		return;
+	}
+	api_conn_start(api, c);
+}
+
+int
+api_serve_fd(struct api *api, int fd, int tcp)
+{
+	struct api_conn *c = util_calloc(1, sizeof *c);
+	int rc;
+
+	c->api = api;
+	c->tcp = tcp;
+	uv_pipe_init(api->loop, &c->u.pipe, 0);
+	if ((rc = uv_pipe_open(&c->u.pipe, fd)) != 0) {
+		c->u.h.data = c;
+		uv_close(&c->u.h, api_refused_closed);
+		return rc;
+	}
+	api_conn_start(api, c);
+	return 0;
+}
+
+/* ------------------------------------------------------ listeners */
+
+/* 1 when something accepts connections on the UNIX socket path. */
+static int
+api_socket_live(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd, rc;
+
+	if (strlen(path) >= sizeof sun.sun_path)
+		return 0;
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 0;
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof sun);
+	close(fd);
+	return rc == 0;
+}
+
+static int
+api_listen_unix(struct api *api, char **cause)
+{
+	const char *path = api->cfg.socket;
+	struct group *gr;
+	struct stat sb;
+	char *dir, *slash;
+	int rc;
+
+	/* Its directory (RuntimeDirectory= makes it under systemd). */
+	dir = util_strdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (stat(dir, &sb) != 0 && util_mkdir_p(dir) != 0) {
+			rc = -errno;
+			util_cause(cause, rc, "api.socket: cannot create %s: %s",
+			    dir, strerror(errno));
+			free(dir);
+			return rc;
+		}
+	}
+	free(dir);
+	/*
+	 * A socket left by a killed daemon is removed; one that answers is
+	 * another daemon's; anything else is not ours.
+	 */
+	if (lstat(path, &sb) == 0) {
+		if (!S_ISSOCK(sb.st_mode))
+			return util_cause(cause, -EEXIST, "api.socket: %s "
+			    "exists and is not a socket", path);
+		if (api_socket_live(path))
+			return util_cause(cause, -EADDRINUSE, "api.socket: "
+			    "another process answers on %s", path);
+		unlink(path);
+	}
+	uv_pipe_init(api->loop, &api->l_unix.u.pipe, 0);
+	api->l_unix.open = 1;
+	api->l_unix.api = api;
+	api->l_unix.u.h.data = &api->l_unix;
+	if ((rc = uv_pipe_bind(&api->l_unix.u.pipe, path)) != 0)
+		return util_cause(cause, -EADDRINUSE, "api.socket: cannot "
+		    "bind %s: %s", path, uv_strerror(rc));
+	api->sock_path = util_strdup(path);
+	/* Mode 0660, group flowrec when it exists (its members may use it). */
+	if (chmod(path, 0660) != 0)
+		return util_cause(cause, -errno, "api.socket: chmod %s: %s",
+		    path, strerror(errno));
+	if (api->cfg.socket_group != NULL &&
+	    (gr = getgrnam(api->cfg.socket_group)) != NULL &&
+	    chown(path, (uid_t)-1, gr->gr_gid) != 0)
+		log_warn("api.socket: cannot give %s to group %s: %s", path,
+		    api->cfg.socket_group, strerror(errno));
+	if ((rc = uv_listen(&api->l_unix.u.s, API_BACKLOG,
+	    api_on_connect)) != 0)
+		return util_cause(cause, -EIO, "api.socket: cannot listen on "
+		    "%s: %s", path, uv_strerror(rc));
+	return 0;
+}
+
+static int
+api_listen_tcp(struct api *api, char **cause)
+{
+	struct sockaddr_storage ss;
+	char host[300];
+	const char *colon = strrchr(api->cfg.listen, ':');
+	size_t hlen = (size_t)(colon - api->cfg.listen);
+	int port = atoi(colon + 1), rc, len = sizeof ss;
+
+	if (api->cfg.listen[0] == '[') {
+		memcpy(host, api->cfg.listen + 1, hlen - 2);
+		host[hlen - 2] = '\0';
+	} else {
+		memcpy(host, api->cfg.listen, hlen);
+		host[hlen] = '\0';
+	}
+	if (uv_ip4_addr(host, port, (struct sockaddr_in *)&ss) != 0 &&
+	    uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss) != 0)
+		return util_cause(cause, -EINVAL, "api.listen: '%s' is not an "
+		    "IP address", host);
+	uv_tcp_init(api->loop, &api->l_tcp.u.tcp);
+	api->l_tcp.open = 1;
+	api->l_tcp.api = api;
+	api->l_tcp.tcp = 1;
+	api->l_tcp.u.h.data = &api->l_tcp;
+	if ((rc = uv_tcp_bind(&api->l_tcp.u.tcp, (struct sockaddr *)&ss,
+	    0)) != 0 || (rc = uv_listen(&api->l_tcp.u.s, API_BACKLOG,
+	    api_on_connect)) != 0)
+		return util_cause(cause, -EADDRINUSE, "api.listen: cannot "
+		    "listen on %s: %s", api->cfg.listen, uv_strerror(rc));
+	if (uv_tcp_getsockname(&api->l_tcp.u.tcp, (struct sockaddr *)&ss,
+	    &len) == 0)
+		api->tcp_port = ss.ss_family == AF_INET ?
+		    ntohs(((struct sockaddr_in *)&ss)->sin_port) :
+		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
+static int
+api_tls(struct api *api, char **cause)
+{
+	unsigned long e;
+	char buf[256];
+
+	api->ssl = SSL_CTX_new(TLS_server_method());
+	if (api->ssl == NULL)
+		return util_cause(cause, -ENOMEM, "api: no TLS context");
+	SSL_CTX_set_min_proto_version(api->ssl, TLS1_2_VERSION);
+	SSL_CTX_set_options(api->ssl, SSL_OP_NO_COMPRESSION);
+	if (SSL_CTX_use_certificate_chain_file(api->ssl,
+	    api->cfg.tls_cert) != 1) {
+		e = ERR_get_error();
+		ERR_error_string_n(e, buf, sizeof buf);
+		ERR_clear_error();
+		return util_cause(cause, -EINVAL, "api.tls_cert: %s: cannot "
+		    "load the certificate (%s)", api->cfg.tls_cert, buf);
+	}
+	if (SSL_CTX_use_PrivateKey_file(api->ssl, api->cfg.tls_key,
+	    SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(api->ssl)
+	    != 1) {
+		e = ERR_get_error();
+		ERR_error_string_n(e, buf, sizeof buf);
+		ERR_clear_error();
+		return util_cause(cause, -EINVAL, "api.tls_key: %s: cannot "
+		    "load the key, or it is not tls_cert's (%s)",
+		    api->cfg.tls_key, buf);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------- lifecycle */
+
+static void
+api_copy_cfg(struct api *api, const struct conf_api *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < api->cfg.ntokens; i++)
+		free(api->cfg.tokens[i]);
+	free(api->cfg.tokens);
+	free(api->digests);
+	api->cfg.tokens = NULL;
+	api->digests = NULL;
+	api->cfg.max_connections = cfg->max_connections;
+	api->cfg.max_queries = cfg->max_queries;
+	api->cfg.max_body = cfg->max_body;
+	api->cfg.timeout = cfg->timeout;
+	api->cfg.metrics_iface_label = cfg->metrics_iface_label;
+	api->cfg.ntokens = cfg->ntokens;
+	if (cfg->ntokens > 0) {
+		api->cfg.tokens = util_calloc(cfg->ntokens, sizeof(char *));
+		api->digests = util_calloc(cfg->ntokens,
+		    sizeof *api->digests);
+	}
+	for (i = 0; i < cfg->ntokens; i++) {
+		api->cfg.tokens[i] = util_strdup(cfg->tokens[i]);
+		SHA256((const unsigned char *)cfg->tokens[i],
+		    strlen(cfg->tokens[i]), api->digests[i]);
+	}
+	/* libh2o reads these from the global configuration per request. */
+	api->globalconf.max_request_entity_size = (size_t)cfg->max_body;
+}
+
+static h2o_hostconf_t *
+api_host(struct api *api, const char *name, int tcp)
+{
+	h2o_hostconf_t *hc;
+	h2o_pathconf_t *pc;
+	struct api_handler *h;
+	h2o_filter_t *f;
+
+	hc = h2o_config_register_host(&api->globalconf,
+	    h2o_iovec_init(name, strlen(name)), 65535);
+	pc = h2o_config_register_path(hc, "/", 0);
+	h = (void *)h2o_create_handler(pc, sizeof *h);
+	h->super.on_req = api_on_req;
+	h->api = api;
+	h->tcp = tcp;
+	f = h2o_create_filter(pc, sizeof *f);
+	f->on_setup_ostream = api_errfilter_setup;
+	f = h2o_create_filter(&hc->fallback_path, sizeof *f);
+	f->on_setup_ostream = api_errfilter_setup;
+	return hc;
+}
+
+/* libh2o's context handles must not keep the loop alive (see the top). */
+static void
+api_walk_unref(uv_handle_t *h, void *arg)
+{
+	uv_handle_t **before = arg;
+	size_t i;
+
+	if (h->type != UV_ASYNC && h->type != UV_TIMER)
+		return;
+	for (i = 0; before[i] != NULL; i++)
+		if (before[i] == h)
+			return;
+	uv_unref(h);
+}
+
+static void
+api_walk_collect(uv_handle_t *h, void *arg)
+{
+	uv_handle_t ***v = arg;
+	size_t n = 0;
+
+	while ((*v)[n] != NULL)
+		n++;
+	*v = util_realloc(*v, n + 2, sizeof **v);
+	(*v)[n] = h;
+	(*v)[n + 1] = NULL;
+}
+
+int
+api_new(uv_loop_t *loop, const struct conf_api *cfg,
+    const struct api_backend *be, struct api **out, char **cause)
+{
+	struct api *api = util_calloc(1, sizeof *api);
+	uv_handle_t **before = util_calloc(1, sizeof *before);
+	int rc;
+
+	*out = NULL;
+	api->loop = loop;
+	api->be = *be;
+	if (cfg->socket != NULL && strcmp(cfg->socket, "none") != 0)
+		api->cfg.socket = util_strdup(cfg->socket);
+	if (cfg->socket_group != NULL)
+		api->cfg.socket_group = util_strdup(cfg->socket_group);
+	if (cfg->listen != NULL)
+		api->cfg.listen = util_strdup(cfg->listen);
+	if (cfg->tls_cert != NULL)
+		api->cfg.tls_cert = util_strdup(cfg->tls_cert);
+	if (cfg->tls_key != NULL)
+		api->cfg.tls_key = util_strdup(cfg->tls_key);
+
+	h2o_config_init(&api->globalconf);
+	api->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("flowrecd"));
+	api->globalconf.http1.upgrade_to_http2 = 0;
+	api->globalconf.http1.req_timeout = (uint64_t)cfg->timeout * 1000;
+	api->globalconf.handshake_timeout = (uint64_t)cfg->timeout * 1000;
+	api_copy_cfg(api, cfg);
+	api->host_unix = api_host(api, "unix", 0);
+	api->host_tcp = api_host(api, "tcp", 1);
+	api->hosts_unix[0] = api->host_unix;
+	api->hosts_tcp[0] = api->host_tcp;
+
+	uv_walk(loop, api_walk_collect, &before);
+	h2o_context_init(&api->ctx, loop, &api->globalconf);
+	uv_walk(loop, api_walk_unref, before);
+	free(before);
+	api->ctx_ready = 1;
+	api->accept_unix.ctx = &api->ctx;
+	api->accept_unix.hosts = api->hosts_unix;
+	api->accept_tcp.ctx = &api->ctx;
+	api->accept_tcp.hosts = api->hosts_tcp;
+
+	if (api->cfg.tls_cert != NULL && (rc = api_tls(api, cause)) != 0)
+		goto fail;
+	api->accept_tcp.ssl_ctx = api->ssl;
+	if (api->cfg.socket != NULL && (rc = api_listen_unix(api, cause)) != 0)
+		goto fail;
+	if (api->cfg.listen != NULL && (rc = api_listen_tcp(api, cause)) != 0)
+		goto fail;
+	*out = api;
+	return 0;
+fail:
+	api_stop(api);
+	api->stopping = 2;	/* api_free() from the caller's end */
+	*out = api;
+	return rc;
+}
+
+int
+api_tcp_port(const struct api *api)
+{
+	return api->tcp_port;
+}
+
+int
+api_update(struct api *api, const struct conf_api *cfg)
+{
+	const char *sock = cfg->socket != NULL &&
+	    strcmp(cfg->socket, "none") != 0 ? cfg->socket : NULL;
+
+#define API_SAME(a, b) ((a) == NULL ? (b) == NULL : (b) != NULL && \
+	strcmp((a), (b)) == 0)
+	if (!API_SAME(api->cfg.socket, sock) ||
+	    !API_SAME(api->cfg.socket_group, cfg->socket_group) ||
+	    !API_SAME(api->cfg.listen, cfg->listen) ||
+	    !API_SAME(api->cfg.tls_cert, cfg->tls_cert) ||
+	    !API_SAME(api->cfg.tls_key, cfg->tls_key))
+		return -EINVAL;
+#undef API_SAME
+	api_copy_cfg(api, cfg);
+	return 0;
+}
+
+void
+api_get_counts(const struct api *api, struct api_counts *c)
+{
+	*c = api->counts;
+}
+
+static void
+api_close_noop(uv_handle_t *h)
+{
+	(void)h;
+}
+
+void
+api_stop(struct api *api)
+{
+	struct api_conn *c;
+	uv_os_fd_t fd;
+
+	if (api->stopping)
+		return;
+	api->stopping = 1;
+	if (api->l_unix.open) {
+		uv_close(&api->l_unix.u.h, api_close_noop);
+		api->l_unix.open = 0;
+	}
+	if (api->l_tcp.open) {
+		uv_close(&api->l_tcp.u.h, api_close_noop);
+		api->l_tcp.open = 0;
+	}
+	if (api->sock_path != NULL)
+		unlink(api->sock_path);
+	/* Idle connections read EOF and close; busy ones after answering. */
+	for (c = api->conns; c != NULL; c = c->next)
+		if (uv_fileno(&c->u.h, &fd) == 0)
+			shutdown(fd, SHUT_RD);
+}
+
+void
+api_free(struct api *api)
+{
+	size_t i;
+
+	if (api == NULL)
+		return;
+	if (api->ctx_ready)
+		h2o_context_dispose(&api->ctx);
+	h2o_config_dispose(&api->globalconf);
+	if (api->ssl != NULL)
+		SSL_CTX_free(api->ssl);
+	for (i = 0; i < api->cfg.ntokens; i++)
+		free(api->cfg.tokens[i]);
+	free(api->cfg.tokens);
+	free(api->digests);
+	free(api->cfg.socket);
+	free(api->cfg.socket_group);
+	free(api->cfg.listen);
+	free(api->cfg.tls_cert);
+	free(api->cfg.tls_key);
+	free(api->sock_path);
+	free(api);
+}
