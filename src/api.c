@@ -181,8 +181,7 @@ api_count(struct api *api, const struct api_route *route, int status)
 	size_t i = API_OP_COUNT, c = (size_t)status / 100;
 
 	if (route != NULL)
-		i = (size_t)(route - api_routes) < API_OP_COUNT ?
-		    (size_t)route->op : API_OP_COUNT;
+		i = (size_t)route->op;
 	if (c < 1 || c > 5)
 		c = 5;
 	api->counts.requests[i][c]++;
