@@ -89,6 +89,9 @@ static const struct api_route api_routes[] = {
 	{ NULL, NULL, 0, 0, NULL }
 };
 
+_Static_assert(sizeof api_routes / sizeof api_routes[0] <= API_ROUTE_MAX,
+    "API_ROUTE_MAX is too small for the route table");
+
 struct api;
 
 /* One accepted connection (either kind of stream). */
@@ -175,13 +178,20 @@ api_op_path(enum api_op op)
 	return "other";
 }
 
+const char *
+api_route_name(size_t i)
+{
+	return i < sizeof api_routes / sizeof api_routes[0] ?
+	    api_routes[i].name : NULL;
+}
+
 static void
 api_count(struct api *api, const struct api_route *route, int status)
 {
-	size_t i = API_OP_COUNT, c = (size_t)status / 100;
+	size_t i = API_ROUTE_MAX, c = (size_t)status / 100;
 
 	if (route != NULL)
-		i = (size_t)route->op;
+		i = (size_t)(route - api_routes);
 	if (c < 1 || c > 5)
 		c = 5;
 	api->counts.requests[i][c]++;
@@ -213,22 +223,27 @@ api_send(h2o_req_t *req, int status, const char *ctype, const char *body,
 	h2o_send_inline(req, body, len);
 }
 
-static void
+/* Returns the status sent (500 when body could not be encoded). */
+static int
 api_send_json(h2o_req_t *req, int status, json_t *body)
 {
-	char *text = json_dumps(body, JSON_COMPACT);
+	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
 	size_t len;
 
 	json_decref(body);
-	if (text == NULL)
-		text = util_strdup("{\"status_code\":500,\"error\":\"out of "
-		    "memory\"}");
+	/* A body that could not be made (jansson refuses bad UTF-8). */
+	if (text == NULL) {
+		status = 500;
+		text = util_strdup("{\"status_code\":500,\"error\":\"the "
+		    "answer could not be encoded\"}");
+	}
 	len = strlen(text);
 	text = util_realloc(text, len + 2, 1);
 	text[len++] = '\n';
 	text[len] = '\0';
 	api_send(req, status, "application/json", text, len);
 	free(text);
+	return status;
 }
 
 /* ------------------------------------------------- the error filter */
@@ -404,6 +419,16 @@ api_hex(int c)
 	return -1;
 }
 
+/* 1 when s is valid UTF-8 (what a JSON string may hold). */
+static int
+api_utf8(const char *s)
+{
+	json_t *j = json_string(s);
+
+	json_decref(j);
+	return j != NULL;
+}
+
 /* Percent-decode [s, s + len) into a new string; NULL when broken. */
 static char *
 api_unescape(const char *s, size_t len)
@@ -454,6 +479,10 @@ api_req_query(const struct api_req *cr, const char *name)
 			continue;
 		free(r->qvalue);
 		r->qvalue = api_unescape(eq + 1, (size_t)(amp - eq - 1));
+		if (r->qvalue != NULL && !api_utf8(r->qvalue)) {
+			free(r->qvalue);
+			r->qvalue = NULL;
+		}
 		return r->qvalue;
 	}
 	return NULL;
@@ -471,7 +500,7 @@ api_reply_json(struct api_req *r, int status, json_t *body)
 	if (json_is_object(body) && json_object_get(body, "status_code") ==
 	    NULL)
 		json_object_set_new(body, "status_code", json_integer(status));
-	api_send_json(r->req, status, body);
+	status = api_send_json(r->req, status, body);
 	api_req_finish(r, status);
 	api_req_maybe_free(r);
 }
@@ -563,7 +592,8 @@ api_match(h2o_iovec_t method, const char *path, size_t plen, char **param,
 		if (r->flags & API_F_PARAM) {
 			*param = api_unescape(path + n + 1, plen - n - 1);
 			if (*param == NULL || **param == '\0' ||
-			    strchr(*param, '/') != NULL) {
+			    strchr(*param, '/') != NULL ||
+			    !api_utf8(*param)) {
 				free(*param);
 				*param = NULL;
 				continue;
@@ -581,8 +611,7 @@ api_answer_now(struct api *api, h2o_req_t *req,
 	if (json_is_object(body) && json_object_get(body, "status_code") ==
 	    NULL)
 		json_object_set_new(body, "status_code", json_integer(status));
-	api_send_json(req, status, body);
-	api_count(api, route, status);
+	api_count(api, route, api_send_json(req, status, body));
 }
 
 static int

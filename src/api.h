@@ -45,8 +45,15 @@ enum api_op {
 	API_OP_COUNT
 };
 
-/* The route names used in the metrics ("/status/{iface}" as written). */
+/* The first route of op, as written ("/status"). */
 const char	*api_op_path(enum api_op);
+
+/*
+ * Routes by index in the table, as the metrics name them
+ * ("/status/{iface}"); NULL past the last (at most API_ROUTE_MAX).
+ */
+#define API_ROUTE_MAX	16
+const char	*api_route_name(size_t);
 
 struct api_req;
 typedef struct json_t json_t;
@@ -87,8 +94,8 @@ void		 api_reply_text(struct api_req *, int status, const char *ctype,
 
 /* Requests answered, by route and status class, for the metrics. */
 struct api_counts {
-	uint64_t	 requests[API_OP_COUNT + 1][6];	/* [route or
-					   API_OP_COUNT: no route][status /
+	uint64_t	 requests[API_ROUTE_MAX + 1][6]; /* [route index, or
+					   API_ROUTE_MAX: no route][status /
 					   100: 1xx..5xx; 0 unused] */
 	uint64_t	 connections;		/* accepted in all */
 	uint64_t	 refused_connections;	/* past max_connections */

@@ -428,13 +428,13 @@ metrics_api(FILE *f, const struct metrics_snapshot *s)
 
 	metrics_head(f, "flowrec_api_requests_total", "counter",
 	    "API requests answered, by route and status class.");
-	for (op = 0; op <= API_OP_COUNT; op++)
+	for (op = 0; op <= API_ROUTE_MAX; op++)
 		for (c = 1; c <= 5; c++) {
 			if (s->api.requests[op][c] == 0)
 				continue;
 			snprintf(extra, sizeof extra, "route=\"%s\",code=\"%s\"",
-			    op == API_OP_COUNT ? "other" :
-			    api_op_path((enum api_op)op), codes[c]);
+			    op == API_ROUTE_MAX || api_route_name(op) == NULL ?
+			    "other" : api_route_name(op), codes[c]);
 			metrics_u64(f, "flowrec_api_requests_total", NULL,
 			    extra, s->api.requests[op][c]);
 		}

@@ -13,7 +13,8 @@
  * server lives across inputs, as in flowrecd.  Besides not crashing or
  * leaking, the target checks that the server keeps these promises, or it
  * aborts:
- *  - everything it sends is a sequence of whole HTTP/1.1 responses;
+ *  - everything it sends is a sequence of whole HTTP/1.1 responses
+ *    (and 100 Continue where asked);
  *  - each JSON response parses and its status_code is its HTTP status;
  *  - a response that is not JSON is a /metrics text (200) or libh2o's
  *    own fixed "400 Bad Request" for what it could not parse;
@@ -72,6 +73,7 @@ static void
 fuzz_handle(void *arg, enum api_op op, struct api_req *r)
 {
 	const char *q = api_req_query(r, "ifaces");
+	json_t *j = NULL;
 	size_t len;
 
 	(void)arg;
@@ -90,11 +92,12 @@ fuzz_handle(void *arg, enum api_op op, struct api_req *r)
 		    strdup("x 1\n"), 4);
 		return;
 	case API_QUERY:
-		if (len > 0 && json_loadb(api_req_body(r, &len), len, 0,
-		    NULL) == NULL) {
+		if (len > 0 && (j = json_loadb(api_req_body(r, &len), len, 0,
+		    NULL)) == NULL) {
 			api_reply_error(r, 400, "not JSON");
 			return;
 		}
+		json_decref(j);
 		break;
 	default:
 		break;
@@ -151,6 +154,10 @@ fuzz_check(const char *out, size_t len)
 		memcpy(head, p, hlen);
 		head[hlen] = '\0';
 		status = atoi(head + 9);
+		if (status == 100) {	/* Expect: 100-continue */
+			p += hlen;
+			continue;
+		}
 		if ((cl = strcasestr(head, "\r\ncontent-length: ")) == NULL)
 			fuzz_fail("no content-length", head, hlen);
 		clen = strtoul(cl + 18, NULL, 10);

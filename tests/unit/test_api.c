@@ -463,6 +463,17 @@ test_tcp(void)
 	resp_free(&r);
 }
 
+static size_t
+route_index(const char *name)
+{
+	size_t i;
+
+	for (i = 0; api_route_name(i) != NULL; i++)
+		if (strcmp(api_route_name(i), name) == 0)
+			return i;
+	return API_ROUTE_MAX;
+}
+
 /* Idle connections stay open across the stop: the loop still ends. */
 static int idle_fd = -1;
 
@@ -522,10 +533,14 @@ main(void)
 	ok(1, "the loop ended after api_stop() with an idle connection open");
 	is_int(late_answers, 2, "the backend's late answers were dropped");
 	api_get_counts(api, &c);
-	ok(c.requests[API_HEALTH][2] >= 5, "counted: /-/health 2xx");
-	ok(c.requests[API_OP_COUNT][4] >= 2, "counted: no route, 4xx");
-	ok(c.requests[API_FLUSH][5] == 2 && c.requests[API_FLUSH][4] == 1,
+	ok(c.requests[route_index("/-/health")][2] >= 5,
+	    "counted: /-/health 2xx");
+	ok(c.requests[API_ROUTE_MAX][4] >= 2, "counted: no route, 4xx");
+	ok(c.requests[route_index("/flush")][5] == 2 &&
+	    c.requests[route_index("/flush")][4] == 1,
 	    "counted: /flush 504 twice, 429 once");
+	ok(c.requests[route_index("/status/{iface}")][2] == 1,
+	    "counted: /status/{iface} apart from /status");
 	ok(c.unauthorized == 5, "counted: 5 refused tokens");
 	ok(c.refused_connections >= 1, "counted: refused connections");
 	is_int(c.open_connections, 0, "no connection open");
