@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "conf.h"
 #include "conftab.h"
 #include "tap.h"
@@ -212,7 +214,7 @@ test_bad(void)
 	bad("db_path: /a\ninterval: 60\ndb_path: /b\n",
 	    "3: key 'db_path': given twice (first on line 1)");
 	bad("colour: blue\n", "1: key 'colour': unknown key (known here: "
-	    "db_path, interval, queue_rows, log, interfaces, retention, autodetect, export)");
+	    "db_path, interval, queue_rows, log, interfaces, retention, autodetect, export, api)");
 	bad("log:\n  level: loud\n",
 	    "2: key 'log.level': 'loud' is not one of error|warn|warning|info|debug");
 	bad("log:\n  target: file\n",
@@ -382,7 +384,7 @@ test_strict(void)
 	conf_free(c);
 
 	bad("a: &x 1\nb: *x\n", "1: key 'a': unknown key (known here: "
-	    "db_path, interval, queue_rows, log, interfaces, retention, autodetect, export)");
+	    "db_path, interval, queue_rows, log, interfaces, retention, autodetect, export, api)");
 	bad("interval: &x 60\nqueue_rows: *x\n", "2: key 'queue_rows': "
 	    "aliases (*name) are not supported");
 	bad("interval: 60\n---\ninterval: 60\n",
@@ -1073,7 +1075,8 @@ t_man_keys_known(const char *man, int *bad)
 			    "interfaces.*.archive.%s",
 			    "interfaces.*.headers.%s",
 			    "retention.%s", "autodetect.%s", "export.%s",
-			    "export.ipfix.%s", "export.clickhouse.%s" };
+			    "export.ipfix.%s", "export.clickhouse.%s",
+			    "api.%s" };
 			size_t j;
 			char *a;
 
@@ -1089,6 +1092,76 @@ t_man_keys_known(const char *man, int *bad)
 			(*bad)++;
 		}
 	}
+}
+
+/* api: the listener keys checked together; secrets never printed. */
+static void
+test_api(void)
+{
+	struct conf *c = NULL, *d;
+	char *e, *text;
+	json_t *j;
+
+	e = load("api:\n"
+	    "  socket: /run/x/api.sock\n"
+	    "  listen: \"[::1]:8145\"\n"
+	    "  tokens: [\"0123456789abcdef\", \"another-token-of-length\"]\n"
+	    "  max_body: 2M\n"
+	    "  timeout: 1m\n"
+	    "  metrics_iface_label: false\n"
+	    "export:\n  clickhouse:\n    url: http://ch:8123/\n"
+	    "    password: pa55word\n", &c);
+	ok(e == NULL && c != NULL, "an api section loads%s%s", e ? ": " : "",
+	    e ? e : "");
+	free(e);
+	if (c != NULL) {
+		ok(strcmp(c->api.listen, "[::1]:8145") == 0 &&
+		    c->api.ntokens == 2 && c->api.max_body == 2 << 20 &&
+		    c->api.timeout == 60 && !c->api.metrics_iface_label &&
+		    c->api.max_queries == 4 && c->api.max_connections == 64 &&
+		    strcmp(c->api.socket_group, "flowrec") == 0,
+		    "api: as written, the rest its defaults");
+		j = conf_json(c);
+		text = json_dumps(j, JSON_COMPACT);
+		ok(text != NULL && strstr(text, "0123456789abcdef") == NULL &&
+		    strstr(text, "pa55word") == NULL &&
+		    strstr(text, "\"tokens\":[\"********\",\"********\"]") !=
+		    NULL && strstr(text, "\"password\":\"********\"") != NULL,
+		    "conf_json() hides the tokens and the password");
+		ok(text != NULL && strstr(text, "\"listen\":\"[::1]:8145\"") !=
+		    NULL && strstr(text, "\"max_body\":2097152") != NULL &&
+		    strstr(text, "\"metrics_iface_label\":false") != NULL &&
+		    strstr(text, "\"level\":\"info\"") != NULL,
+		    "conf_json(): strings, sizes, booleans, enums by name");
+		free(text);
+		json_decref(j);
+	}
+	d = conf_new_default();
+	ok(strcmp(d->api.socket, "/run/flowrec/flowrecd.sock") == 0 &&
+	    d->api.listen == NULL && d->api.ntokens == 0,
+	    "by default: the socket, no TCP");
+	ok(c != NULL && !conf_api_same(&c->api, &d->api) &&
+	    conf_api_same(&d->api, &d->api), "conf_api_same() tells a change");
+	conf_free(c);
+	conf_free(d);
+
+	bad("api:\n  listen: 127.0.0.1:8145\n",
+	    "1: key 'api.tokens': listen needs at least one token: every TCP "
+	    "request must carry one");
+	bad("api:\n  listen: 127.0.0.1:8145\n  tokens: [short]\n",
+	    "3: key 'api.tokens': entry 1: a token of 5 characters; want 16 to "
+	    "256");
+	bad("api:\n  listen: 127.0.0.1:99999\n  tokens: [0123456789abcdef]\n",
+	    "2: key 'api.listen': '127.0.0.1:99999': the port is not 1 to 65535");
+	bad("api:\n  listen: localhost\n  tokens: [0123456789abcdef]\n",
+	    "2: key 'api.listen': 'localhost': want HOST:PORT");
+	bad("api:\n  socket: run/api.sock\n",
+	    "2: key 'api.socket': 'run/api.sock': an absolute path, or none");
+	bad("api:\n  tls_cert: /etc/c.pem\n",
+	    "1: key 'api.tls_key': tls_cert and tls_key go together");
+	bad("api:\n  tls_cert: /etc/c.pem\n  tls_key: /etc/k.pem\n",
+	    "2: key 'api.tls_cert': TLS is for the TCP listener: set listen "
+	    "too");
 }
 
 /* export: the collectors' and the server's settings, checked as read. */
@@ -1262,6 +1335,7 @@ main(void)
 	test_types();
 	test_table();
 	test_export();
+	test_api();
 	test_docs();
 	unlink(tmp_path);
 	return tap_done();
