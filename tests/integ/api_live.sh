@@ -244,6 +244,7 @@ def run(k):
         else:
             print("no answer to", raw[:30], out[:60])
             os._exit(1)
+open(stop + ".started", "w").write("ok")
 ts = [threading.Thread(target=run, args=(k,)) for k in range(4)]
 for t in ts: t.start()
 for t in ts: t.join()
@@ -252,6 +253,8 @@ EOF
 ip netns exec $NSB python3 "$T/hammer.py" "$SOCK" $PORT "$TOKEN" "$T/stop" \
     >"$T/hammered" 2>&1 &
 HAMMER=$!
+wait_for 60 test -e "$T/stop.started" || fail "the hammer did not start"
+wait_for 60 test -s "$T/sent" || fail "the sender did not start"
 sleep 5
 touch "$T/stop"
 wait $SENDER || fail "sender"
