@@ -9,7 +9,10 @@
 # closed; then clients hammer the API (status, metrics, flush, garbage,
 # refused tokens) while a steady stream is recorded: every frame sent is
 # counted and the kernel dropped none.  SIGTERM with an idle keep-alive
-# connection open still exits 0 at once and removes the socket.
+# connection open still exits 0 at once and removes the socket.  flowctl
+# as an operator uses it: status, flush, reload, config, version, -e json,
+# and its errors: no token, a wrong one, a token file, no permission on
+# the socket, a server that never answers, flowrecd not running.
 . "${top_srcdir:-.}/tests/integ/live_lib.sh"
 
 for t in curl promtool; do
@@ -271,7 +274,53 @@ drops=$(j "d['statuses']['$IFB']['dropped_total']")
 	fail "stored $(binsum "$T/db" $IFB ip) of $((500 + sent)) frames"
 pass "$reqs API requests while $sent frames were recorded: every frame counted, 0 kernel drops"
 
-# 9. SIGTERM with an idle keep-alive connection: exits at once, 0.
+# 9. flowctl, as an operator uses it (the default server from -c).
+FLOWCTL=$top_builddir/flowctl
+fc() { ip netns exec $NSB "$FLOWCTL" -c "$CONF" "$@"; }
+fc status >"$T/fc" 2>&1 || fail "flowctl status: $(cat "$T/fc")"
+grep -q "^$IFB  *recording " "$T/fc" || fail "flowctl status: $(cat "$T/fc")"
+fc status -v "$IFB" >"$T/fc" 2>&1 || fail "flowctl status -v: $(cat "$T/fc")"
+grep -q "rows written [1-9]" "$T/fc" || fail "flowctl status -v: $(cat "$T/fc")"
+fc -e json status | python3 -c "import json,sys; d=json.load(sys.stdin); assert d['statuses']['$IFB']['dropped_total'] == 0" ||
+	fail "flowctl -e json status"
+printf '7 4 6 198.51.100.9 198.51.100.2 40000 22 flags=2\n' |
+	ip netns exec $NSA "$LIVESEND" $IFA >/dev/null || fail livesend
+sleep 0.1
+fc flush >"$T/fc" 2>&1 || fail "flowctl flush: $(cat "$T/fc")"
+[ "$(cat "$T/fc")" = "$IFB: written" ] || fail "flowctl flush: $(cat "$T/fc")"
+n=$(sqlite3 "$T"/db/$IFB/*.db "SELECT count(*) FROM flows WHERE dport = 22")
+[ "$n" -ge 1 ] || fail "after flowctl flush the SSH flow is not stored"
+fc reload >"$T/fc" 2>&1 || fail "flowctl reload: $(cat "$T/fc")"
+grep -q "no interface changed" "$T/fc" || fail "flowctl reload: $(cat "$T/fc")"
+fc config "$IFB" | python3 -c "import json,sys; assert json.load(sys.stdin)['ring']['retire_ms'] == 20" ||
+	fail "flowctl config $IFB"
+fc version | grep -q "^flowrecd " || fail "flowctl version"
+ip netns exec $NSB "$FLOWCTL" -s 127.0.0.1:$PORT status >"$T/fc" 2>&1 &&
+	fail "flowctl over TCP without a token succeeded"
+grep -q "401 unauthorized: a token is needed" "$T/fc" || fail "flowctl, no token: $(cat "$T/fc")"
+echo "$TOKEN" >"$T/token"
+ip netns exec $NSB env FLOWCTL_TOKEN="@$T/token" "$FLOWCTL" \
+    -s 127.0.0.1:$PORT status >"$T/fc" 2>&1 || fail "flowctl with a token file: $(cat "$T/fc")"
+ip netns exec $NSB "$FLOWCTL" -s 127.0.0.1:$PORT -t wrong-token-0123456789 status \
+    >"$T/fc" 2>&1 && fail "flowctl with a wrong token succeeded"
+grep -q "the token was refused" "$T/fc" || fail "flowctl, wrong token: $(cat "$T/fc")"
+ip netns exec $NSB setpriv --reuid=65534 --regid=65534 --clear-groups \
+    "$FLOWCTL" -s "unix:$SOCK" status >"$T/fc" 2>&1 && fail "uid 65534 used flowctl"
+grep -q "permission denied" "$T/fc" || fail "flowctl, no permission: $(cat "$T/fc")"
+# A server that accepts and never answers.
+python3 -c "
+import socket, time, sys
+s = socket.socket(socket.AF_UNIX); s.bind('$T/mute.sock'); s.listen(4)
+open('$T/mute', 'w').write('ok')
+c = s.accept(); time.sleep(30)" &
+MUTE=$!
+wait_for 10 test -s "$T/mute" || fail "mute server"
+"$FLOWCTL" -s "unix:$T/mute.sock" -w 1 status >"$T/fc" 2>&1 && fail "flowctl: no timeout"
+grep -q "no answer within 1 s" "$T/fc" || fail "flowctl, timeout: $(cat "$T/fc")"
+kill $MUTE 2>/dev/null
+pass "flowctl: status (-v, -e json), flush then the store has it, reload, config, version; 401 without and with a wrong token, a token file, permission denied, a timeout"
+
+# 10. SIGTERM with an idle keep-alive connection: exits at once, 0.
 ip netns exec $NSB python3 -c "
 import socket, time
 s = socket.socket(socket.AF_UNIX); s.connect('$SOCK')
@@ -284,3 +333,6 @@ kill $IDLE 2>/dev/null
 [ -e "$SOCK" ] && fail "the socket was left behind"
 grep -q "^$IFB: kernel_packets=[0-9]* kernel_drops=0 " "$T/fr.out" || fail "exit line: $(cat "$T/fr.out")"
 pass "SIGTERM with an idle API connection: exit 0, the socket removed"
+"$FLOWCTL" -s "unix:$SOCK" status >"$T/fc" 2>&1 && fail "flowctl with flowrecd stopped"
+grep -q "flowrecd is not running" "$T/fc" || fail "flowctl, not running: $(cat "$T/fc")"
+pass "flowctl after the stop: flowrecd is not running"
