@@ -23,6 +23,7 @@
 #include "daemon.h"
 #include "export.h"
 #include "metrics.h"
+#include "qapi.h"
 #include "status.h"
 #include "util.h"
 
@@ -468,6 +469,125 @@ status_metrics(struct daemon *d, struct api_req *r, uv_loop_t *loop)
 	}
 }
 
+/* ------------------------------------------------------------ /_query */
+
+/*
+ * POST /_query and /_query/validate: goProbe's query.Args in, its
+ * results.Result out (qapi.c, the same document `flowq -e json` prints).
+ * The body is copied and everything else happens on a worker thread:
+ * parsing, checking, reading the day files, encoding.  The query runs
+ * with the API's own timeout, so a request answered 504 by the API stops
+ * soon after; its late answer is dropped by api.c.
+ */
+struct status_query {
+	uv_work_t	 work;
+	struct api_req	*r;
+	int		 validate_only;
+	char		*body;
+	size_t		 len;
+	char		*db_path;
+	double		 timeout;
+	int		 status;	/* the answer's HTTP status */
+	char		*text;		/* the document, or NULL */
+	char		*error;		/* or this error */
+};
+
+static void
+status_query_work(uv_work_t *w)
+{
+	struct status_query *q = w->data;
+	struct qargs	*a = NULL;
+	json_t		*doc;
+	char		*cause = NULL;
+
+	if (qapi_args_parse(q->body, q->len, &a, &cause) != 0) {
+		q->status = 400;
+		q->error = cause;
+		return;
+	}
+	if (qapi_args_validate(a, &cause) != 0) {
+		q->status = 422;
+		q->error = cause;
+		qapi_args_free(a);
+		return;
+	}
+	if (q->validate_only) {
+		q->status = 204;
+		qapi_args_free(a);
+		return;
+	}
+	doc = qapi_run(a, q->db_path, NULL, NULL, q->timeout, &cause);
+	qapi_args_free(a);
+	if (doc == NULL) {
+		/* Our own causes: a name the store lacks is the client's. */
+		if (cause == NULL)
+			cause = util_strdup("query failed");
+		if (strncmp(cause, "ifaces:", 7) == 0)
+			q->status = 422;
+		else if (strstr(cause, "timed out") != NULL)
+			q->status = 504;
+		else
+			q->status = 500;
+		q->error = cause;
+		return;
+	}
+	q->text = qapi_dumps(doc);
+	json_decref(doc);
+	q->status = 200;
+}
+
+static void
+status_query_done(uv_work_t *w, int st)
+{
+	struct status_query *q = w->data;
+
+	(void)st;
+	if (q->error != NULL)
+		api_reply_error(q->r, q->status, "%s", q->error);
+	else if (q->text != NULL)
+		api_reply_text(q->r, q->status, "application/json", q->text,
+		    strlen(q->text));
+	else
+		api_reply_text(q->r, q->status, "application/json",
+		    util_strdup(""), 0);
+	free(q->error);
+	free(q->body);
+	free(q->db_path);
+	free(q);
+}
+
+static void
+status_query(struct daemon *d, struct api_req *r, int validate_only)
+{
+	struct status_query *q;
+	const char	*body;
+	size_t		 len;
+
+	body = api_req_body(r, &len);
+	if (len == 0) {
+		api_reply_error(r, 400, "the request has no body (a query.Args "
+		    "JSON document)");
+		return;
+	}
+	q = util_calloc(1, sizeof *q);
+	q->r = r;
+	q->validate_only = validate_only;
+	q->body = util_malloc(len + 1);
+	memcpy(q->body, body, len);
+	q->body[len] = '\0';
+	q->len = len;
+	q->db_path = util_strdup(daemon_conf(d)->db_path);
+	q->timeout = daemon_conf(d)->api.timeout;
+	q->work.data = q;
+	if (uv_queue_work(daemon_loop(d), &q->work, status_query_work,
+	    status_query_done) != 0) {
+		free(q->body);
+		free(q->db_path);
+		free(q);
+		api_reply_error(r, 503, "cannot queue the work");
+	}
+}
+
 /* ------------------------------------------------------------ routes */
 
 static void
@@ -490,6 +610,12 @@ status_handle(void *arg, enum api_op op, struct api_req *r)
 		break;
 	case API_METRICS:
 		status_metrics(d, r, daemon_loop(d));
+		break;
+	case API_QUERY:
+		status_query(d, r, 0);
+		break;
+	case API_VALIDATE:
+		status_query(d, r, 1);
 		break;
 	default:
 		api_reply_error(r, 501, "%s: not implemented yet",
