@@ -53,7 +53,9 @@
 #include <openssl/ssl.h>
 
 #include "api.h"
+#include "api_www.h"
 #include "util.h"
+#include "www.h"
 
 #define API_MAX_HEADER_BYTES	16384	/* all header names and values */
 #define API_BACKLOG		128
@@ -62,6 +64,7 @@
 #define API_F_PARAM	0x1	/* path + "/" + one segment: {iface} */
 #define API_F_LONG	0x2	/* counts against max_queries */
 #define API_F_BODY	0x4	/* takes a JSON body */
+#define API_F_OPEN	0x8	/* no token on TCP: the web view's files */
 
 struct api_route {
 	const char	*method;
@@ -86,6 +89,11 @@ static const struct api_route api_routes[] = {
 	  "/_query/validate" },
 	{ "POST", "/flush", API_FLUSH, API_F_LONG, "/flush" },
 	{ "GET", "/metrics", API_METRICS, API_F_LONG, "/metrics" },
+	/* the web view (api_www.c): files that carry no data */
+	{ "GET", "/ui/", API_WWW, API_F_OPEN, "/ui/" },
+	{ "GET", "/ui", API_WWW, API_F_OPEN | API_F_PARAM, "/ui/{file}" },
+	{ "GET", "/ui", API_WWW, API_F_OPEN, "/ui" },
+	{ "GET", "/", API_WWW, API_F_OPEN, "/" },
 	{ NULL, NULL, 0, 0, NULL }
 };
 
@@ -163,6 +171,8 @@ struct api {
 	struct api_req	*pending;
 	int		 stopping;
 	struct api_counts counts;
+	struct www	*www;		/* the web view's files, or NULL */
+	char		*www_why;	/* why there are none */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -634,13 +644,15 @@ api_on_req(h2o_handler_t *self, h2o_req_t *req)
 		    "request headers too large"));
 		return 0;
 	}
-	if (h->tcp && !api_authorized(api, req)) {
+	route = api_match(req->method, path, plen, &param, &wrong);
+	if (h->tcp && (route == NULL || !(route->flags & API_F_OPEN)) &&
+	    !api_authorized(api, req)) {
+		free(param);
 		api->counts.unauthorized++;
 		api_answer_now(api, req, NULL, 401, api_error_json(401,
 		    "a valid \"Authorization: Bearer TOKEN\" is needed"));
 		return 0;
 	}
-	route = api_match(req->method, path, plen, &param, &wrong);
 	if (route == NULL) {
 		api_answer_now(api, req, NULL, wrong ? 405 : 404,
 		    api_error_json(wrong ? 405 : 404, wrong ?
@@ -662,6 +674,11 @@ api_on_req(h2o_handler_t *self, h2o_req_t *req)
 	case API_INFO:
 		api_answer_now(api, req, route, 200, json_pack("{s:s,s:s}",
 		    "name", "flowrecd", "version", PACKAGE_VERSION));
+		return 0;
+	case API_WWW:
+		free(param);
+		api_count(api, route, api_www_send(req, api->www,
+		    api->www_why));
 		return 0;
 	case API_READY:
 		if (api->be.ready == NULL || api->be.ready(api->be.arg))
@@ -994,6 +1011,32 @@ api_copy_cfg(struct api *api, const struct conf_api *cfg)
 	api->globalconf.max_request_entity_size = (size_t)cfg->max_body;
 }
 
+/*
+ * (Re)read the web view's files from dir (NULL: where make install put
+ * them; "none": no web view).  A directory that does not load is logged;
+ * /ui/ then answers 404 saying why.
+ */
+static void
+api_www_load(struct api *api, const char *dir)
+{
+	struct www *w = NULL;
+	char *why = NULL;
+
+	if (dir == NULL)
+		dir = FLOWREC_WWW_DIR;
+	if (strcmp(dir, "none") == 0)
+		why = util_strdup("api.www_dir is none");
+	else if (www_load(dir, &w, &why) != 0)
+		util_log(LOG_LEVEL_WARN, "api: no web view: %s", why);
+	else
+		util_log(LOG_LEVEL_DEBUG, "api: web view: %zu files from %s",
+		    www_count(w), dir);
+	www_free(api->www);
+	free(api->www_why);
+	api->www = w;
+	api->www_why = why;
+}
+
 static h2o_hostconf_t *
 api_host(struct api *api, const char *name, int tcp)
 {
@@ -1072,6 +1115,7 @@ api_new(uv_loop_t *loop, const struct conf_api *cfg,
 	api->globalconf.http1.req_timeout = (uint64_t)cfg->timeout * 1000;
 	api->globalconf.handshake_timeout = (uint64_t)cfg->timeout * 1000;
 	api_copy_cfg(api, cfg);
+	api_www_load(api, cfg->www_dir);
 	api->host_unix = api_host(api, "unix", 0);
 	api->host_tcp = api_host(api, "tcp", 1);
 	api->hosts_unix[0] = api->host_unix;
@@ -1125,6 +1169,7 @@ api_update(struct api *api, const struct conf_api *cfg)
 		return -EINVAL;
 #undef API_SAME
 	api_copy_cfg(api, cfg);
+	api_www_load(api, cfg->www_dir);
 	return 0;
 }
 
@@ -1187,5 +1232,7 @@ api_free(struct api *api)
 	free(api->cfg.tls_cert);
 	free(api->cfg.tls_key);
 	free(api->sock_path);
+	www_free(api->www);
+	free(api->www_why);
 	free(api);
 }

@@ -42,6 +42,7 @@ enum api_op {
 	API_METRICS,		/* GET /metrics */
 	API_QUERY,		/* POST /_query */
 	API_VALIDATE,		/* POST /_query/validate */
+	API_WWW,		/* GET /, /ui, /ui/, /ui/{file}: the web view */
 	API_OP_COUNT
 };
 
@@ -52,7 +53,7 @@ const char	*api_op_path(enum api_op);
  * Routes by index in the table, as the metrics name them
  * ("/status/{iface}"); NULL past the last (at most API_ROUTE_MAX).
  */
-#define API_ROUTE_MAX	16
+#define API_ROUTE_MAX	24
 const char	*api_route_name(size_t);
 
 struct api_req;

@@ -645,6 +645,11 @@ static const struct conftab_key conf_api_keys[] = {
 	  CONFTAB_FIELD(struct conf_api, metrics_iface_label), .def = "true",
 	  .help = "per-interface metrics carry an iface label; false sums "
 	  "them" },
+	/* unset: FLOWREC_WWW_DIR, where make install put them (api.c) */
+	{ .name = "www_dir", .type = CONFTAB_PATH,
+	  CONFTAB_FIELD(struct conf_api, www_dir), .min = 1, .max = 4096,
+	  .help = "the web view's files, served at /ui/ without a token "
+	  "(default: where they were installed); \"none\": no web view" },
 	{ .name = NULL }
 };
 

@@ -144,6 +144,7 @@ struct conf_api {
 	uint64_t	 max_body;	/* bytes; 413 past it, not read */
 	uint32_t	 timeout;	/* seconds a request may take */
 	int		 metrics_iface_label;
+	char		*www_dir;	/* the web view's files; "none" */
 };
 
 struct conf {
