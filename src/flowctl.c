@@ -277,6 +277,41 @@ flowctl_num(const struct flowctl *fc, long long n, int width, int bad)
 		printf(" %*s", width, grouped);
 }
 
+/* The export destinations of /status, one line each (none: nothing). */
+static void
+flowctl_export(struct flowctl *fc, json_t *a)
+{
+	char	 when[32], oldest[32];
+	size_t	 i;
+	json_t	*e;
+
+	if (json_array_size(a) == 0)
+		return;
+	printf("\n%-28s %-8s %-9s %10s %12s %8s %9s %9s\n", "EXPORT", "KIND",
+	    "STATE", "BINS SENT", "ROWS SENT", "BACKLOG", "ERRORS",
+	    "LAST OK");
+	json_array_foreach(a, i, e) {
+		flowctl_when(jstr(e, "last_success"), when, sizeof when);
+		printf("%-28s %-8s %-9s", jstr(e, "name"), jstr(e, "kind"),
+		    jstr(e, "state"));
+		flowctl_num(fc, jint(e, "bins_sent"), 10, 0);
+		flowctl_num(fc, jint(e, "rows_sent"), 12, 0);
+		flowctl_num(fc, jint(e, "backlog_bins"), 8, 0);
+		flowctl_num(fc, jint(e, "errors"), 9, 1);
+		printf(" %9s\n", when);
+		if (json_is_string(json_object_get(e, "backlog_oldest"))) {
+			flowctl_when(jstr(e, "backlog_oldest"), oldest,
+			    sizeof oldest);
+			printf("%28s backlog of %lld rows since %s UTC\n", "",
+			    jint(e, "backlog_rows"), oldest);
+		}
+		if (json_is_string(json_object_get(e, "last_error")))
+			printf("%28s %slast error: %s%s\n", "", fc->color ?
+			    "\033[1;31m" : "", jstr(e, "last_error"),
+			    fc->color ? "\033[0m" : "");
+	}
+}
+
 static void
 flowctl_status(struct flowctl *fc, int argc, char **argv)
 {
@@ -364,6 +399,7 @@ flowctl_status(struct flowctl *fc, int argc, char **argv)
 	}
 	if (n == 0)
 		printf("(no interface)\n");
+	flowctl_export(fc, json_object_get(j, "export"));
 	printf("\n%s\n", fc->verbose ? "Totals since each capture started" :
 	    "Counts since the last write-out (-v: totals)");
 	json_decref(j);

@@ -173,12 +173,16 @@ status_daemon_parts(struct daemon *d)
 	a = json_array();
 	for (i = 0; i < n; i++)
 		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,"
-		    "s:I,s:I,s:s?}", "name", es[i].name, "kind", es[i].kind,
-		    "state", es[i].state, "bins_sent", (json_int_t)
+		    "s:I,s:I,s:o,s:o,s:s?}", "name", es[i].name, "kind",
+		    es[i].kind, "state", es[i].state, "bins_sent", (json_int_t)
 		    es[i].bins_sent, "rows_sent", (json_int_t)es[i].rows_sent,
 		    "errors", (json_int_t)es[i].errors, "backlog_bins",
 		    (json_int_t)es[i].backlog_bins, "backlog_rows",
-		    (json_int_t)es[i].backlog_rows, "last_error",
+		    (json_int_t)es[i].backlog_rows, "backlog_oldest",
+		    es[i].backlog_oldest > 0 ? status_jtime(
+		    es[i].backlog_oldest * 1000000000LL) : json_null(),
+		    "last_success", es[i].last_success > 0 ? status_jtime(
+		    es[i].last_success) : json_null(), "last_error",
 		    es[i].last_error));
 	if (n > 0)
 		export_status_free(es, n);

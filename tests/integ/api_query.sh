@@ -4,10 +4,12 @@
 # results.Result, timings aside), for several query.Args; validate says
 # 204 to good arguments and 422 naming the field to bad ones; a body that
 # is not JSON gets 400, an unknown interface 422, no body 400; over TCP a
-# query needs the token like every route.
+# query needs the token like every route.  flowctl status shows an export
+# destination with its backlog and last error.
 . "${top_srcdir:-.}/tests/integ/live_lib.sh"
 
 FLOWQ=$top_builddir/flowq
+FLOWCTL=$top_builddir/flowctl
 command -v curl >/dev/null || fail "curl is not installed"
 mk_pair
 mkdir -p "$T/run"
@@ -18,7 +20,9 @@ TOKEN=tok-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
     --db "$T/db" >/dev/null 2>&1 || fail "flowrecd --read of the sample"
 printf '%s\n' "db_path: $T/db" "interval: 3600" "interfaces:" \
     "  $IFB: {}" "api:" "  socket: $SOCK" "  listen: 127.0.0.1:$PORT" \
-    "  tokens: [$TOKEN]" >"$T/conf.yaml"
+    "  tokens: [$TOKEN]" "export:" "  ipfix:" \
+    "    collectors: [\"tcp://127.0.0.1:9\"]" "    backfill: true" \
+    >"$T/conf.yaml"
 start_fr $NSB -c "$T/conf.yaml"
 wait_log "$IFB: recording"
 wait_for 10 test -S "$SOCK" || fail "no socket $SOCK"
@@ -93,6 +97,17 @@ tcp() {
     grep -q '"status":{"code":"ok"}' "$T/body" ||
     fail "a query over TCP with the token: $(cat "$T/body")"
 pass "over TCP: 401 without the token, the answer with it"
+
+# flowctl status shows the export destination (a collector that refuses:
+# its error, and the sample's bins waiting for it)
+fcstat() {
+	ip netns exec $NSB "$FLOWCTL" -s "unix:$SOCK" status >"$T/fc" 2>&1 &&
+	    grep -q "^EXPORT " "$T/fc" && grep -q "last error: " "$T/fc"
+}
+wait_for 20 fcstat || fail "flowctl status without the export: $(cat "$T/fc")"
+grep -q "^ipfix.*127.0.0.1:9" "$T/fc" && grep -q "backlog of [1-9]" "$T/fc" ||
+    fail "flowctl status export line: $(cat "$T/fc")"
+pass "flowctl status: the export destination, its backlog and last error"
 
 stop_fr
 pass "flowrecd stopped cleanly"
