@@ -788,7 +788,8 @@ daemon_ifaces(struct daemon *d, struct daemon_iface_info **out)
 		capture_get_bin(di->cap, &v[n].bin, &v[n].flows,
 		    &v[n].max_flows);
 	}
-	qsort(v, n, sizeof *v, daemon_info_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof *v, daemon_info_cmp);
 	*out = v;
 	return n;
 }

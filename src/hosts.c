@@ -435,7 +435,7 @@ hosts_select(const struct hosts *h, const char *selector,
 		for (i = 0; rc == 0 && i < h->nhosts; i++)
 			rc = hosts_sel_add(&s, h, h->hosts[i].name, env_token,
 			    "any", cause);
-		if (rc == 0)
+		if (rc == 0 && s.n > 1)
 			qsort(s.t, s.n, sizeof *s.t, hosts_cmp_name);
 	} else {
 		copy = util_strdup(selector);

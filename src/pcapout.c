@@ -305,7 +305,8 @@ retention(struct pcapout *po)
 	int64_t t;
 
 	collect(po, po->dir, 0, &l);
-	qsort(l.f, l.n, sizeof *l.f, rfile_cmp);
+	if (l.n > 0)	/* (qsort must not be given NULL) */
+		qsort(l.f, l.n, sizeof *l.f, rfile_cmp);
 	for (i = 0; i < l.n; i++)
 		total += l.f[i].size;
 	first[0] = '\0';

@@ -637,7 +637,8 @@ qmerge_result(struct qmerge *m, int64_t query_start_ns)
 	i = 0;
 	json_object_foreach(m->ifaces, k, v)
 		names[i++] = k;
-	qsort(names, n, sizeof *names, qm_cmp_strp);
+	if (n > 1)
+		qsort(names, n, sizeof *names, qm_cmp_strp);
 	ifaces = json_array();
 	for (i = 0; i < n; i++)
 		json_array_append_new(ifaces, json_string(names[i]));

@@ -742,7 +742,8 @@ qout_print_doc(FILE *f, enum qout_format fmt, const struct qquery *q,
 			error++;
 		nhs++;
 	}
-	qsort(hs, nhs, sizeof *hs, doc_hs_cmp);
+	if (nhs > 1)
+		qsort(hs, nhs, sizeof *hs, doc_hs_cmp);
 	for (i = 0; i < nhs; i++)
 		if (strcmp(hs[i].code, "ok") != 0)
 			fprintf(fmt == QOUT_TXT ? f : stderr, "Host %s returned "

@@ -180,7 +180,8 @@ www_load(const char *dir, struct www **out, char **cause)
 	}
 	closedir(d);
 	if (rc == 0) {
-		qsort(w->files, w->n, sizeof *w->files, www_cmp);
+		if (w->n > 1)
+			qsort(w->files, w->n, sizeof *w->files, www_cmp);
 		if (bsearch(&key, w->files, w->n, sizeof *w->files,
 		    www_cmp) == NULL)
 			rc = util_cause(cause, -ENOENT, "%s: no index.html",
