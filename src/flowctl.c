@@ -597,7 +597,7 @@ main(int argc, char **argv)
 	const struct flowctl_cmd *cmd;
 	const char *server = NULL, *config = NULL, *env;
 	struct conf *conf = NULL;
-	char *cause = NULL, *end;
+	char *cause = NULL, *end, *owned = NULL;
 	int ch;
 
 	memset(&fc, 0, sizeof fc);
@@ -671,7 +671,8 @@ main(int argc, char **argv)
 			fatal(1, "%s", cause);
 		if (conf->api.socket != NULL &&
 		    strcmp(conf->api.socket, "none") != 0)
-			server = util_printf("unix:%s", conf->api.socket);
+			server = owned = util_printf("unix:%s",
+			    conf->api.socket);
 		else if (conf->api.listen != NULL)
 			server = conf->api.listen;
 		else
@@ -691,6 +692,7 @@ main(int argc, char **argv)
 	free(fc.token);
 	free(fc.sock);
 	free(fc.base);
+	free(owned);
 	conf_free(conf);
 	return 0;
 }
