@@ -498,6 +498,25 @@ api_req_query(const struct api_req *cr, const char *name)
 	return NULL;
 }
 
+char *
+api_req_header(const struct api_req *r, const char *name)
+{
+	char lower[128];
+	size_t i, len = strlen(name);
+	ssize_t at;
+	h2o_iovec_t v;
+
+	if (r->req == NULL || len >= sizeof lower)
+		return NULL;
+	for (i = 0; i < len; i++)	/* libh2o keeps names in lower case */
+		lower[i] = (char)h2o_tolower(name[i]);
+	if ((at = h2o_find_header_by_str(&r->req->headers, lower, len,
+	    -1)) < 0)
+		return NULL;
+	v = r->req->headers.entries[at].value;
+	return util_printf("%.*s", (int)v.len, v.base);
+}
+
 void
 api_reply_json(struct api_req *r, int status, json_t *body)
 {

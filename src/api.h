@@ -81,6 +81,11 @@ const char	*api_req_body(const struct api_req *, size_t *len);
  * Borrowed until the reply.
  */
 const char	*api_req_query(const struct api_req *, const char *name);
+/*
+ * The value of request header name (any case), or NULL when absent or
+ * once answered.  Caller owns the result; free().
+ */
+char		*api_req_header(const struct api_req *, const char *name);
 /* 1 once the request was answered (by a timeout, say): work is wasted. */
 int		 api_req_answered(const struct api_req *);
 

@@ -650,6 +650,11 @@ static const struct conftab_key conf_api_keys[] = {
 	  CONFTAB_FIELD(struct conf_api, www_dir), .min = 1, .max = 4096,
 	  .help = "the web view's files, served at /ui/ without a token "
 	  "(default: where they were installed); \"none\": no web view" },
+	/* unset: HOSTS_DEFAULT_PATH, which may be absent (hosts.c) */
+	{ .name = "hosts_file", .type = CONFTAB_PATH,
+	  CONFTAB_FIELD(struct conf_api, hosts_file), .min = 1, .max = 4096,
+	  .help = "the hosts a POST /_query with query_hosts may ask "
+	  "(hosts.yaml; default: /etc/flowrec/hosts.yaml)" },
 	{ .name = NULL }
 };
 

@@ -145,6 +145,7 @@ struct conf_api {
 	uint32_t	 timeout;	/* seconds a request may take */
 	int		 metrics_iface_label;
 	char		*www_dir;	/* the web view's files; "none" */
+	char		*hosts_file;	/* query_hosts' hosts; NULL: default */
 };
 
 struct conf {

@@ -257,7 +257,7 @@ run_fleet(const struct opts *o, struct qargs *a)
 	struct hosts		*h;
 	enum qout_format	 fmt;
 	json_t			*args, *doc;
-	char			*cause = NULL, *text;
+	char			*cause = NULL, *text, *rid;
 	int			 rc, progress;
 
 	if (qout_format_parse(a->format, &fmt) != 0)
@@ -277,6 +277,7 @@ run_fleet(const struct opts *o, struct qargs *a)
 	    1000) : QFLEET_HOST_TIMEOUT_MS;
 	fo.timeout_ms = (int)(o->timeout * 1000);
 	fo.cancel = &fleet_cancel;
+	fo.runtime_id = rid = qfleet_runtime_id();
 	progress = isatty(STDERR_FILENO);
 	if (progress)
 		fo.on_progress = fleet_progress;
@@ -286,6 +287,7 @@ run_fleet(const struct opts *o, struct qargs *a)
 		fputs("\r\033[K", stderr);
 	json_decref(args);
 	hosts_free(h);
+	free(rid);
 	if (rc != 0)
 		fatal(rc == -ECANCELED ? 130 : 1, "%s", cause);
 

@@ -22,6 +22,7 @@
 #include "daemon.h"
 #include "export.h"
 #include "names.h"
+#include "qfleet.h"
 #include "offline.h"
 #include "qtime.h"
 #include "util.h"
@@ -293,7 +294,7 @@ main(int argc, char **argv)
 {
 	struct daemon_options d = { 0 };
 	const char *read_path = NULL, *read_iface = NULL, *resume = NULL;
-	char *shown;
+	char *shown, *cause = NULL;
 	unsigned long long n;
 	int c, no_progress = 0;
 
@@ -394,5 +395,11 @@ main(int argc, char **argv)
 	}
 	if (d.iface != NULL && check_iface("-i", d.iface) != 0)
 		return 2;
+	/* libcurl's global init before any thread (POST /_query's fleet) */
+	if (qfleet_init(&cause) != 0) {
+		fprintf(stderr, "flowrecd: %s\n", cause);
+		free(cause);
+		return 1;
+	}
 	return daemon_run(&d);
 }

@@ -448,6 +448,43 @@ qfleet_answered(const json_t *res)
 
 /* ---------------------------------------------- the daemon's side */
 
+/*
+ * A request names hosts of the daemon's file only: "any" or names.  Not
+ * "@FILE" (a file of the daemon's, read for a stranger) nor an address
+ * (the daemon made to POST wherever it is told).  0, or -EINVAL with
+ * *cause.
+ */
+static int
+qf_file_hosts_only(const struct hosts *h, const char *sel, char **cause)
+{
+	const char *p, *end;
+	char *name;
+	int found;
+
+	if (strcmp(sel, "any") == 0)
+		return 0;
+	if (*sel == '@')
+		return util_cause(cause, -EINVAL, "query_hosts: '%s': a "
+		    "file of hosts is flowq's, the daemon takes names of its "
+		    "hosts file", sel);
+	for (p = sel; *p != '\0'; p = *end != '\0' ? end + 1 : end) {
+		if ((end = strchr(p, ',')) == NULL)
+			end = p + strlen(p);
+		name = util_printf("%.*s", (int)(end - p), p);
+		found = hosts_find(h, util_trim(name)) != NULL ||
+		    *util_trim(name) == '\0';	/* hosts_select() says why */
+		if (!found) {
+			util_cause(cause, -EINVAL, "query_hosts: '%s' is not "
+			    "in the hosts file (%s)", util_trim(name),
+			    h->path != NULL ? h->path : "none");
+			free(name);
+			return -EINVAL;
+		}
+		free(name);
+	}
+	return 0;
+}
+
 int
 qfleet_request(const char *body, size_t len, const char *peer_runtime_id,
     const char *hosts_file, const struct qfleet_opts *o, json_t **out,
@@ -480,6 +517,11 @@ qfleet_request(const char *body, size_t len, const char *peer_runtime_id,
 	if (hosts_load(hosts_file, &h, cause) != 0) {
 		qapi_args_free(a);
 		return 500;
+	}
+	if (qf_file_hosts_only(h, a->query_hosts, cause) != 0) {
+		hosts_free(h);
+		qapi_args_free(a);
+		return 422;
 	}
 	args = qapi_args_json(a);
 	rc = qfleet_query(h, a->query_hosts, NULL, args, o, out, cause);

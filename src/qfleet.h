@@ -27,7 +27,8 @@
 #include "hosts.h"
 #include "util.h"
 
-#define QFLEET_RUNTIME_HEADER	"X-Flowrec-Runtime-Id"
+/* goProbe's name (its pkg/api/server), so either side sees the other */
+#define QFLEET_RUNTIME_HEADER	"X-Goprobe-Runtime-Id"
 #define QFLEET_MAX_INFLIGHT	64
 #define QFLEET_HOST_TIMEOUT_MS	10000
 #define QFLEET_MAX_ANSWER	(64 * 1024 * 1024)
@@ -91,10 +92,12 @@ size_t	 qfleet_answered(const json_t *result);
  * peer_runtime_id the request's QFLEET_RUNTIME_HEADER (NULL: none), the
  * hosts from hosts_file (NULL: the default), o->runtime_id the daemon's
  * own.  A request that comes from a fan-out (it carries a runtime id)
- * may not ask for another: 400, no loops.  Returns the HTTP status: 200
- * with *out the merged results.Result, else 400 (bad JSON or a loop), 422
- * (arguments goProbe's Prepare() refuses, a bad selector), 500 (the
- * hosts file), 503 (cancelled) with *cause set.
+ * may not ask for another: 400, no loops.  query_hosts may only name
+ * hosts of the file (or "any"): no "@FILE", no address.  Returns the
+ * HTTP status: 200 with *out the merged results.Result, else 400 (bad
+ * JSON or a loop), 422 (arguments goProbe's Prepare() refuses, a bad
+ * selector, a host not in the file), 500 (the hosts file), 503
+ * (cancelled) with *cause set.
  */
 int	 qfleet_request(const char *body, size_t len,
 	    const char *peer_runtime_id, const char *hosts_file,

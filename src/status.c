@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +25,7 @@
 #include "export.h"
 #include "metrics.h"
 #include "qapi.h"
+#include "qfleet.h"
 #include "status.h"
 #include "util.h"
 
@@ -491,10 +493,60 @@ struct status_query {
 	size_t		 len;
 	char		*db_path;
 	double		 timeout;
+	char		*hosts_file;	/* api.hosts_file, or NULL */
+	char		*peer_rid;	/* QFLEET_RUNTIME_HEADER, or NULL */
+	const char	*rid;		/* the daemon's runtime id */
 	int		 status;	/* the answer's HTTP status */
 	char		*text;		/* the document, or NULL */
 	char		*error;		/* or this error */
 };
+
+/* The daemon's runtime id, made once (first on the loop thread). */
+static const char *
+status_runtime_id(void)
+{
+	static char id[64];
+	char *s;
+
+	if (id[0] == '\0') {
+		s = qfleet_runtime_id();
+		snprintf(id, sizeof id, "%s", s);
+		free(s);
+	}
+	return id;
+}
+
+/*
+ * query_hosts set: the daemon as goProbe's global-query server, the
+ * fan-out of flowq -q (qfleet_request()) with the hosts of api.hosts_file,
+ * in this worker thread.  The fleet has the API's timeout less a margin,
+ * so hosts that do not answer in time are in the answer's hosts_statuses
+ * rather than the whole request ending 504.
+ */
+static void
+status_query_fleet(struct status_query *q)
+{
+	struct qfleet_opts o;
+	json_t *doc = NULL;
+	char *cause = NULL;
+	int ms = (int)(q->timeout * 1000);
+
+	memset(&o, 0, sizeof o);
+	o.timeout_ms = ms > 1000 ? ms - 500 : ms / 2;
+	o.host_timeout_ms = o.timeout_ms < QFLEET_HOST_TIMEOUT_MS ?
+	    o.timeout_ms : QFLEET_HOST_TIMEOUT_MS;
+	o.runtime_id = q->rid;
+	q->status = qfleet_request(q->body, q->len, q->peer_rid,
+	    q->hosts_file, &o, &doc, &cause);
+	if (q->status != 200) {
+		q->error = cause != NULL ? cause : util_strdup("fleet query "
+		    "failed");
+		json_decref(doc);
+		return;
+	}
+	q->text = qapi_dumps(doc);
+	json_decref(doc);
+}
 
 static void
 status_query_work(uv_work_t *w)
@@ -518,6 +570,11 @@ status_query_work(uv_work_t *w)
 	if (q->validate_only) {
 		q->status = 204;
 		qapi_args_free(a);
+		return;
+	}
+	if (a->query_hosts != NULL && *a->query_hosts != '\0') {
+		qapi_args_free(a);
+		status_query_fleet(q);
 		return;
 	}
 	doc = qapi_run(a, q->db_path, NULL, NULL, q->timeout, &cause);
@@ -557,6 +614,8 @@ status_query_done(uv_work_t *w, int st)
 	free(q->error);
 	free(q->body);
 	free(q->db_path);
+	free(q->hosts_file);
+	free(q->peer_rid);
 	free(q);
 }
 
@@ -582,11 +641,17 @@ status_query(struct daemon *d, struct api_req *r, int validate_only)
 	q->len = len;
 	q->db_path = util_strdup(daemon_conf(d)->db_path);
 	q->timeout = daemon_conf(d)->api.timeout;
+	if (daemon_conf(d)->api.hosts_file != NULL)
+		q->hosts_file = util_strdup(daemon_conf(d)->api.hosts_file);
+	q->peer_rid = api_req_header(r, QFLEET_RUNTIME_HEADER);
+	q->rid = status_runtime_id();
 	q->work.data = q;
 	if (uv_queue_work(daemon_loop(d), &q->work, status_query_work,
 	    status_query_done) != 0) {
 		free(q->body);
 		free(q->db_path);
+		free(q->hosts_file);
+		free(q->peer_rid);
 		free(q);
 		api_reply_error(r, 503, "cannot queue the work");
 	}

@@ -1,11 +1,13 @@
 #!/bin/sh
-# fleet.sh - fleet queries (issue 13): 10 flowrecd daemons, each in its
-# own network namespace on one bridge, each with its own store (made with
-# flowrecd --read of its own generated capture) and its API on TCP with a
-# token of its own.  h9 is down (no daemon), h10 is slow (stopped with
-# SIGSTOP while a query runs), h8 is given a wrong token.  flowq -q asks
-# them from a client namespace; h1 also serves the fleet as a global-query
-# server (POST /_query with query_hosts).
+# fleet.sh - fleet queries (issue 13): 10 hosts, each in its own network
+# namespace on one bridge, each with its own store (made with flowrecd
+# --read of its own generated capture) and an API on TCP with a token of
+# its own.  The hosts are stand-ins, fleet_host.py answering POST /_query
+# through flowq on the store; fleet_daemons.sh does the same with real
+# flowrecd daemons and the daemon as global-query server.  h9 is down (no
+# host), h10 is slow (stopped with SIGSTOP while a query runs), h8 is given
+# a wrong token.  flowq -q asks them from a client namespace; section 9
+# (the global-query server) runs only with DAEMONS set.
 #
 # Checks: the merged rows are the union of each host's own answer (flowq
 # on its store), with the host label; totals; statuses and the txt
@@ -282,7 +284,7 @@ cli curl -s -m 30 -H "Authorization: Bearer tok1" -H "Content-Type: application/
 check_merge "$T/gq.json" h1 h2 h3 h4 h5 h6 h7 &&
 	pass "flowrecd as global-query server: the same merged rows" || fail "global-query server"
 code=$(cli curl -s -o "$T/loop.json" -w '%{http_code}' -m 10 -H "Authorization: Bearer tok1" \
-    -H "X-Flowrec-Runtime-Id: somebody" -d "$body" "http://$(addr 1):8145/_query")
+    -H "X-Goprobe-Runtime-Id: somebody" -d "$body" "http://$(addr 1):8145/_query")
 [ "$code" = 400 ] && grep -q "loop" "$T/loop.json" &&
 	pass "a fan-out request asking for a fan-out is refused (400)" ||
 	fail "loop refusal: $code $(cat "$T/loop.json")"

@@ -72,7 +72,7 @@ def handler_for(mode):
                 stats["now"] += 1
                 stats["count"] += 1
                 stats["max"] = max(stats["max"], stats["now"])
-                rid = self.headers.get("X-Flowrec-Runtime-Id")
+                rid = self.headers.get("X-Goprobe-Runtime-Id")
                 if rid is not None:
                     stats["runtime_ids"].append(rid)
             try:

@@ -609,6 +609,19 @@ test_request(void)
 	    "\"query_hosts\":\"a,,\"}", NULL, path);
 	ok(code == 422 && cause != NULL, "a bad selector: 422");
 	free(cause);
+	cause = NULL;
+	code = REQ("{\"query\":\"sip\",\"ifaces\":\"eth0\","
+	    "\"query_hosts\":\"@/etc/passwd\"}", NULL, path);
+	ok(code == 422 && cause != NULL && strstr(cause, "@/etc/passwd"),
+	    "query_hosts @FILE: 422 (%s)", cause ? cause : "");
+	free(cause);
+	cause = NULL;
+	code = REQ("{\"query\":\"sip\",\"ifaces\":\"eth0\","
+	    "\"query_hosts\":\"a,127.0.0.1:9\"}", NULL, path);
+	ok(code == 422 && cause != NULL &&
+	    strstr(cause, "not in the hosts file") != NULL,
+	    "query_hosts with an address: 422 (%s)", cause ? cause : "");
+	free(cause);
 #undef REQ
 	unlink(path);
 	free(path);
