@@ -10,10 +10,11 @@
 #   bench/fleet.sh [BUILDDIR]
 #
 # FLEET_SIZES (default "10 30") the fleets to time; "" for the instant
-# hosts only.  Run as root (namespaces).  The hosts are flowrecd daemons when the
-# build's flowrecd serves POST /_query (FLEET_HOSTS=daemon), else
-# tests/integ/fleet_host.py, which answers each query with flowq over the
-# host's store (FLEET_HOSTS=standin).  FLEET_FLOWS rows per bin (default
+# hosts only.  Run as root (namespaces).  The hosts are flowrecd daemons
+# with FLEET_HOSTS=daemon (each recording its veth, the day in its store),
+# else tests/integ/fleet_host.py, which answers each query with flowq over
+# the host's store (FLEET_HOSTS=standin, the default).  FLEET_NS_PREFIX
+# (default fb) starts the namespaces' names.  FLEET_FLOWS rows per bin (default
 # 5000: 1.44 M rows a day).  Every host shares this machine's cores: with
 # N hosts busy at once, the fleet's time is the slowest host's under
 # N-fold load, not what N machines would take; the needle query, where
@@ -41,8 +42,9 @@ fi
 day=$(ls "$DIR/base-$FLOWS"/eth0/eth0-*.db)
 
 TAG=$$
-HUB=fbH$TAG
-CLI=fbC$TAG
+NSP=${FLEET_NS_PREFIX:-fb}	# namespaces' prefix
+HUB=${NSP}H$TAG
+CLI=${NSP}C$TAG
 NS_LIST=""
 PIDS=""
 cleanup() {
@@ -74,23 +76,26 @@ R=$DIR/run.$TAG
 mkdir -p "$R"
 echo "hosts:" > "$R/hosts.yaml"
 
+tok() { if [ "$KIND" = daemon ]; then echo token-of-bench-host-$1; else echo tok$1; fi; }
 started=0
 start_hosts() {	# up to N
 	while [ $started -lt "$1" ]; do
 		started=$((started + 1))
 		i=$started
-		attach fbh${i}x$TAG "$(addr $i)" $i
+		attach ${NSP}h${i}x$TAG "$(addr $i)" $i
 		mkdir -p "$R/db$i/eth0"
 		ln "$day" "$R/db$i/eth0/"
-		echo "  h$i: {addr: \"$(addr $i):8145\", token: tok$i}" >> "$R/hosts.yaml"
+		echo "  h$i: {addr: \"$(addr $i):8145\", token: $(tok $i)}" >> "$R/hosts.yaml"
 		if [ "$KIND" = daemon ]; then
-			printf 'db_path: %s\napi:\n  socket: none\n  listen: "%s:8145"\n  tokens: [tok%s]\n' \
-			    "$R/db$i" "$(addr $i)" $i > "$R/h$i.yaml"
-			ip netns exec fbh${i}x$TAG "$FLOWRECD" -c "$R/h$i.yaml" \
+			# records its veth (quiet: bins written hourly); the
+			# day is the hard-linked eth0 store
+			printf 'db_path: %s\ninterval: 3600\ninterfaces:\n  %s: {max_flows: 4096, ring: {block_size: 65536, block_count: 4}}\napi:\n  socket: none\n  listen: "%s:8145"\n  tokens: [token-of-bench-host-%s]\n  hosts_file: %s\n' \
+			    "$R/db$i" "ba${i}x$TAG" "$(addr $i)" $i "$R/hosts.yaml" > "$R/h$i.yaml"
+			ip netns exec ${NSP}h${i}x$TAG "$FLOWRECD" -c "$R/h$i.yaml" \
 			    >"$R/h$i.out" 2>&1 &
 		else
-			ip netns exec fbh${i}x$TAG python3 "$top/tests/integ/fleet_host.py" \
-			    "$FLOWQ" "$R/db$i" "$(addr $i)" 8145 tok$i >"$R/h$i.out" 2>&1 &
+			ip netns exec ${NSP}h${i}x$TAG python3 "$top/tests/integ/fleet_host.py" \
+			    "$FLOWQ" "$R/db$i" "$(addr $i)" 8145 "$(tok $i)" >"$R/h$i.out" 2>&1 &
 		fi
 		PIDS="$PIDS $!"
 	done
@@ -130,6 +135,14 @@ for N in ${FLEET_SIZES-10 30}; do
 		slow=$(echo "$s1 $s2 $s3" | awk '{m=$1; if ($2>m) m=$2; if ($3>m) m=$3; print m}')
 		f=$(t "$(hostlist $N)" "$@")
 		printf "$fmt" "$name" $N "$slow" "$f" "$(echo "$f $slow" | awk '{printf "%.1f", $1 - $2}')"
+		[ "$KIND" = daemon ] || continue
+		# the same through h1 as global-query server (curl, POST /_query)
+		if [ $q = needle ]; then a='"query":"sip,dip","condition":"sip = '$X'"'
+		else a='"query":"talk_conv","num_results":10'; fi
+		g=$("$GEN" -t 3 ip netns exec $CLI curl -sf -o /dev/null -m 600 \
+		    -H "Authorization: Bearer $(tok 1)" -d '{'"$a"',"ifaces":"eth0","first":"2024-01-15T00:00:00Z","last":"2024-01-16T00:00:00Z","query_hosts":"'"$(hostlist $N)"'"}' \
+		    "http://$(addr 1):8145/_query")
+		printf "$fmt" "  via h1's POST /_query" $N "$slow" "$g" "$(echo "$g $slow" | awk '{printf "%.1f", $1 - $2}')"
 	done
 done
 
