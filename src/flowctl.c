@@ -312,6 +312,47 @@ flowctl_export(struct flowctl *fc, json_t *a)
 	}
 }
 
+/*
+ * The packet archives of /status's interfaces, a line each (none:
+ * nothing): gotm's figures since the capture started.
+ */
+static void
+flowctl_archive(struct flowctl *fc, json_t *st)
+{
+	const char	*name;
+	json_t		*s, *a;
+	int		 head = 0;
+
+	json_object_foreach(st, name, s) {
+		if ((a = json_object_get(s, "archive")) == NULL)
+			continue;
+		if (!head++)
+			printf("\n%-16s %8s %8s %12s %12s %7s %6s %12s %9s\n",
+			    "ARCHIVE", "CONNS", "CUT", "PACKETS", "ARCHIVED",
+			    "OUTPCT", "FILES", "ON DISK", "DROPPED");
+		printf("%-16s", name);
+		flowctl_num(fc, jint(a, "connections"), 8, 0);
+		flowctl_num(fc, jint(a, "connections_cut_total"), 8, 0);
+		flowctl_num(fc, jint(a, "packets_total"), 12, 0);
+		flowctl_num(fc, jint(a, "archived_packets_total"), 12, 0);
+		printf(" %6.2f%%", json_number_value(json_object_get(a,
+		    "outpct")));
+		flowctl_num(fc, jint(a, "files_total"), 6, 0);
+		flowctl_num(fc, jint(a, "disk_bytes"), 12, 0);
+		flowctl_num(fc, jint(a, "dropped_total"), 9, 1);
+		printf("\n");
+		if (fc->verbose || jint(a, "write_errors_total") != 0)
+			printf("%16s %s: bytes seen %lld, archived %lld; write "
+			    "errors %lld (%lld packets lost); removed files "
+			    "%lld\n", "", jstr(a, "path"),
+			    jint(a, "bytes_total"),
+			    jint(a, "archived_bytes_total"),
+			    jint(a, "write_errors_total"),
+			    jint(a, "write_lost_total"),
+			    jint(a, "files_removed_total"));
+	}
+}
+
 static void
 flowctl_status(struct flowctl *fc, int argc, char **argv)
 {
@@ -399,6 +440,7 @@ flowctl_status(struct flowctl *fc, int argc, char **argv)
 	}
 	if (n == 0)
 		printf("(no interface)\n");
+	flowctl_archive(fc, st);
 	flowctl_export(fc, json_object_get(j, "export"));
 	printf("\n%s\n", fc->verbose ? "Totals since each capture started" :
 	    "Counts since the last write-out (-v: totals)");

@@ -41,6 +41,7 @@
 #include "qexec.h"
 #include "qlist.h"
 #include "qout.h"
+#include "qpcap.h"
 #include "qrdns.h"
 #include "qsql.h"
 #include "qstore.h"
@@ -69,6 +70,9 @@ struct opts {
 	int		 limit_set, dns_rows_set, max_mem_set;
 	int64_t		 dns_timeout;	/* ns; -1: the default */
 	int64_t		 keepalive;	/* ns */
+	int		 pcap;		/* --pcap: the archive files */
+	const char	*config;	/* --config: flowrecd.yaml */
+	struct conf	*conf;		/* loaded for --pcap */
 };
 
 static void
@@ -310,6 +314,42 @@ run_fleet(const struct opts *o, struct qargs *a)
 	return fflush(stdout) == 0 ? rc : 1;
 }
 
+/*
+ * --pcap: the archive files holding the query's rows (qpcap.c), a path
+ * a line.  The rows are taken by bin and interface, every one of them.
+ */
+static int
+run_pcap(const struct opts *o, struct qargs *a)
+{
+	struct qapi_query	*x;
+	char			*cause = NULL, *q, **paths, *missing;
+	size_t			 i, n;
+
+	q = util_printf("%s,time,iface", a->query != NULL ? a->query :
+	    "talk_src");
+	free(a->query);
+	a->query = q;
+	a->num_results = UINT64_MAX;
+	if (qapi_exec(a, o->dbdir, NULL, o->timeout, &x, &cause) != 0) {
+		if (qexec_interrupted())
+			fatal(130, "interrupted");
+		fatal(1, "%s", cause);
+	}
+	n = qpcap_files(o->conf, x, (int64_t)o->conf->interval, &paths,
+	    &missing);
+	if (missing != NULL)
+		fprintf(stderr, "flowq: no packet archive configured for %s "
+		    "(%s)\n", missing, o->config ? o->config :
+		    CONF_DEFAULT_PATH);
+	for (i = 0; i < n; i++)
+		printf("%s\n", paths[i]);
+	qstore_strv_free(paths, n);
+	free(missing);
+	qapi_query_free(x);
+	qapi_args_free(a);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 static int
 run_query(const struct opts *o, int argc, char **argv)
 {
@@ -338,6 +378,8 @@ run_query(const struct opts *o, int argc, char **argv)
 		fatal(1, "cannot run live query in local DB mode");
 	if (qout_format_parse(a->format, &fmt) != 0)
 		fatal(1, "-e '%s': use txt, json or csv", a->format);
+	if (o->pcap)
+		return run_pcap(o, a);
 	if (qapi_exec(a, o->dbdir, NULL, t, &x, &cause) != 0) {
 		if (qexec_interrupted())
 			fatal(130, "interrupted");
@@ -528,6 +570,7 @@ static const char long_help[] =
 "\n"
 "usage: flowq [flags] QUERY\n"
 "       flowq [flags] --stored-query FILE|-\n"
+"       flowq --pcap [--config FILE] [query flags] QUERY\n"
 "       flowq list [-v] [IFACES...]\n"
 "       flowq sql [-i IFACES] [-f FIRST] [-l LAST] [-e FMT] SELECT...\n"
 "       flowq examples | help | version\n"
@@ -568,6 +611,9 @@ static const char long_help[] =
 "                                 [--query-hosts]; see hosts.yaml(5)\n"
 "      --hosts-file FILE          default /etc/flowrec/hosts.yaml\n"
 "      --host-timeout D           each host's time to answer (default 10s)\n"
+"      --pcap                     print the packet archive files holding the\n"
+"                                 rows, a path a line (for tcpdump -r)\n"
+"      --config FILE              flowrecd.yaml: the archives and the store\n"
 "  -k, --query.keepalive D        accepted (queries print nothing meanwhile)\n"
 "      --memory.max-pct N, --memory.low-mode   accepted, checked\n"
 "      --sql                      print the SQL statements on stderr\n"
@@ -677,7 +723,7 @@ number_arg(const char *flag, const char *s, long long min, long long max)
 enum { OPT_IN = 256, OPT_OUT, OPT_SUM, OPT_RES, OPT_TIMEOUT, OPT_SQL,
 	OPT_THREADS, OPT_DNS_ROWS, OPT_DNS_TIMEOUT, OPT_STATS, OPT_STORED,
 	OPT_MEM_PCT, OPT_LOW_MEM, OPT_IGNORED, OPT_HOSTS_FILE,
-	OPT_HOST_TIMEOUT };
+	OPT_HOST_TIMEOUT, OPT_PCAP, OPT_CONFIG };
 
 int
 main(int argc, char **argv)
@@ -726,6 +772,8 @@ main(int argc, char **argv)
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "query-hosts", required_argument, NULL, 'q' },
 		{ "hosts-file", required_argument, NULL, OPT_HOSTS_FILE },
+		{ "pcap", no_argument, NULL, OPT_PCAP },
+		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "host-timeout", required_argument, NULL, OPT_HOST_TIMEOUT },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -805,6 +853,8 @@ main(int argc, char **argv)
 		case OPT_LOW_MEM: o.low_mem = 1; break;
 		case 'q': o.hosts = optarg; break;
 		case OPT_HOSTS_FILE: o.hosts_file = optarg; break;
+		case OPT_PCAP: o.pcap = 1; break;
+		case OPT_CONFIG: o.config = optarg; break;
 		case OPT_HOST_TIMEOUT:
 			if ((o.host_timeout = duration_arg("--host-timeout",
 			    optarg)) <= 0 || o.host_timeout > 86400)
@@ -846,13 +896,20 @@ main(int argc, char **argv)
 			fatal(1, "-q asks the hosts' stores: -d is not for "
 			    "fleet queries");
 	}
-	if (cmd->store && o.dbdir == NULL && o.hosts == NULL) {
-		if (conf_load_client(NULL, &conf, &cause) != 0)
+	if (o.pcap && (cmd->run != run_query || o.hosts != NULL))
+		fatal(1, "--pcap lists this host's archive files for a query");
+	if (cmd->store && (o.dbdir == NULL || o.pcap) && o.hosts == NULL) {
+		if (conf_load_client(o.config, &conf, &cause) != 0)
 			fatal(1, "%s (or give the store with -d)", cause);
-		o.dbdir = dbdir = util_strdup(conf->db_path);
-		conf_free(conf);
+		if (o.dbdir == NULL)
+			o.dbdir = dbdir = util_strdup(conf->db_path);
+		if (o.pcap)
+			o.conf = conf;
+		else
+			conf_free(conf);
 	}
 	rc = cmd->run(&o, argc - optind, argv + optind);
+	conf_free(o.conf);
 	free(dbdir);
 	return rc;
 }

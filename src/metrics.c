@@ -68,6 +68,73 @@ static const struct metrics_row metrics_rows[] = {
 	{ NULL, NULL, NULL, 0 }
 };
 
+/*
+ * The packet archive's counters (issue 15, gotm's set): only for the
+ * interfaces with an archive or header captures (metrics_iface.archive).
+ * gotm's outpct is archived over seen, of the two _total pairs.
+ */
+static const struct metrics_row metrics_archive_rows[] = {
+	{ "flowrec_archive_connections", "gauge",
+	  "Connections the archive tracks now.", MR(archive.conns) },
+	{ "flowrec_archive_connections_total", "counter",
+	  "Connections the archive began tracking.",
+	  MR(archive.conns_started) },
+	{ "flowrec_archive_connections_cut_total", "counter",
+	  "Connections that reached a cutoff (later packets not archived).",
+	  MR(archive.conns_cut) },
+	{ "flowrec_archive_connections_removed_total", "counter",
+	  "Connections forgotten: idle past idle_timeout.",
+	  MR(archive.conns_removed) },
+	{ "flowrec_archive_connections_evicted_total", "counter",
+	  "Connections forgotten: the archive's table was full.",
+	  MR(archive.conns_evicted) },
+	{ "flowrec_archive_seen_packets_total", "counter",
+	  "IP packets the archive saw.", MR(archive.packets) },
+	{ "flowrec_archive_seen_bytes_total", "counter",
+	  "Wire bytes of the IP packets the archive saw.", MR(archive.bytes) },
+	{ "flowrec_archive_packets_total", "counter",
+	  "Packets under the cutoff, to be archived (gotm's output).",
+	  MR(archive.archived) },
+	{ "flowrec_archive_bytes_total", "counter",
+	  "Wire bytes of the packets under the cutoff.",
+	  MR(archive.archived_bytes) },
+	{ "flowrec_archive_dropped_packets_total", "counter",
+	  "Packets under the cutoff not archived: the disk could not keep up "
+	  "(the queue to the archive's thread was full).",
+	  MR(archive.dropped) },
+	{ "flowrec_archive_files_total", "counter",
+	  "Archive files written and closed.", MR(archive.files) },
+	{ "flowrec_archive_file_packets_total", "counter",
+	  "Packets in the archive files closed.", MR(archive.file_packets) },
+	{ "flowrec_archive_file_bytes_total", "counter",
+	  "Bytes of the archive files closed, as on disk.",
+	  MR(archive.file_bytes) },
+	{ "flowrec_archive_write_errors_total", "counter",
+	  "Archive files lost to failed writes.", MR(archive.write_errors) },
+	{ "flowrec_archive_write_lost_packets_total", "counter",
+	  "Packets in the archive files lost to failed writes.",
+	  MR(archive.write_lost) },
+	{ "flowrec_archive_files_removed_total", "counter",
+	  "Archive files removed by the archive's retention.",
+	  MR(archive.files_removed) },
+	{ "flowrec_archive_disk_bytes", "gauge",
+	  "Bytes of the archive files kept on disk.", MR(archive.disk_bytes) },
+	{ "flowrec_headers_connections_total", "counter",
+	  "TCP connections whose headers were captured.",
+	  MR(archive.hdr_conns) },
+	{ "flowrec_headers_packets_total", "counter",
+	  "Header records queued for the header files.",
+	  MR(archive.hdr_packets) },
+	{ "flowrec_headers_dropped_packets_total", "counter",
+	  "Header records not queued: the queue was full.",
+	  MR(archive.hdr_dropped) },
+	{ "flowrec_headers_files_total", "counter",
+	  "Header files written and closed.", MR(archive.hdr_files) },
+	{ "flowrec_headers_write_errors_total", "counter",
+	  "Header records lost to failed writes.", MR(archive.hdr_errors) },
+	{ NULL, NULL, NULL, 0 }
+};
+
 static void
 metrics_head(FILE *f, const char *name, const char *type, const char *help)
 {
@@ -115,17 +182,19 @@ metrics_field(const struct metrics_iface *mi, size_t offset)
 	    offset);
 }
 
-/* One per-interface family: each interface, or the sum. */
+/* One per-interface family: each interface (archive: those with an
+   archive), or the sum. */
 static void
 metrics_per_iface(FILE *f, const struct metrics_snapshot *s,
-    const struct metrics_row *r)
+    const struct metrics_row *r, int archive)
 {
 	uint64_t sum = 0;
 	size_t i;
 
 	metrics_head(f, r->name, r->type, r->help);
 	for (i = 0; i < s->nifaces; i++) {
-		if (!s->ifaces[i].recording)
+		if (!s->ifaces[i].recording || (archive &&
+		    !s->ifaces[i].archive))
 			continue;
 		if (s->iface_label)
 			metrics_u64(f, r->name, s->ifaces[i].name, NULL,
@@ -550,7 +619,13 @@ metrics_render(struct metrics_snapshot *s, size_t *len)
 	if (f == NULL)
 		return NULL;
 	for (r = metrics_rows; r->name != NULL; r++)
-		metrics_per_iface(f, s, r);
+		metrics_per_iface(f, s, r, 0);
+	for (i = 0; i < s->nifaces; i++)
+		if (s->ifaces[i].recording && s->ifaces[i].archive)
+			break;
+	for (r = metrics_archive_rows; i < s->nifaces && r->name != NULL;
+	    r++)
+		metrics_per_iface(f, s, r, 1);
 	metrics_skipped(f, s);
 	metrics_gauges(f, s);
 	metrics_hist(f, s);

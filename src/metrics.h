@@ -22,6 +22,8 @@ struct metrics_iface {
 	char		*name;
 	int		 recording;	/* a capture exists (0: only retention
 					   or disk figures) */
+	int		 archive;	/* a packet archive or header
+					   captures: st.archive counts */
 	struct capture_stats st;
 	size_t		 flows, max_flows;
 	struct retention_iface_stats ret;	/* ret.name unused */

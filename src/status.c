@@ -70,6 +70,40 @@ status_reasons(const uint64_t *reasons)
 	return o;
 }
 
+/*
+ * The packet archive's counters since its capture started (gotm's set:
+ * connections tracked and cut off, packets and bytes seen and archived,
+ * outpct, files, bytes on disk, drops).
+ */
+static json_t *
+status_archive(const struct daemon_iface_info *in)
+{
+	const struct archive_stats *a = &in->st.archive;
+
+	return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I,"
+	    "s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "path", in->cfg->archive.path,
+	    "connections", (json_int_t)a->conns,
+	    "connections_total", (json_int_t)a->conns_started,
+	    "connections_cut_total", (json_int_t)a->conns_cut,
+	    "connections_removed_total", (json_int_t)a->conns_removed,
+	    "connections_evicted_total", (json_int_t)a->conns_evicted,
+	    "packets_total", (json_int_t)a->packets,
+	    "bytes_total", (json_int_t)a->bytes,
+	    "archived_packets_total", (json_int_t)a->archived,
+	    "archived_bytes_total", (json_int_t)a->archived_bytes,
+	    "outpct", a->packets ? 100.0 * (double)a->archived /
+	    (double)a->packets : 0.0,
+	    "dropped_total", (json_int_t)a->dropped,
+	    "files_total", (json_int_t)a->files,
+	    "file_packets_total", (json_int_t)a->file_packets,
+	    "file_bytes_total", (json_int_t)a->file_bytes,
+	    "write_errors_total", (json_int_t)a->write_errors,
+	    "write_lost_total", (json_int_t)a->write_lost,
+	    "files_removed_total", (json_int_t)a->files_removed,
+	    "disk_bytes", (json_int_t)a->disk_bytes);
+}
+
 static json_t *
 status_iface(const struct daemon_iface_info *in)
 {
@@ -127,6 +161,17 @@ status_iface(const struct daemon_iface_info *in)
 	    (json_int_t)w->queued_bins));
 	json_object_set_new(o, "queued_rows", json_integer(
 	    (json_int_t)w->queued_rows));
+	if (in->cfg->archive.path != NULL)
+		json_object_set_new(o, "archive", status_archive(in));
+	if (in->cfg->headers.path != NULL)
+		json_object_set_new(o, "headers", json_pack("{s:s,s:I,s:I,s:I,"
+		    "s:I,s:I,s:I}", "path", in->cfg->headers.path,
+		    "connections_total", (json_int_t)st->archive.hdr_conns,
+		    "packets_total", (json_int_t)st->archive.hdr_packets,
+		    "dropped_total", (json_int_t)st->archive.hdr_dropped,
+		    "files_total", (json_int_t)st->archive.hdr_files,
+		    "written_total", (json_int_t)st->archive.hdr_written,
+		    "write_errors_total", (json_int_t)st->archive.hdr_errors));
 	return o;
 }
 
@@ -419,6 +464,8 @@ status_snapshot(struct daemon *d)
 	for (i = 0; i < n; i++) {
 		s->ifaces[i].name = util_strdup(v[i].name);
 		s->ifaces[i].recording = v[i].has_capture;
+		s->ifaces[i].archive = v[i].cfg->archive.path != NULL ||
+		    v[i].cfg->headers.path != NULL;
 		s->ifaces[i].st = v[i].st;
 		s->ifaces[i].flows = v[i].flows;
 		s->ifaces[i].max_flows = v[i].max_flows;
