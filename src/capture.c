@@ -733,6 +733,31 @@ capture_get_bin(struct capture *c, struct flowtab_stats *st, size_t *flows,
 	*max_flows = c->cfg.max_flows;
 }
 
+size_t
+capture_live_rows(struct capture *c, struct flowtab_row **out, int64_t *ts,
+    uint32_t *interval)
+{
+	const struct flowtab_row *v;
+	size_t n = 0;
+	int64_t bin;
+
+	*out = NULL;
+	*ts = 0;
+	*interval = 0;
+	if (c->state == CAPTURE_CLOSING || c->ft == NULL)
+		return 0;
+	bin = flowtab_open_bin(c->ft);
+	*ts = flowtab_bin_start_ns(c->ft, bin) / FLOWTAB_NS_PER_S;
+	*interval = (uint32_t)((flowtab_bin_start_ns(c->ft, bin + 1) -
+	    flowtab_bin_start_ns(c->ft, bin)) / FLOWTAB_NS_PER_S);
+	v = flowtab_open_view(c->ft, &n);
+	if (n > 0) {
+		*out = util_malloc(n * sizeof **out);
+		memcpy(*out, v, n * sizeof **out);
+	}
+	return n;
+}
+
 int
 capture_flush(struct capture *c, void (*done)(void *, int), void *arg)
 {

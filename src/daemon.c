@@ -50,6 +50,7 @@
 #include "daemon.h"
 #include "export.h"
 #include "ifsel.h"
+#include "qapi.h"
 #include "retention.h"
 #include "status.h"
 #include "util.h"
@@ -801,6 +802,59 @@ daemon_ifaces_free(struct daemon_iface_info *v, size_t n)
 
 	for (i = 0; i < n; i++)
 		free(v[i].name);
+	free(v);
+}
+
+size_t
+daemon_live_bins(struct daemon *d, struct qapi_live **out)
+{
+	struct daemon_iface *di;
+	struct qapi_live *v;
+	size_t n = 0;
+
+	for (di = d->ifaces; di != NULL; di = di->next)
+		n++;
+	v = util_calloc(n + 1, sizeof *v);
+	n = 0;
+	for (di = d->ifaces; di != NULL; di = di->next) {
+		if (di->cap == NULL || di->stopping)
+			continue;
+		v[n].iface = util_strdup(di->name);
+		v[n].nrows = capture_live_rows(di->cap, &v[n].rows, &v[n].ts,
+		    &v[n].interval);
+		n++;
+	}
+	*out = v;
+	return n;
+}
+
+uint64_t
+daemon_write_gen(struct daemon *d, size_t *queued)
+{
+	struct daemon_iface *di;
+	struct capture_stats st;
+	uint64_t gen = 0;
+
+	*queued = 0;
+	for (di = d->ifaces; di != NULL; di = di->next) {
+		if (di->cap == NULL)
+			continue;
+		capture_get_stats(di->cap, &st);
+		gen += st.writer.bins_written + st.writer.bins_dropped;
+		*queued += st.writer.queued_bins;
+	}
+	return gen;
+}
+
+void
+daemon_live_bins_free(struct qapi_live *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].iface);
+		free(v[i].rows);
+	}
 	free(v);
 }
 

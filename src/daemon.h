@@ -122,6 +122,22 @@ struct daemon_iface_info {
 size_t	daemon_ifaces(struct daemon *, struct daemon_iface_info **out);
 void	daemon_ifaces_free(struct daemon_iface_info *, size_t n);
 
+/*
+ * A copy of every recording interface's open bin, for a "live" query
+ * (POST /_query with live: true; on the loop thread).  Returns their
+ * number; caller frees *out with daemon_live_bins_free().
+ */
+struct qapi_live;
+size_t	daemon_live_bins(struct daemon *, struct qapi_live **out);
+void	daemon_live_bins_free(struct qapi_live *, size_t n);
+
+/*
+ * The bins written or given up so far, over every interface, and (in
+ * *queued) those waiting for the store now: a live query whose figures
+ * moved while it ran is run again (status.c).
+ */
+uint64_t daemon_write_gen(struct daemon *, size_t *queued);
+
 /* The running configuration; borrowed until the next reload. */
 const struct conf *daemon_conf(const struct daemon *);
 

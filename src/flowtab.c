@@ -767,6 +767,13 @@ flowtab_open_rows(const struct flowtab *ft)
 	return ft->cur != NULL ? ft->cur->nrows : 0;
 }
 
+const struct flowtab_row *
+flowtab_open_view(const struct flowtab *ft, size_t *n)
+{
+	*n = flowtab_open_rows(ft);
+	return ft->cur != NULL ? ft->cur->rows : NULL;
+}
+
 size_t
 flowtab_conn_count(const struct flowtab *ft)
 {

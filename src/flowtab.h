@@ -194,6 +194,13 @@ void		 flowtab_close(struct flowtab *);
 /* Rows of the open bin: the flows active now (for status and metrics). */
 size_t		 flowtab_open_rows(const struct flowtab *);
 
+/*
+ * The open bin's rows (*n of them; NULL when none), for a copy made on
+ * the owner's thread ("live" queries).  Borrowed until the next add,
+ * rotate or close.
+ */
+const struct flowtab_row *flowtab_open_view(const struct flowtab *, size_t *n);
+
 /* Live connections remembered (for status and tests). */
 size_t		 flowtab_conn_count(const struct flowtab *);
 

@@ -563,9 +563,6 @@ prepare(const struct qargs *a, int64_t now, struct qquery *q,
 	if (a->num_results == 0)
 		BAD(util_cause(&e, -1, "num_results: invalid number of result "
 		    "rows: must be > 0"));
-	if (a->live)
-		BAD(util_cause(&e, -1, "live: query not possible: flowrec "
-		    "answers from its store only"));
 #undef BAD
 	if (bad) {
 		cond_free(c);
@@ -647,6 +644,38 @@ check_known(const char *spec, char **all, size_t nall, char **cause)
 	return rc;
 }
 
+/*
+ * The open bins of the selected interfaces as qexec's live input (see
+ * struct qapi_live); sel is sorted as qfiles.ifaces will be.
+ */
+static void
+live_prepare(const struct qargs *a, struct qapi_query *x, char **sel,
+    size_t nsel)
+{
+	const struct qapi_live *l;
+	size_t i, j, n = 0;
+
+	x->live = util_calloc(a->nlive_bins + 1, sizeof *x->live);
+	for (i = 0; i < a->nlive_bins; i++) {
+		l = &a->live_bins[i];
+		for (j = 0; j < nsel; j++)
+			if (strcmp(sel[j], l->iface) == 0)
+				break;
+		/* bins that overlap [first, last], as the store's */
+		if (j == nsel || l->interval == 0 || l->ts > x->q.last ||
+		    l->ts <= x->q.first - (int64_t)l->interval)
+			continue;
+		x->live[n].iface = (uint32_t)j;
+		x->live[n].ts = l->ts;
+		x->live[n].interval = l->interval;
+		x->live[n].rows = l->rows;
+		x->live[n].nrows = l->nrows;
+		n++;
+	}
+	x->q.live = x->live;
+	x->q.nlive = n;
+}
+
 int
 qapi_exec(const struct qargs *a, const char *db_path, volatile int *cancel,
     double timeout, struct qapi_query **out, char **cause)
@@ -676,6 +705,8 @@ qapi_exec(const struct qargs *a, const char *db_path, volatile int *cancel,
 	qstore_strv_free(all, nall);
 	if (nsel > 1)
 		x->q.attrs |= QA_IFACE;
+	if (a->live)
+		live_prepare(a, x, sel, nsel);
 	qstore_files(db_path, sel, nsel, x->q.first, x->q.last, &x->files);
 	for (i = 0; i < x->files.nfiles; i++) {
 		if (stat(x->files.files[i].path, &sb) == 0)
@@ -703,6 +734,7 @@ qapi_query_free(struct qapi_query *x)
 		return;
 	qexec_free(&x->res);
 	qstore_files_free(&x->files);
+	free(x->live);
 	cond_free(x->cond);
 	free(x->attributes);
 	free(x);

@@ -59,12 +59,32 @@ struct qargs {
 	int		 low_mem;	/* low_mem */
 	int64_t		 keepalive_ns;	/* keepalive */
 	char		*caller;	/* caller */
-	int		 live;		/* live: refused (no live flows here) */
+	int		 live;		/* live: merge the daemon's open bins */
 
 	/* flowq's own */
 	int		 threads;	/* 0: one per core */
 	int		 no_rollups;	/* read flow_rows only */
 	int		 print_sql;	/* statements on stderr */
+
+	/* the daemon's: its open bins for live (borrowed), by interface */
+	const struct qapi_live *live_bins;
+	size_t		 nlive_bins;
+};
+
+/*
+ * One interface's open bin, copied on the daemon's loop thread; merged
+ * into a query whose live is set (qexec.h, struct qlive), beside what the
+ * store holds (the bins written before, and the parts of the open bin
+ * written early by POST /flush or a full table).  A bin written while
+ * the query ran may be in both or in neither: the daemon runs such a
+ * query again (status.c).
+ */
+struct qapi_live {
+	char		*iface;
+	int64_t		 ts;		/* the open bin's start (Unix s) */
+	uint32_t	 interval;
+	struct flowtab_row *rows;
+	size_t		 nrows;
 };
 
 /* An empty struct qargs with goProbe's defaults (Args.SetDefaults()). */
@@ -129,6 +149,7 @@ struct qapi_query {
 	char		*attributes;	/* "sip,dip": goProbe's query.attributes */
 	int64_t		 query_start_ns; /* wall clock, for timings */
 	uint64_t	 bytes_loaded;	/* sizes of the day files read */
+	struct qlive	*live;		/* q.live: the open bins merged */
 };
 
 /* Validate, select the interfaces and files, run.  -1 with *cause. */

@@ -33,6 +33,7 @@
 
 #include <sqlite3.h>
 
+#include "flowtab.h"
 #include "qexec.h"
 #include "util.h"
 
@@ -1651,6 +1652,66 @@ finalize(const struct qquery *q, struct gtab *g, struct final *fin,
 	}
 }
 
+/*
+ * The daemon's open bins (q->live, already in the query's range),
+ * grouped as the files' rows are.
+ */
+static void
+live_add(const struct qquery *q, const struct qfiles *files, struct gtab *g,
+    struct qresult *res)
+{
+	const struct flowtab_row *r;
+	const struct qlive *l;
+	struct cond_key ck;
+	struct qkey k;
+	size_t i, j;
+	uint8_t alen;
+
+	for (i = 0; i < q->nlive; i++) {
+		l = &q->live[i];
+		if (l->iface >= files->nifaces)
+			continue;
+		for (j = 0; j < l->nrows; j++) {
+			r = &l->rows[j];
+			alen = r->key.family == 4 ? 4 : 16;
+			memset(&ck, 0, sizeof ck);
+			memcpy(ck.sip, r->key.sip, alen);
+			memcpy(ck.dip, r->key.dip, alen);
+			ck.alen = alen;
+			ck.dport = r->key.dport;
+			ck.proto = r->key.proto;
+			ck.vlan = r->key.vlan;
+			if (q->cond != NULL && !cond_match(q->cond, &ck))
+				continue;
+			memset(&k, 0, sizeof k);
+			if (q->attrs & QA_TIME)
+				k.ts = q->resolution > 0 ? l->ts - ((l->ts %
+				    q->resolution) + q->resolution) %
+				    q->resolution : l->ts;
+			if (q->attrs & QA_IFACE)
+				k.iface = l->iface;
+			if (q->attrs & QA_SIP) {
+				k.salen = alen;
+				memcpy(k.sip, ck.sip, 16);
+			}
+			if (q->attrs & QA_DIP) {
+				k.dalen = alen;
+				memcpy(k.dip, ck.dip, 16);
+			}
+			if (q->attrs & QA_DPORT)
+				k.dport = ck.dport;
+			if (q->attrs & QA_PROTO)
+				k.proto = ck.proto;
+			if (q->attrs & QA_VLAN)
+				k.vlan = ck.vlan;
+			gtab_add(g, &k, r->bytes_rcvd, r->bytes_sent,
+			    r->pkts_rcvd, r->pkts_sent);
+			res->data = 1;
+			res->iface_data[l->iface] = 1;
+		}
+	}
+}
+
 static int
 skipped(const struct qresult *res, size_t file)
 {
@@ -1743,6 +1804,7 @@ again:
 		qexec_free(res);
 		return -1;
 	}
+	live_add(q, files, &g, res);
 	finalize(q, &g, &fin, res);
 	if (q->limit > 0 && fin.n > q->limit) {
 		select_best(q, fin.rows, fin.n, q->limit);

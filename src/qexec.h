@@ -39,6 +39,22 @@
 #define QA_VLAN		0x40
 
 enum qdir { QDIR_BOTH, QDIR_SUM, QDIR_IN, QDIR_OUT };
+
+struct flowtab_row;
+
+/*
+ * Flows not in the files: one interface's open bin in the daemon, copied
+ * on its loop thread (goProbe's "live": true), in the query's range.
+ * qexec_run() counts them into the groups after the files, under the same
+ * condition, before the rows are sorted and cut.
+ */
+struct qlive {
+	uint32_t	 iface;		/* index into qfiles.ifaces */
+	int64_t		 ts;		/* the bin's start (Unix s) */
+	uint32_t	 interval;	/* its length (s) */
+	const struct flowtab_row *rows;	/* borrowed */
+	size_t		 nrows;
+};
 enum qsort { QSORT_BYTES, QSORT_PACKETS, QSORT_TIME };
 
 struct qquery {
@@ -55,6 +71,8 @@ struct qquery {
 	int		 print_sql;	/* show statements on stderr */
 	double		 timeout;	/* seconds; 0: none */
 	volatile int	*cancel;	/* non-zero stops the query; NULL */
+	const struct qlive *live;	/* NULL: the files only */
+	size_t		 nlive;
 };
 
 /* A result row; key fields not in the query's attributes are zero. */

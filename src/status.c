@@ -530,7 +530,9 @@ status_metrics(struct daemon *d, struct api_req *r, uv_loop_t *loop)
  * The body is copied and everything else happens on a worker thread:
  * parsing, checking, reading the day files, encoding.  The query runs
  * with the API's own timeout, so a request answered 504 by the API stops
- * soon after; its late answer is dropped by api.c.
+ * soon after; its late answer is dropped by api.c.  With "live": true the
+ * open bins are copied here first (daemon_live_bins()), on the loop
+ * thread that owns the flow tables, and merged by the worker.
  */
 struct status_query {
 	uv_work_t	 work;
@@ -543,6 +545,12 @@ struct status_query {
 	char		*hosts_file;	/* api.hosts_file, or NULL */
 	char		*peer_rid;	/* QFLEET_RUNTIME_HEADER, or NULL */
 	const char	*rid;		/* the daemon's runtime id */
+	struct daemon	*d;
+	struct qapi_live *live;		/* live: the open bins, copied */
+	size_t		 nlive;
+	uint64_t	 gen;		/* daemon_write_gen() at the copy */
+	size_t		 queued;	/* ... and the bins queued then */
+	int		 tries;
 	int		 status;	/* the answer's HTTP status */
 	char		*text;		/* the document, or NULL */
 	char		*error;		/* or this error */
@@ -624,6 +632,8 @@ status_query_work(uv_work_t *w)
 		status_query_fleet(q);
 		return;
 	}
+	a->live_bins = q->live;
+	a->nlive_bins = q->nlive;
 	doc = qapi_run(a, q->db_path, NULL, NULL, q->timeout, &cause);
 	qapi_args_free(a);
 	if (doc == NULL) {
@@ -644,12 +654,39 @@ status_query_work(uv_work_t *w)
 	q->status = 200;
 }
 
+/* Copy the open bins (loop thread), with the writers' figures then. */
+static void
+status_query_snap(struct status_query *q)
+{
+	q->gen = daemon_write_gen(q->d, &q->queued);
+	q->nlive = daemon_live_bins(q->d, &q->live);
+}
+
 static void
 status_query_done(uv_work_t *w, int st)
 {
 	struct status_query *q = w->data;
+	size_t queued;
 
-	(void)st;
+	/*
+	 * A live answer counts the open bins copied and the store as read;
+	 * a bin written while the query ran, or waiting for the store, may
+	 * be in both or in neither: copy and run again (3 times at most).
+	 */
+	if (st == 0 && q->nlive > 0 && q->status == 200 && q->tries < 3 &&
+	    (daemon_write_gen(q->d, &queued) != q->gen || queued > 0 ||
+	    q->queued > 0) && daemon_running(q->d)) {
+		free(q->text);
+		q->text = NULL;
+		q->tries++;
+		daemon_live_bins_free(q->live, q->nlive);
+		status_query_snap(q);
+		if (uv_queue_work(daemon_loop(q->d), &q->work,
+		    status_query_work, status_query_done) == 0)
+			return;
+		q->status = 503;
+		q->error = util_strdup("cannot queue the work");
+	}
 	if (q->error != NULL)
 		api_reply_error(q->r, q->status, "%s", q->error);
 	else if (q->text != NULL)
@@ -663,7 +700,30 @@ status_query_done(uv_work_t *w, int st)
 	free(q->db_path);
 	free(q->hosts_file);
 	free(q->peer_rid);
+	daemon_live_bins_free(q->live, q->nlive);
 	free(q);
+}
+
+/*
+ * Does the body ask for live flows?  Checked on the loop thread, where
+ * the open bins can be copied; a body that does not parse is the
+ * worker's to refuse.
+ */
+static int
+status_query_live(const char *body, size_t len)
+{
+	json_t *j;
+	int live;
+
+	if (memmem(body, len, "\"live\"", 6) == NULL)
+		return 0;
+	if ((j = json_loadb(body, len, 0, NULL)) == NULL)
+		return 0;
+	/* a fleet query's hosts answer live for themselves */
+	live = json_is_true(json_object_get(j, "live")) &&
+	    json_string_length(json_object_get(j, "query_hosts")) == 0;
+	json_decref(j);
+	return live;
 }
 
 static void
@@ -692,9 +752,13 @@ status_query(struct daemon *d, struct api_req *r, int validate_only)
 		q->hosts_file = util_strdup(daemon_conf(d)->api.hosts_file);
 	q->peer_rid = api_req_header(r, QFLEET_RUNTIME_HEADER);
 	q->rid = status_runtime_id();
+	q->d = d;
+	if (!validate_only && status_query_live(body, len))
+		status_query_snap(q);
 	q->work.data = q;
 	if (uv_queue_work(daemon_loop(d), &q->work, status_query_work,
 	    status_query_done) != 0) {
+		daemon_live_bins_free(q->live, q->nlive);
 		free(q->body);
 		free(q->db_path);
 		free(q->hosts_file);

@@ -204,7 +204,6 @@ test_validate(void)
 	    "max_mem_pct:");
 	bad("{\"query\":\"sip\",\"ifaces\":\"eth0\",\"keepalive\":-1}",
 	    "keepalive:");
-	bad("{\"query\":\"sip\",\"ifaces\":\"eth0\",\"live\":true}", "live:");
 	bad("{\"query\":\"sip\",\"ifaces\":\"eth0\",\"dns_resolution\":"
 	    "{\"enabled\":true,\"timeout\":0}}", "dns_resolution.timeout:");
 	/* several bad fields: each on a line */
@@ -454,6 +453,94 @@ test_flowq(void)
 	free(cause);
 }
 
+/*
+ * live: an open bin's rows (as the daemon copies them) are merged into
+ * the store's answer: a key in both is one row, the condition and the
+ * range apply, an interface not asked for is left out.
+ */
+static void
+test_live(void)
+{
+	struct flowtab_row rows[3];
+	struct qapi_live live[2];
+	struct qargs	*a;
+	json_t		*doc, *rows_j, *r0;
+	char		*cause = NULL, *text;
+
+	memset(rows, 0, sizeof rows);
+	memset(live, 0, sizeof live);
+	row_set(&rows[0], "10.0.0.1", "10.0.0.2", 80, 6, 1000, 10, 3, 1);
+	row_set(&rows[1], "10.9.9.9", "10.0.0.2", 53, 17, 70, 0, 1, 0);
+	row_set(&rows[2], "10.7.7.7", "10.0.0.2", 80, 6, 99, 0, 9, 0);
+	live[0].iface = util_strdup("eth0");
+	live[0].ts = T0 + 600;
+	live[0].interval = 300;
+	live[0].rows = rows;
+	live[0].nrows = 2;
+	live[1].iface = util_strdup("nosuch9");
+	live[1].ts = T0 + 600;
+	live[1].interval = 300;
+	live[1].rows = &rows[2];
+	live[1].nrows = 1;
+
+	a = parse("{\"query\":\"sip\",\"ifaces\":\"eth0\",\"first\":"
+	    "\"1742774400\",\"last\":\"1742860800\",\"live\":true}", &cause);
+	ok(a != NULL && qapi_args_validate(a, &cause) == 0, "live validates");
+	if (a == NULL)
+		return;
+	a->live_bins = live;
+	a->nlive_bins = 2;
+	doc = qapi_run(a, root, NULL, NULL, 0, &cause);
+	ok(doc != NULL, "live run");
+	rows_j = json_object_get(doc, "rows");
+	is_int(json_array_size(rows_j), 4, "live: a source of its own added");
+	r0 = json_array_get(rows_j, 0);
+	is_str(json_string_value(json_object_get(json_object_get(r0,
+	    "attributes"), "sip")), "10.0.0.1", "live: top talker");
+	is_int(json_integer_value(json_object_get(json_object_get(r0,
+	    "counters"), "br")), 7000, "live: 6000 stored + 1000 open, one row");
+	text = qapi_dumps(doc);
+	ok(strstr(text, "10.7.7.7") == NULL, "live: an interface not asked "
+	    "for left out");
+	free(text);
+	json_decref(doc);
+
+	/* the condition applies to the open rows too */
+	free(a->condition);
+	a->condition = util_strdup("dport = 53");
+	doc = qapi_run(a, root, NULL, NULL, 0, &cause);
+	text = doc != NULL ? qapi_dumps(doc) : util_strdup("");
+	ok(strstr(text, "10.9.9.9") != NULL && strstr(text, "10.0.0.1") ==
+	    NULL, "live: the condition applies");
+	free(text);
+	json_decref(doc);
+
+	/* an open bin outside the range is not counted */
+	free(a->condition);
+	a->condition = NULL;
+	free(a->last);
+	a->last = util_strdup("1742774700");
+	doc = qapi_run(a, root, NULL, NULL, 0, &cause);
+	text = doc != NULL ? qapi_dumps(doc) : util_strdup("");
+	ok(strstr(text, "10.9.9.9") == NULL, "live: an open bin after last "
+	    "left out");
+	free(text);
+	json_decref(doc);
+
+	/* without live the open rows are not seen */
+	a->live = 0;
+	free(a->last);
+	a->last = util_strdup("1742860800");
+	doc = qapi_run(a, root, NULL, NULL, 0, &cause);
+	text = doc != NULL ? qapi_dumps(doc) : util_strdup("");
+	ok(strstr(text, "10.9.9.9") == NULL, "without live: not merged");
+	free(text);
+	json_decref(doc);
+	qapi_args_free(a);
+	free(live[0].iface);
+	free(live[1].iface);
+}
+
 int
 main(void)
 {
@@ -468,6 +555,7 @@ main(void)
 	test_parse();
 	test_validate();
 	test_run();
+	test_live();
 	test_concurrent();
 	test_flowq();
 	cmd = util_printf("rm -rf '%s'", root);
