@@ -101,7 +101,7 @@ struct daemon {
 	struct export	*exp;		/* NULL: no export configured */
 	struct export	**retired;	/* replaced by a reload, stopping */
 	size_t		 nretired;
-	int		 shutting_down;
+	volatile int	 shutting_down;	/* read by workers: daemon_stopping() */
 	int		 closed;
 	struct api	*api;		/* NULL: not serving */
 	int64_t		 started_ns;
@@ -883,6 +883,12 @@ daemon_api_counts(const struct daemon *d, struct api_counts *c)
 		api_get_counts(d->api, c);
 	else
 		memset(c, 0, sizeof *c);
+}
+
+volatile int *
+daemon_stopping(struct daemon *d)
+{
+	return &d->shutting_down;
 }
 
 int

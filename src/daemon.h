@@ -154,6 +154,12 @@ void	daemon_api_counts(const struct daemon *, struct api_counts *);
 int	daemon_running(const struct daemon *);
 
 /*
+ * A flag that turns 1 when the daemon starts to stop, for work on other
+ * threads to give up (a query's cancel).  Valid until the loop ends.
+ */
+volatile int *daemon_stopping(struct daemon *);
+
+/*
  * Write name's open bin now (capture_flush()): done(arg, written) once
  * stored.  0, -ENOENT (not recording), or capture_flush()'s error.
  */

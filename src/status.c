@@ -551,6 +551,7 @@ struct status_query {
 	uint64_t	 gen;		/* daemon_write_gen() at the copy */
 	size_t		 queued;	/* ... and the bins queued then */
 	int		 tries;
+	volatile int	*stop;		/* daemon_stopping() */
 	int		 status;	/* the answer's HTTP status */
 	char		*text;		/* the document, or NULL */
 	char		*error;		/* or this error */
@@ -591,6 +592,7 @@ status_query_fleet(struct status_query *q)
 	o.host_timeout_ms = o.timeout_ms < QFLEET_HOST_TIMEOUT_MS ?
 	    o.timeout_ms : QFLEET_HOST_TIMEOUT_MS;
 	o.runtime_id = q->rid;
+	o.cancel = q->stop;	/* SIGTERM: the daemon does not wait */
 	q->status = qfleet_request(q->body, q->len, q->peer_rid,
 	    q->hosts_file, &o, &doc, &cause);
 	if (q->status != 200) {
@@ -634,7 +636,7 @@ status_query_work(uv_work_t *w)
 	}
 	a->live_bins = q->live;
 	a->nlive_bins = q->nlive;
-	doc = qapi_run(a, q->db_path, NULL, NULL, q->timeout, &cause);
+	doc = qapi_run(a, q->db_path, NULL, q->stop, q->timeout, &cause);
 	qapi_args_free(a);
 	if (doc == NULL) {
 		/* Our own causes: a name the store lacks is the client's. */
@@ -644,6 +646,8 @@ status_query_work(uv_work_t *w)
 			q->status = 422;
 		else if (strstr(cause, "timed out") != NULL)
 			q->status = 504;
+		else if (*q->stop)	/* flowrecd is stopping */
+			q->status = 503;
 		else
 			q->status = 500;
 		q->error = cause;
@@ -755,6 +759,7 @@ status_query(struct daemon *d, struct api_req *r, int validate_only)
 	q->d = d;
 	if (!validate_only && status_query_live(body, len))
 		status_query_snap(q);
+	q->stop = daemon_stopping(d);
 	q->work.data = q;
 	if (uv_queue_work(daemon_loop(d), &q->work, status_query_work,
 	    status_query_done) != 0) {

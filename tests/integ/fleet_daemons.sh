@@ -14,7 +14,8 @@
 # time; -q any; h1 as goProbe's global-query server (POST /_query with
 # query_hosts over curl) answers what flowq -q answers; a query_hosts
 # request carrying the runtime-id header is refused (400), an address in
-# query_hosts 422; Ctrl-C of flowq -q stops within 0.2 s.
+# query_hosts 422; Ctrl-C of flowq -q stops within 0.2 s; SIGTERM of h1
+# during its fan-out stops it at once; every daemon exits 0.
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (network namespaces)"
@@ -334,8 +335,30 @@ ms=$(( (t1 - t0) / 1000000 ))
 	pass "Ctrl-C: exit 130, 'interrupted', stopped in $ms ms" ||
 	fail "Ctrl-C: exit $rc after $ms ms: $(cat "$T/int.err")"
 
-# 9. The daemons stop cleanly (SIGTERM, exit 0).
-i=1
+# 9. SIGTERM while h1's fan-out waits for slow h8: the fan-out is
+# cancelled, h1 exits 0 at once rather than after h8's answer.
+cli curl -s -m 30 -o "$T/term.json" -w '%{http_code}' -H "Authorization: Bearer token-of-fleet-host-1" \
+    -d '{"query":"sip","ifaces":"eth0","query_hosts":"h8"}' "http://$(addr 1):8145/_query" \
+    > "$T/term.code" &
+bg=$!
+n=0
+until ip netns exec fsrv1x$TAG ss -tnH state established "( dport = :8146 )" 2>/dev/null |
+    grep -q "$(addr 8):8146"; do
+	n=$((n + 1)); [ $n -gt 250 ] && break; sleep 0.02
+done
+t0=$(date +%s%N)
+kill -TERM $PID1
+wait $PID1
+rc=$?
+t1=$(date +%s%N)
+wait $bg
+ms=$(( (t1 - t0) / 1000000 ))
+[ $rc = 0 ] && [ $ms -lt 1000 ] &&
+	pass "SIGTERM during a fan-out: h1 exits 0 in $ms ms (h8 needs ${SLOW} s; the client got $(cat "$T/term.code"))" ||
+	{ fail "SIGTERM during a fan-out: exit $rc after $ms ms"; tail -n 5 "$T/d1.err" | sed 's/^/# /'; }
+
+# 10. The other daemons stop cleanly (SIGTERM, exit 0).
+i=2
 bad=""
 while [ $i -le $N ]; do
 	eval "p=\$PID$i"
@@ -343,7 +366,7 @@ while [ $i -le $N ]; do
 	wait "$p" || bad="$bad h$i"
 	i=$((i + 1))
 done
-[ -z "$bad" ] && pass "every daemon exited 0 on SIGTERM" ||
+[ -z "$bad" ] && pass "h2..h$N exited 0 on SIGTERM" ||
 	{ fail "daemons that did not exit 0:$bad"; for h in $bad; do tail -n 5 "$T/d${h#h}.err" | sed 's/^/# /'; done; }
 
 done_testing
