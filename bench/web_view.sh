@@ -20,6 +20,7 @@ export TZ=UTC
 if [ ! -f "$dir/done" ]; then
 	echo "generating 30 days of ~290k rows (some minutes)..."
 	rm -rf "$dir"
+	mkdir -p "$dir"		# query_gen makes only the last two levels
 	d=0
 	while [ $d -lt 30 ]; do
 		day=$(date -u -d "2026-11-01 +$d days" +%Y-%m-%d)

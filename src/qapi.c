@@ -23,6 +23,8 @@
 
 #include "names.h"
 #include "qapi.h"
+#include "qlist.h"
+#include "qout.h"
 #include "qtime.h"
 #include "util.h"
 
@@ -725,6 +727,43 @@ qapi_exec(const struct qargs *a, const char *db_path, volatile int *cancel,
 fail:
 	qapi_query_free(x);
 	return -1;
+}
+
+json_t *
+qapi_list(const struct qargs *a, const char *db_path, char **cause)
+{
+	struct qfiles	 files;
+	struct qlist	 l;
+	char		**all, **sel;
+	size_t		 nall, nsel;
+	int64_t		 first = 0, last = INT64_MAX / 2;
+	json_t		*doc;
+
+	/* flowq list's range: everything unless first or last is given */
+	if (a->first != NULL || a->last != NULL) {
+		if (qtime_range(a->first, a->last, 0, (int64_t)time(NULL),
+		    &first, &last, cause) != 0)
+			return NULL;
+		if (a->first == NULL)
+			first = 0;
+	}
+	if (qstore_ifaces(db_path, &all, &nall, cause) != 0)
+		return NULL;
+	if (qstore_select(all, nall, a->ifaces != NULL ? a->ifaces : "any",
+	    &sel, &nsel, cause) != 0) {
+		qstore_strv_free(all, nall);
+		return NULL;
+	}
+	qstore_strv_free(all, nall);
+	qstore_files(db_path, sel, nsel, first, last, &files);
+	if (qlist_run(&files, first, last, db_path, 1, &l, cause) != 0) {
+		qstore_files_free(&files);
+		return NULL;
+	}
+	doc = qout_list_json(&l);
+	qlist_free(&l);
+	qstore_files_free(&files);
+	return doc;
 }
 
 void

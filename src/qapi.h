@@ -152,6 +152,15 @@ struct qapi_query {
 	struct qlive	*live;		/* q.live: the open bins merged */
 };
 
+/*
+ * goProbe's "list": true (goquery list): the interfaces of a's ifaces
+ * (default any) with their totals over a's first/last (default: all
+ * time), the document `flowq list -e json` prints.  NULL with *cause
+ * (a bad time, a bad interface pattern).  Caller owns the result; free
+ * with json_decref().
+ */
+json_t	*qapi_list(const struct qargs *a, const char *db_path, char **cause);
+
 /* Validate, select the interfaces and files, run.  -1 with *cause. */
 int	qapi_exec(const struct qargs *, const char *db_path,
 	    volatile int *cancel, double timeout, struct qapi_query **out,

@@ -805,8 +805,8 @@ qout_format_parse(const char *name, enum qout_format *out)
 
 /* ------------------------------------------------------------ list */
 
-static void
-list_json(FILE *f, const struct qlist *l)
+json_t *
+qout_list_json(const struct qlist *l)
 {
 	const struct qlist_row	*r;
 	const struct catalog_day *s;
@@ -843,6 +843,14 @@ list_json(FILE *f, const struct qlist *l)
 			    l->skipped[i].reason));
 		json_object_set_new(jo, "skipped", ja);
 	}
+	return jo;
+}
+
+static void
+list_json(FILE *f, const struct qlist *l)
+{
+	json_t *jo = qout_list_json(l);
+
 	json_dumpf(jo, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', f);
 	json_decref(jo);

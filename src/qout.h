@@ -67,6 +67,13 @@ void	qout_print_doc(FILE *, enum qout_format, const struct qquery *q,
 void	qout_list_print(FILE *, enum qout_format, int verbose,
 	    const struct qlist *);
 
+/*
+ * The document `flowq list -e json` prints ({"interfaces": [...]} and
+ * the skipped files), also POST /_query's answer to "list": true.
+ * Caller owns the result; free with json_decref().
+ */
+json_t	*qout_list_json(const struct qlist *);
+
 /* ------------------------------------------------------------ sql */
 
 /* A value of a `flowq sql` row. */

@@ -605,6 +605,33 @@ status_query_fleet(struct status_query *q)
 	json_decref(doc);
 }
 
+/* "list": true: the interfaces' totals, as `flowq list -e json`. */
+static void
+status_query_list(struct status_query *q, const struct qargs *a)
+{
+	json_t *doc;
+	char *cause = NULL;
+
+	if (a->query_hosts != NULL && *a->query_hosts != '\0') {
+		q->status = 422;
+		q->error = util_strdup("list: not for a fleet query (ask each "
+		    "host)");
+		return;
+	}
+	if (q->validate_only) {
+		q->status = 204;
+		return;
+	}
+	if ((doc = qapi_list(a, q->db_path, &cause)) == NULL) {
+		q->status = 422;
+		q->error = cause != NULL ? cause : util_strdup("list failed");
+		return;
+	}
+	q->text = qapi_dumps(doc);
+	json_decref(doc);
+	q->status = 200;
+}
+
 static void
 status_query_work(uv_work_t *w)
 {
@@ -616,6 +643,12 @@ status_query_work(uv_work_t *w)
 	if (qapi_args_parse(q->body, q->len, &a, &cause) != 0) {
 		q->status = 400;
 		q->error = cause;
+		return;
+	}
+	/* goquery's list (flowq list -e json), not a query of rows */
+	if (a->list) {
+		status_query_list(q, a);
+		qapi_args_free(a);
 		return;
 	}
 	if (qapi_args_validate(a, &cause) != 0) {

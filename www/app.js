@@ -3,7 +3,9 @@
  * names: query, ifaces, condition, first, last, hosts, sort_by, n), asks
  * the API's POST /_query for goProbe results.Result documents and draws
  * the top-N table, the stacked time series (in up, out mirrored down, the
- * top rows and an "other" band) and the interface overview.  The token,
+ * top rows and an "other" band), the interface overview (the API's list,
+ * flowq list's numbers with the kernel drops) and, for a fleet query
+ * (hosts), each host's status.  The token,
  * when the API wants one, comes from #token=... or a prompt, lives in
  * sessionStorage and goes out as a bearer header; no cookies.
  *
@@ -555,8 +557,9 @@ function drill(v, cond, cols, row) {
  * the top rows leave of each bin.
  */
 function loadSeries(v, top, signal) {
+	/* host is a label, not an attribute: a band sums a key's hosts */
 	var cols = columnsOf(top, v).filter(function (k) {
-		return k !== 'time';
+		return k !== 'time' && k !== 'host';
 	});
 	var rows = (top.rows || []).slice(0, SERIES_MAX);
 	var conds = [], keys = [], labels = [];
@@ -571,7 +574,7 @@ function loadSeries(v, top, signal) {
 
 	rows.forEach(function (r) {
 		var c = rowCondition(cols, r);
-		if (c !== '') {
+		if (c !== '' && keys.indexOf(rowKey(cols, r)) < 0) {
 			conds.push(c);
 			keys.push(rowKey(cols, r));
 			labels.push(rowLabel(cols, r));
@@ -882,6 +885,9 @@ function drawIfaces(v, list) {
 		var first = toSec(i.first), last = toSec(i.last);
 
 		tr.setAttribute('data-iface', i.iface);
+		tr.setAttribute('data-counts', [i.packets || 0, i.bytes || 0,
+		    i.flows !== undefined ? i.flows : '', drops !== undefined ?
+		    drops : ''].join(','));
 		if (hasHost)
 			tr.appendChild(el('td', 'attr', i.host || ''));
 		tr.appendChild(el('td', 'attr', i.iface));
@@ -925,11 +931,46 @@ function drawIfaces(v, list) {
 	tfoot.appendChild(tr);
 }
 
+/*
+ * A fleet query's hosts (hosts in the view): each host's status from the
+ * answer's hosts_statuses ({"host": {"code", "message"}}), errors marked.
+ */
+function drawHosts(v, res) {
+	var st = (res && res.hosts_statuses) || {};
+	var names = Object.keys(st).sort();
+	var tbody = $('hosts-table').tBodies[0], thead = $('hosts-table').tHead;
+	var tr = el('tr');
+
+	clear(thead);
+	clear(tbody);
+	$('hosts').hidden = !v.hosts || names.length === 0;
+	if ($('hosts').hidden)
+		return;
+	['host', 'status', 'message'].forEach(function (t) {
+		tr.appendChild(th(t, 'attr'));
+	});
+	thead.appendChild(tr);
+	names.forEach(function (h) {
+		var s = st[h] || {};
+		var row = el('tr');
+		var code = el('td', 'attr', s.code || '');
+
+		row.setAttribute('data-host', h);
+		if (s.code === 'error')
+			code.className += ' alert';
+		row.appendChild(el('td', 'attr', h));
+		row.appendChild(code);
+		row.appendChild(el('td', 'attr', s.message || ''));
+		tbody.appendChild(row);
+	});
+}
+
 /* ------------------------------------------------------------ loading */
 
 /* Forget every shown number (a refused token shows none). */
 function clearData() {
-	['top-table', 'iface-table'].forEach(function (id) {
+	$('hosts').hidden = true;
+	['top-table', 'iface-table', 'hosts-table'].forEach(function (id) {
 		var t = $(id);
 		clear(t.tHead);
 		clear(t.tBodies[0]);
@@ -1004,6 +1045,7 @@ function load() {
 
 		clearData();
 		drawIfaces(v, a[2]);
+		drawHosts(v, res);
 		$('top-sub').textContent = v.query + (v.condition ?
 		    ' where ' + v.condition : '') + ', by ' + v.sort_by;
 		$('summary').textContent = summaryText(res);

@@ -5,7 +5,8 @@
 # 204 to good arguments and 422 naming the field to bad ones; a body that
 # is not JSON gets 400, an unknown interface 422, no body 400; over TCP a
 # query needs the token like every route.  flowctl status shows an export
-# destination with its backlog and last error.
+# destination with its backlog and last error.  "list": true answers
+# the document flowq list -e json prints.
 . "${top_srcdir:-.}/tests/integ/live_lib.sh"
 
 FLOWQ=$top_builddir/flowq
@@ -97,6 +98,21 @@ tcp() {
     grep -q '"status":{"code":"ok"}' "$T/body" ||
     fail "a query over TCP with the token: $(cat "$T/body")"
 pass "over TCP: 401 without the token, the answer with it"
+
+# goquery's list (query.Args' list): the document flowq list -e json prints
+for args in 'all|{"list":true}|' 'sample|{"list":true,"ifaces":"sample","first":"0"}|-f 0 sample'; do
+	name=${args%%|*}; rest=${args#*|}; body=${rest%%|*}; flags=${rest#*|}
+	code=$(q /_query "$body")
+	[ "$code" = 200 ] || fail "list $name: /_query answered $code: $(cat "$T/body")"
+	# shellcheck disable=SC2086
+	"$FLOWQ" -d "$T/db" list -e json $flags >"$T/list.json" || fail "flowq list"
+	python3 -c "import json,sys; a=json.load(open('$T/body')); b=json.load(open('$T/list.json'))
+sys.exit(0 if a == b and any(i['iface'] == 'sample' and 'kernel_drops' in i for i in a['interfaces']) else 1)" ||
+		fail "list $name: $(cat "$T/body") differs from flowq list -e json: $(cat "$T/list.json")"
+done
+code=$(q /_query '{"list":true,"first":"yesterday"}')
+[ "$code" = 422 ] || fail "list with a bad time: $code $(cat "$T/body")"
+pass "list: true answers flowq list -e json's document (kernel drops included); a bad time 422"
 
 # flowctl status shows the export destination (a collector that refuses:
 # its error, and the sample's bins waiting for it)

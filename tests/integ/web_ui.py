@@ -19,6 +19,7 @@ FLOWREC_WEB_SCREENSHOT=FILE keeps the screenshot (doc/web-view.png).
 """
 
 import csv
+import glob
 import http.client
 import io
 import json
@@ -26,6 +27,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import socket
 import subprocess
 import sys
@@ -81,6 +83,13 @@ def make_store():
              "--db", db, "--no-progress"])
     run([FLOWRECD, "--read", os.path.join(cap, "bins.pcap"), "--iface",
          "cap1", "--interval", "60", "--db", db, "--no-progress"])
+    # a capture that lost packets: 7 kernel drops in cap1's first bin
+    day = sorted(glob.glob(os.path.join(db, "cap1", "*.db")))[0]
+    con = sqlite3.connect(day)
+    con.execute("UPDATE bins SET kernel_drops = 7 WHERE rowid = "
+                "(SELECT min(rowid) FROM bins)")
+    con.commit()
+    con.close()
     return db
 
 
@@ -149,6 +158,18 @@ def start_flowrecd():
         f.write("  listen: 127.0.0.1:%d\n" % port)
         f.write("  tokens: [\"%s\"]\n" % TOKEN)
         f.write("  www_dir: %s\n" % os.path.join(SRCDIR, "www"))
+        f.write("  hosts_file: %s\n" % os.path.join(TMP, "hosts.yaml"))
+        # a fleet view's queries ask this daemon again through "self":
+        # each holds a query slot while its fan-out needs another
+        f.write("  max_queries: 16\n")
+    # the fleet: a host that refuses connections, and this flowrecd
+    # itself over its socket
+    with open(os.open(os.path.join(TMP, "hosts.yaml"),
+                      os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+              "w") as f:
+        f.write("hosts:\n  gone: {addr: \"127.0.0.1:1\"}\n")
+        f.write("  self: {addr: \"unix:%s\"}\n" %
+                os.path.join(TMP, "api.sock"))
     log = open(os.path.join(TMP, "flowrecd.log"), "w")
     p = subprocess.Popen([FLOWRECD, "-c", conf], stdout=log,
                          stderr=subprocess.STDOUT)
@@ -257,6 +278,19 @@ return {
     function (l) { return l.textContent; }),
   ifaces: Array.from(document.querySelectorAll('#iface-table tbody tr'))
     .map(function (r) { return r.getAttribute('data-iface'); }),
+  ifaceCounts: Array.from(document.querySelectorAll('#iface-table tbody tr'))
+    .map(function (r) { return r.getAttribute('data-iface') + ',' +
+      r.getAttribute('data-counts'); }),
+  ifaceCells: Array.from(document.querySelectorAll('#iface-table tbody tr'))
+    .map(function (r) { return Array.from(r.cells).map(function (c) {
+      return c.textContent; }).join(' '); }),
+  dropAlerts: Array.from(document.querySelectorAll(
+    '#iface-table tbody td.drops.alert')).map(function (c) {
+      return c.parentNode.getAttribute('data-iface') + ':' + c.textContent; }),
+  hostsShown: !document.getElementById('hosts').hidden,
+  hosts: Array.from(document.querySelectorAll('#hosts-table tbody tr'))
+    .map(function (r) { return Array.from(r.cells).map(function (c) {
+      return c.textContent; }).join('|'); }),
   text: document.getElementById('data').textContent,
   href: location.href,
   stored: sessionStorage.getItem('flowrec.token')
@@ -311,6 +345,20 @@ def test_views(b, port):
     ok(page["stored"] == TOKEN, "... and is kept in sessionStorage")
     ok(sorted(page["ifaces"]) == ["cap0", "cap1"],
        "the interface overview lists cap0 and cap1", page["ifaces"])
+    # flowq list's overview: the API's list answer, flowq list's numbers
+    out = subprocess.run([FLOWQ, "-d", DB, "list", "-e", "json", "-f",
+                          RANGE["first"], "-l", RANGE["last"]],
+                         check=True, capture_output=True, text=True).stdout
+    want = ["%s,%d,%d,%d,%d" % (i["iface"], i["packets"], i["bytes"],
+                                i["flows"], i["kernel_drops"])
+            for i in json.loads(out)["interfaces"]]
+    ok(page["ifaceCounts"] == want,
+       "the interface overview: packets, bytes, flows and kernel drops "
+       "as flowq list -e json", "page:  %s\nflowq: %s" % (
+           page["ifaceCounts"], want))
+    ok(page["dropAlerts"] == ["cap1:7"],
+       "cap1's 7 kernel drops shown as an alert", page["dropAlerts"])
+    ok(not page["hostsShown"], "no hosts table without hosts in the view")
     shot = os.path.join(TMP, "web-view.png")
     b.screenshot(shot)
     with open(shot, "rb") as f:
@@ -319,6 +367,21 @@ def test_views(b, port):
        "a screenshot (%d bytes)" % len(png))
     if os.environ.get("FLOWREC_WEB_SCREENSHOT"):
         shutil.copyfile(shot, os.environ["FLOWREC_WEB_SCREENSHOT"])
+
+    # a fleet view (hosts): each host's status from hosts_statuses
+    page = open_view(b, port, dict(RANGE, query="talk_conv", hosts="any"))
+    ok(page["state"] == "ready" and page["hostsShown"] and
+       len(page["hosts"]) == 2 and
+       re.match(r"gone\|error\|.*connect", page["hosts"][0]) and
+       page["hosts"][1] == "self|ok|",
+       "hosts=any: the hosts table, each host's status (an unreachable "
+       "one in error with its message)", page)
+    ok(len(page["keys"]) > 1 and all(k.startswith("self,") for k in
+                                     page["keys"]) and page["bands"] >= 1,
+       "... the answering host's rows with their host, and a chart",
+       page)
+    page = open_view(b, port, dict(RANGE, query="talk_conv"))
+    ok(not page["hostsShown"], "... and gone again without hosts", page)
 
     # the token stays for the session: no fragment needed any more
     check_view(b, port, dict(RANGE, query="apps_port", sort_by="packets",
