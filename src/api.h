@@ -43,6 +43,7 @@ enum api_op {
 	API_QUERY,		/* POST /_query */
 	API_VALIDATE,		/* POST /_query/validate */
 	API_WWW,		/* GET /, /ui, /ui/, /ui/{file}: the web view */
+	API_TAP,		/* GET /tap/{iface}: a packet stream (tap.c) */
 	API_OP_COUNT
 };
 
@@ -97,6 +98,31 @@ void		 api_reply_error(struct api_req *, int status,
 /* Answer with text (taken: the API frees it) of content type ctype. */
 void		 api_reply_text(struct api_req *, int status, const char *ctype,
 		    char *text, size_t len);
+
+/*
+ * A streamed answer (chunked): api_stream_start() sends the status and
+ * headers; then api_stream_send() one buffer at a time, which must stay
+ * valid until ops->proceed() is called (the next may be sent then), the
+ * last with final 1 (len may be 0), after which r is gone.  ops->stop()
+ * says the connection went away: r is gone, send nothing more.  The API's
+ * timeout does not apply to a stream.  0, or -ECONNRESET when r was
+ * already answered.
+ */
+struct api_stream_ops {
+	void		(*proceed)(void *arg);
+	void		(*stop)(void *arg);
+};
+int		 api_stream_start(struct api_req *, const char *ctype,
+		    const struct api_stream_ops *, void *arg);
+void		 api_stream_send(struct api_req *, const void *data,
+		    size_t len, int final);
+/* 1 when the client of a stream has closed its side (or it is gone). */
+int		 api_stream_peer_closed(struct api_req *);
+/*
+ * Cut a stream's connection (a client that reads nothing while the daemon
+ * stops): the pending write fails and ops->stop() follows.
+ */
+void		 api_stream_abort(struct api_req *);
 
 /* Requests answered, by route and status class, for the metrics. */
 struct api_counts {

@@ -655,6 +655,24 @@ static const struct conftab_key conf_api_keys[] = {
 	  CONFTAB_FIELD(struct conf_api, hosts_file), .min = 1, .max = 4096,
 	  .help = "the hosts a POST /_query with query_hosts may ask "
 	  "(hosts.yaml; default: /etc/flowrec/hosts.yaml)" },
+	{ .name = "tap", .type = CONFTAB_BOOL,
+	  CONFTAB_FIELD(struct conf_api, tap), .def = "false",
+	  .help = "allow GET /tap/{iface} (flowctl tap): packets of a "
+	  "recorded interface, filtered, streamed as pcapng" },
+	{ .name = "max_taps", .type = CONFTAB_UINT,
+	  CONFTAB_FIELD(struct conf_api, max_taps),
+	  .min = 1, .max = 64, .def = "4",
+	  .help = "taps running at once; more are answered 429" },
+	{ .name = "tap_rate", .type = CONFTAB_UINT,
+	  CONFTAB_FIELD(struct conf_api, tap_rate),
+	  .min = 1, .max = 10000000, .def = "20000",
+	  .help = "packets per second a tap relays at most; more are dropped "
+	  "and counted" },
+	{ .name = "tap_bytes", .type = CONFTAB_SIZE,
+	  CONFTAB_FIELD(struct conf_api, tap_bytes),
+	  .min = 1024, .max = 1ull << 34, .def = "16M",
+	  .help = "bytes per second a tap relays at most; more are dropped "
+	  "and counted" },
 	{ .name = NULL }
 };
 

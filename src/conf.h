@@ -146,6 +146,10 @@ struct conf_api {
 	int		 metrics_iface_label;
 	char		*www_dir;	/* the web view's files; "none" */
 	char		*hosts_file;	/* query_hosts' hosts; NULL: default */
+	int		 tap;		/* GET /tap/{iface} allowed */
+	uint32_t	 max_taps;	/* taps at once; 429 past it */
+	uint32_t	 tap_rate;	/* packets/s per tap; more dropped */
+	uint64_t	 tap_bytes;	/* bytes/s per tap; more dropped */
 };
 
 struct conf {

@@ -53,6 +53,7 @@
 #include "qapi.h"
 #include "retention.h"
 #include "status.h"
+#include "taps.h"
 #include "util.h"
 #include "watch.h"
 #include "writer.h"
@@ -104,6 +105,7 @@ struct daemon {
 	volatile int	 shutting_down;	/* read by workers: daemon_stopping() */
 	int		 closed;
 	struct api	*api;		/* NULL: not serving */
+	struct tapset	*taps;		/* GET /tap (tap.c) */
 	int64_t		 started_ns;
 };
 
@@ -876,6 +878,12 @@ daemon_loop(struct daemon *d)
 	return &d->loop;
 }
 
+struct tapset *
+daemon_taps(struct daemon *d)
+{
+	return d->taps;
+}
+
 void
 daemon_api_counts(const struct daemon *d, struct api_counts *c)
 {
@@ -921,6 +929,7 @@ daemon_shutdown(struct daemon *d, const char *why)
 	}
 	log_info("%s: writing open bins and stopping", why);
 	d->shutting_down = 1;
+	tapset_stop(d->taps);
 	if (d->api != NULL)
 		api_stop(d->api);
 	retention_stop(d->ret);
@@ -1027,6 +1036,7 @@ daemon_run(const struct daemon_options *opt)
 		struct api_backend be;
 
 		status_backend(&d, &be);
+		d.taps = tapset_new(&d.loop);
 		if (api_new(&d.loop, &conf->api, &be, &d.api, &cause) != 0) {
 			log_error("%s; not serving the API", cause);
 			free(cause);
@@ -1062,6 +1072,8 @@ daemon_run(const struct daemon_options *opt)
 	/* libh2o's context closes its handles; the loop runs them out. */
 	api_free(d.api);
 	d.api = NULL;
+	tapset_free(d.taps);
+	d.taps = NULL;
 	uv_run(&d.loop, UV_RUN_NOWAIT);
 	rc = uv_loop_close(&d.loop);
 	if (rc != 0)

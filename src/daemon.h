@@ -148,6 +148,8 @@ int64_t	daemon_started_ns(const struct daemon *);
    without an API). */
 uv_loop_t *daemon_loop(struct daemon *);
 struct api_counts;
+/* The taps of GET /tap (taps.h); NULL without an API. */
+struct tapset	*daemon_taps(struct daemon *);
 void	daemon_api_counts(const struct daemon *, struct api_counts *);
 
 /* 1 while running, 0 once stopping. */

@@ -29,6 +29,8 @@
 #include <jansson.h>
 
 #include "conf.h"
+#include "hosts.h"
+#include "tapcli.h"
 #include "util.h"
 
 #define FLOWCTL_TIMEOUT_S	60
@@ -43,6 +45,8 @@ struct flowctl {
 	int		 json;		/* -e json */
 	int		 verbose;	/* status -v */
 	int		 color;
+	const char	*hosts_sel;	/* -q HOSTS (tap) */
+	const char	*hosts_file;	/* --hosts-file F */
 };
 
 static void
@@ -277,6 +281,31 @@ flowctl_num(const struct flowctl *fc, long long n, int width, int bad)
 		printf(" %*s", width, grouped);
 }
 
+/* The running taps of /status (flowctl tap), one line each. */
+static void
+flowctl_taps(struct flowctl *fc, json_t *a)
+{
+	char	 when[32];
+	size_t	 i;
+	json_t	*e;
+
+	if (json_array_size(a) == 0)
+		return;
+	printf("\n%-5s %-12s %-9s %10s %12s %9s %9s  %s\n", "TAP", "IFACE",
+	    "SINCE", "PACKETS", "BYTES", "DROPPED", "LIMITED", "FILTER");
+	json_array_foreach(a, i, e) {
+		flowctl_when(jstr(e, "started_at"), when, sizeof when);
+		printf("%-5lld %-12s %-9s", jint(e, "id"), jstr(e, "iface"),
+		    when);
+		flowctl_num(fc, jint(e, "packets"), 10, 0);
+		flowctl_num(fc, jint(e, "bytes"), 12, 0);
+		flowctl_num(fc, jint(e, "drops_queue"), 9, 1);
+		flowctl_num(fc, jint(e, "drops_limit"), 9, 1);
+		printf("  %s\n", jstr(e, "filter")[0] ? jstr(e, "filter") :
+		    "(all)");
+	}
+}
+
 /* The export destinations of /status, one line each (none: nothing). */
 static void
 flowctl_export(struct flowctl *fc, json_t *a)
@@ -442,6 +471,7 @@ flowctl_status(struct flowctl *fc, int argc, char **argv)
 		printf("(no interface)\n");
 	flowctl_archive(fc, st);
 	flowctl_export(fc, json_object_get(j, "export"));
+	flowctl_taps(fc, json_object_get(j, "taps"));
 	printf("\n%s\n", fc->verbose ? "Totals since each capture started" :
 	    "Counts since the last write-out (-v: totals)");
 	json_decref(j);
@@ -552,18 +582,110 @@ flowctl_version(struct flowctl *fc, int argc, char **argv)
 	json_decref(j);
 }
 
+/*
+ * tap IFACE [FILTER...] [-c COUNT] [-G SECONDS] [--snaplen N] [-w FILE]
+ * [--pcapng]: the packets as one pcap stream (tapcli.c), from -s's host
+ * or every host -q names.
+ */
+static void
+flowctl_tap(struct flowctl *fc, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "count", required_argument, NULL, 'c' },
+		{ "seconds", required_argument, NULL, 'G' },
+		{ "snaplen", required_argument, NULL, 'S' },
+		{ "write", required_argument, NULL, 'w' },
+		{ "pcapng", no_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'Q' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct tapcli_opts o;
+	struct hosts_target one, *t = &one;
+	struct hosts *h = NULL;
+	size_t n = 1, len = 0;
+	char *filter = NULL, *cause = NULL, *end;
+	unsigned long long v;
+	int ch, i, rc;
+
+	memset(&o, 0, sizeof o);
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "c:G:w:", longopts, NULL)) != -1) {
+		if (ch == 'n' || ch == 'Q') {
+			*(ch == 'n' ? &o.pcapng : &o.quiet) = 1;
+			continue;
+		}
+		if (ch == 'w') {
+			o.out = optarg;
+			continue;
+		}
+		if (ch != 'c' && ch != 'G' && ch != 'S')
+			fatal(2, "usage: flowctl tap IFACE [FILTER...] [-c COUNT] "
+			    "[-G SECONDS] [--snaplen N] [-w FILE] [--pcapng]");
+		errno = 0;
+		v = strtoull(optarg, &end, 10);
+		if (*end != '\0' || errno != 0 || optarg[0] == '-' ||
+		    (ch == 'c' && v > 1000000000) ||
+		    (ch == 'G' && (v < 1 || v > 86400 * 366)) ||
+		    (ch == 'S' && (v < 16 || v > 65535)))
+			fatal(2, "-%s %s: out of range", ch == 'c' ? "c" :
+			    ch == 'G' ? "G" : "-snaplen", optarg);
+		if (ch == 'c')
+			o.count = v;
+		else if (ch == 'G')
+			o.seconds = (uint32_t)v;
+		else
+			o.snaplen = (uint32_t)v;
+	}
+	if (optind >= argc)
+		fatal(2, "usage: flowctl tap IFACE [FILTER...]");
+	o.iface = argv[optind++];
+	/* The filter's words, as tcpdump takes them. */
+	filter = util_strdup("");
+	for (i = optind; i < argc; i++) {
+		len = strlen(filter);
+		filter = util_realloc(filter, len + strlen(argv[i]) + 2, 1);
+		sprintf(filter + len, "%s%s", len ? " " : "", argv[i]);
+	}
+	o.filter = filter;
+	if (fc->hosts_sel != NULL) {
+		if (hosts_load(fc->hosts_file, &h, &cause) != 0 ||
+		    hosts_select(h, fc->hosts_sel, fc->token != NULL ?
+		    fc->token : getenv("FLOWQ_TOKEN"), &t, &n, &cause) != 0)
+			fatal(1, "%s", cause);
+	} else {
+		if (fc->sock != NULL)
+			flowctl_check_socket(fc->sock);
+		memset(&one, 0, sizeof one);
+		one.name = (char *)fc->server;
+		one.url = fc->base;
+		one.unix_path = fc->sock;
+		one.token = fc->token;
+		one.ca = (char *)fc->cafile;
+	}
+	rc = tapcli_run(&o, t, n);
+	if (t != &one)
+		hosts_targets_free(t, n);
+	hosts_free(h);
+	free(filter);
+	if (rc != 0)
+		exit(rc);
+}
+
 /* The master table of the subcommands. */
 static const struct flowctl_cmd {
 	const char	*name;
 	const char	*usage;
 	void		(*run)(struct flowctl *, int, char **);
+	int		 own_flags;	/* parses its own options */
 } cmds[] = {
-	{ "status", "status [-v] [IFACE ...]", flowctl_status },
-	{ "config", "config [IFACE]", flowctl_config },
-	{ "reload", "reload", flowctl_reload },
-	{ "flush", "flush", flowctl_flush },
-	{ "version", "version", flowctl_version },
-	{ NULL, NULL, NULL }
+	{ "status", "status [-v] [IFACE ...]", flowctl_status, 0 },
+	{ "config", "config [IFACE]", flowctl_config, 0 },
+	{ "reload", "reload", flowctl_reload, 0 },
+	{ "flush", "flush", flowctl_flush, 0 },
+	{ "version", "version", flowctl_version, 0 },
+	{ "tap", "tap IFACE [FILTER...] [-c COUNT] [-G SECONDS] [--snaplen N] "
+	  "[-w FILE] [--pcapng]", flowctl_tap, 1 },
+	{ NULL, NULL, NULL, 0 }
 };
 
 static void __attribute__((noreturn))
@@ -574,7 +696,8 @@ usage(int status)
 	fprintf(status ? stderr : stdout, "usage: flowctl [-s unix:PATH | -s "
 	    "HOST:PORT | -s https://HOST:PORT] [-t TOKEN | -t @FILE]\n"
 	    "               [-c CONFIG] [-e json] [-w SECONDS] [--ca FILE] "
-	    "COMMAND\ncommands:\n");
+	    "[-q HOSTS [--hosts-file FILE]]\n               COMMAND\n"
+	    "commands:\n");
 	for (c = cmds; c->name != NULL; c++)
 		fprintf(status ? stderr : stdout, "  flowctl %s\n", c->usage);
 	exit(status);
@@ -633,6 +756,8 @@ main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "hosts", required_argument, NULL, 'q' },
+		{ "hosts-file", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct flowctl fc;
@@ -645,7 +770,7 @@ main(int argc, char **argv)
 	memset(&fc, 0, sizeof fc);
 	fc.timeout_s = FLOWCTL_TIMEOUT_S;
 	/* "+": options after the command are the command's. */
-	while ((ch = getopt_long(argc, argv, "+s:t:c:e:w:vhV", longopts,
+	while ((ch = getopt_long(argc, argv, "+s:t:c:e:w:q:vhV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -673,6 +798,12 @@ main(int argc, char **argv)
 		case 'C':
 			fc.cafile = optarg;
 			break;
+		case 'q':
+			fc.hosts_sel = optarg;
+			break;
+		case 'H':
+			fc.hosts_file = optarg;
+			break;
 		case 'v':
 			fc.verbose = 1;
 			break;
@@ -696,7 +827,7 @@ main(int argc, char **argv)
 		fatal(2, "unknown command '%s' (try flowctl -h)", argv[0]);
 	/* The command's own flags: -v, -e json. */
 	optind = 0;		/* glibc: start afresh */
-	while ((ch = getopt(argc, argv, "ve:")) != -1) {
+	while (!cmd->own_flags && (ch = getopt(argc, argv, "ve:")) != -1) {
 		if (ch == 'v')
 			fc.verbose = 1;
 		else if (ch == 'e' && strcmp(optarg, "json") == 0)
@@ -729,7 +860,10 @@ main(int argc, char **argv)
 	    (env = getenv("TERM")) != NULL && strcmp(env, "dumb") != 0;
 	flowctl_server(&fc, server);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	cmd->run(&fc, argc - optind, argv + optind);
+	if (cmd->own_flags)
+		cmd->run(&fc, argc, argv);
+	else
+		cmd->run(&fc, argc - optind, argv + optind);
 	curl_global_cleanup();
 	free(fc.token);
 	free(fc.sock);

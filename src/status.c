@@ -27,6 +27,7 @@
 #include "qapi.h"
 #include "qfleet.h"
 #include "status.h"
+#include "taps.h"
 #include "util.h"
 
 void
@@ -192,6 +193,28 @@ status_listed(const char *list, const char *name)
 	return 0;
 }
 
+/* The running taps (tap.c). */
+static json_t *
+status_taps(struct daemon *d)
+{
+	struct tap_info *v;
+	size_t n, i;
+	json_t *a = json_array();
+
+	n = tapset_list(daemon_taps(d), &v);
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:o,s:I,s:I,"
+		    "s:I,s:I,s:I}", "id", (json_int_t)v[i].id, "iface",
+		    v[i].iface, "filter", v[i].filter, "started_at",
+		    status_jtime(v[i].started_ns), "packets",
+		    (json_int_t)v[i].packets, "bytes", (json_int_t)v[i].bytes,
+		    "drops_queue", (json_int_t)v[i].drops_queue, "drops_limit",
+		    (json_int_t)v[i].drops_limit, "queued_bytes",
+		    (json_int_t)v[i].queued_bytes));
+	tap_info_free(v, n);
+	return a;
+}
+
 static json_t *
 status_daemon_parts(struct daemon *d)
 {
@@ -234,6 +257,7 @@ status_daemon_parts(struct daemon *d)
 	if (n > 0)
 		export_status_free(es, n);
 	json_object_set_new(o, "export", a);
+	json_object_set_new(o, "taps", status_taps(d));
 	return o;
 }
 
@@ -806,6 +830,30 @@ status_query(struct daemon *d, struct api_req *r, int validate_only)
 	}
 }
 
+/* ------------------------------------------------------------ /tap */
+
+/* GET /tap/{iface}: only an interface being recorded. */
+static void
+status_tap(struct daemon *d, struct api_req *r)
+{
+	struct daemon_iface_info *v;
+	const char *iface = api_req_param(r);
+	size_t n, i;
+	int found = 0;
+
+	n = daemon_ifaces(d, &v);
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].name, iface) == 0 && v[i].has_capture)
+			found = 1;
+	daemon_ifaces_free(v, n);
+	if (!found) {
+		api_reply_error(r, 404, "%s: not recorded (see GET /status "
+		    "for the interfaces)", iface);
+		return;
+	}
+	tap_start(daemon_taps(d), r, &daemon_conf(d)->api, iface);
+}
+
 /* ------------------------------------------------------------ routes */
 
 static void
@@ -834,6 +882,9 @@ status_handle(void *arg, enum api_op op, struct api_req *r)
 		break;
 	case API_VALIDATE:
 		status_query(d, r, 1);
+		break;
+	case API_TAP:
+		status_tap(d, r);
 		break;
 	default:
 		api_reply_error(r, 501, "%s: not implemented yet",
