@@ -194,11 +194,16 @@ wait $CLI || fail "SIGINT: exit $?"
 [ "$(tcpdump -nn -r "$T/i.pcap" 2>/dev/null | wc -l)" = 5 ] || fail "SIGINT: file"
 pass "SIGINT: exit 0, the file holds the 5 packets written while it ran"
 
-# 6. Both daemons stop cleanly.
+# 6. Both daemons stop cleanly, a with a tap whose client reads nothing.
+"$FLOWCTL" -s unix:$T/a.sock tap tap0 2>/dev/null | sleep 60 &
+STUCK=$!
+wait_for 10 running a 1 || fail "stuck tap did not start"
+send 20000 5353 0
 for n in a b; do
 	eval pid=\$PID_$n
 	kill -TERM $pid
 	wait $pid || fail "flowrecd $n exited $?"
 done
 FR_PIDS=""
-pass "both flowrecd stop with exit 0"
+kill $STUCK 2>/dev/null
+pass "both flowrecd stop with exit 0 (a with a tap whose client reads nothing)"
