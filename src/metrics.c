@@ -633,6 +633,7 @@ metrics_render(struct metrics_snapshot *s, size_t *len)
 	metrics_reload(f, s);
 	metrics_export(f, s);
 	metrics_api(f, s);
+	tap_metrics(f, &s->taps);
 	metrics_process(f, s);
 	if (fclose(f) != 0) {
 		free(buf);

@@ -17,6 +17,7 @@
 #include "api.h"
 #include "capture.h"
 #include "retention.h"
+#include "taps.h"
 
 struct metrics_iface {
 	char		*name;
@@ -51,6 +52,7 @@ struct metrics_snapshot {
 	size_t		 nexp;
 	struct api_counts api;
 	int64_t		 started_ns;
+	struct tap_totals taps;		/* flowctl tap's relay */
 };
 
 /*

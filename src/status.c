@@ -537,6 +537,7 @@ status_metrics(struct daemon *d, struct api_req *r, uv_loop_t *loop)
 	m->r = r;
 	m->s = status_snapshot(d);
 	daemon_api_counts(d, &m->s->api);
+	tapset_totals(daemon_taps(d), &m->s->taps);
 	m->work.data = m;
 	if (uv_queue_work(loop, &m->work, status_metrics_work,
 	    status_metrics_done) != 0) {

@@ -729,6 +729,59 @@ tapset_list(const struct tapset *s, struct tap_info **out)
 }
 
 void
+tap_metrics(FILE *f, const struct tap_totals *t)
+{
+	static const char *fam[3] = { "IPv4", "IPv6", "other" };
+	uint64_t cum;
+	int i, b;
+
+	fputs("# HELP flowrec_tap_packets_total Packets relayed by taps "
+	    "(flowctl tap).\n# TYPE flowrec_tap_packets_total counter\n", f);
+	for (i = 0; i < 3; i++)
+		fprintf(f, "flowrec_tap_packets_total{address_family=\"%s\"} "
+		    "%llu\n", fam[i], (unsigned long long)t->fam[i].packets);
+	fputs("# HELP flowrec_tap_packet_bytes Sizes of the packets relayed "
+	    "by taps, on the wire.\n# TYPE flowrec_tap_packet_bytes "
+	    "histogram\n", f);
+	for (i = 0; i < 3; i++) {
+		cum = 0;
+		for (b = 0; b < TAP_HIST_BUCKETS; b++) {
+			cum += t->fam[i].hist[b];
+			fprintf(f, "flowrec_tap_packet_bytes_bucket{address_family="
+			    "\"%s\",le=\"%u\"} %llu\n", fam[i], 64u << b,
+			    (unsigned long long)cum);
+		}
+		fprintf(f, "flowrec_tap_packet_bytes_bucket{address_family="
+		    "\"%s\",le=\"+Inf\"} %llu\n", fam[i],
+		    (unsigned long long)t->fam[i].packets);
+		fprintf(f, "flowrec_tap_packet_bytes_sum{address_family="
+		    "\"%s\"} %llu\n", fam[i],
+		    (unsigned long long)t->fam[i].bytes);
+		fprintf(f, "flowrec_tap_packet_bytes_count{address_family="
+		    "\"%s\"} %llu\n", fam[i],
+		    (unsigned long long)t->fam[i].packets);
+	}
+	fprintf(f, "# HELP flowrec_tap_dropped_total Packets taps dropped: "
+	    "a client too slow (queue) or past api.tap_rate/tap_bytes "
+	    "(limit).\n# TYPE flowrec_tap_dropped_total counter\n"
+	    "flowrec_tap_dropped_total{reason=\"queue\"} %llu\n"
+	    "flowrec_tap_dropped_total{reason=\"limit\"} %llu\n",
+	    (unsigned long long)t->drops_queue,
+	    (unsigned long long)t->drops_limit);
+	fprintf(f, "# HELP flowrec_taps_active Taps running now.\n"
+	    "# TYPE flowrec_taps_active gauge\nflowrec_taps_active %llu\n"
+	    "# HELP flowrec_taps_started_total Taps started.\n"
+	    "# TYPE flowrec_taps_started_total counter\n"
+	    "flowrec_taps_started_total %llu\n"
+	    "# HELP flowrec_taps_refused_total Taps refused: api.tap off or "
+	    "api.max_taps reached.\n"
+	    "# TYPE flowrec_taps_refused_total counter\n"
+	    "flowrec_taps_refused_total %llu\n",
+	    (unsigned long long)t->active, (unsigned long long)t->started,
+	    (unsigned long long)t->refused);
+}
+
+void
 tap_info_free(struct tap_info *v, size_t n)
 {
 	size_t i;

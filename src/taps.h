@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <uv.h>
 
@@ -66,6 +67,12 @@ void		 tapset_stop(struct tapset *);
 void		 tapset_free(struct tapset *);
 
 void		 tapset_totals(const struct tapset *, struct tap_totals *);
+/*
+ * The totals in Prometheus' text format (metrics.c calls it): packets and
+ * a size histogram (2^6..2^16 bytes, packeteur's) by address family,
+ * drops by reason, taps active, started and refused.
+ */
+void		 tap_metrics(FILE *, const struct tap_totals *);
 /* The running taps; caller owns them, free with tap_info_free(). */
 size_t		 tapset_list(const struct tapset *, struct tap_info **out);
 void		 tap_info_free(struct tap_info *, size_t n);

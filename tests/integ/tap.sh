@@ -137,6 +137,27 @@ ip netns exec $NSA curl -s -o "$T/body" -w '%{http_code}' \
     "http://127.0.0.1:$PORT/tap/tap0?count=1" >"$T/code"
 [ "$(cat "$T/code")" = 401 ] || fail "curl without a token: $(cat "$T/code")"
 pass "a tap over TCP without a token: 401, flowctl exits 1"
+ip netns exec $NSA "$FLOWCTL" -s 127.0.0.1:$PORT -t "$TOKEN" tap tap0 \
+    udp port 5353 -c 4 -w "$T/t.pcap" 2>"$T/t.err" &
+CLI=$!
+wait_for 10 running a 1 || fail "tap over TCP with the token: $(cat "$T/t.err")"
+send 4 5353
+wait $CLI || fail "tap over TCP with the token: $(cat "$T/t.err")"
+[ "$(tcpdump -nn -r "$T/t.pcap" 2>/dev/null | wc -l)" = 4 ] || fail "TCP: not 4 packets"
+pass "a tap over TCP with the token: 4 packets"
+CLIS=""
+for i in 1 2 3 4; do
+	"$FLOWCTL" -s unix:$T/a.sock tap tap0 -G 60 >/dev/null 2>&1 &
+	CLIS="$CLIS $!"
+done
+wait_for 10 running a 4 || fail "4 taps did not start"
+"$FLOWCTL" -s unix:$T/a.sock tap tap0 -c 1 >"$T/o" 2>"$T/e" &&
+	fail "a fifth tap was started (api.max_taps 4)"
+grep -q "429" "$T/e" || fail "a fifth tap: $(cat "$T/e")"
+kill $CLIS
+wait $CLIS 2>/dev/null
+wait_for 5 running a 0 || fail "the 4 taps did not end with their clients"
+pass "api.max_taps: a fifth tap is answered 429; 4 clients gone, 4 taps ended"
 "$FLOWCTL" -s unix:$T/a.sock tap tap0 'udp port' -c 1 >"$T/o" 2>"$T/e" &&
 	fail "a broken filter was accepted"
 grep -q "400 filter: .*syntax error" "$T/e" || fail "broken filter: $(cat "$T/e")"
@@ -172,7 +193,32 @@ grep -q "tap0: [0-9]* packets relayed, [1-9][0-9]* dropped by the tap" "$T/s.err
 tcpdump -nn -r "$T/s.pcap" >/dev/null 2>&1 || fail "slow client's file"
 after=$(kernel_drops a)
 [ "$before" = "$after" ] || fail "the recording dropped $((after - before))"
+curl -s --unix-socket "$T/a.sock" http://x/metrics >"$T/metrics"
+promtool check metrics <"$T/metrics" >"$T/promtool" 2>&1 || fail "promtool: $(cat "$T/promtool")"
+m() { awk -v k="$1" '$1 == k { print $2 }' "$T/metrics"; }
+[ "$(m 'flowrec_tap_dropped_total{reason="queue"}')" -gt 0 ] &&
+[ "$(m 'flowrec_tap_packets_total{address_family="IPv4"}')" -gt 10000 ] &&
+[ "$(m 'flowrec_tap_packet_bytes_bucket{address_family="IPv4",le="64"}')" -gt 10000 ] &&
+[ "$(m 'flowrec_taps_active')" = 0 ] && [ "$(m 'flowrec_taps_refused_total')" = 1 ] ||
+	fail "metrics: $(grep tap "$T/metrics")"
+pass "metrics: promtool is clean; relayed by family, sizes, drops, active, refused"
 pass "a client that does not read: $(grep -o '[0-9]* dropped by the tap' "$T/s.err"), recording kernel drops $before -> $after"
+
+# host b with a rate limit of 50 packets a second: the rest dropped, said
+conf b "  tap: true" "  tap_rate: 50"
+kill -HUP $PID_b
+wait_for 10 sh -c "curl -s --unix-socket $T/b.sock http://x/config | grep -q '\"tap_rate\": *50'" ||
+	fail "tap_rate 50 not loaded: $(curl -s --unix-socket $T/b.sock http://x/config)"
+"$FLOWCTL" --hosts-file "$T/hosts.yaml" -q b tap tap0 udp port 5353 -G 2 \
+    -w "$T/r.pcap" 2>"$T/r.err" &
+CLI=$!
+wait_for 10 running b 1 || fail "rate-limited tap did not start"
+send 300 5353 0
+wait $CLI || fail "rate-limited tap: $(cat "$T/r.err")"
+got=$(tcpdump -nn -r "$T/r.pcap" 2>/dev/null | wc -l)
+grep -q "0 queue, [1-9][0-9]* limit" "$T/r.err" && [ "$got" -ge 50 ] && [ "$got" -le 160 ] ||
+	fail "tap_rate 50: $got packets; $(cat "$T/r.err")"
+pass "api.tap_rate 50: $got of 300 packets relayed, the rest counted ($(grep -o '[0-9]* limit' "$T/r.err"))"
 
 # 5. A client that goes away ends its tap; SIGINT leaves a valid file.
 ip netns exec $NSA true
