@@ -85,6 +85,7 @@ struct rowtab {
 	size_t		 rows_size;
 	size_t		 index_size;
 	size_t		 nrows;
+	int		 index_clean;	/* index pages given back: all zero */
 	uint32_t	 gen;
 	struct flowtab_bin bin;		/* what rotation hands out */
 	struct rowtab	*next_spare;
@@ -143,6 +144,25 @@ big_free(void *p, size_t size)
 {
 	if (p != NULL)
 		munmap(p, size ? size : 1);
+}
+
+/*
+ * Give the pages of [p, p + size) back to the kernel; they read as zero
+ * when next touched.  Worth a system call only for megabytes: a frozen
+ * bin's index (the bin is read through its rows), and a written bin's
+ * rows, which would otherwise stay resident in the spare table until the
+ * next bin overwrites them.
+ */
+#define PAGES_BACK_MIN	(1u << 20)
+static int
+pages_back(void *p, size_t size)
+{
+	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+	uintptr_t e = ((uintptr_t)p + size) & ~(uintptr_t)4095;
+
+	if (size < PAGES_BACK_MIN || e <= a)
+		return -1;
+	return madvise((void *)a, e - a, MADV_DONTNEED);
 }
 
 static size_t
@@ -257,7 +277,9 @@ rowtab_clear(struct flowtab *ft, struct rowtab *t)
 {
 	size_t i, slot;
 
-	if (t->nrows > (ft->row_mask + 1) / 16) {
+	if (t->index_clean) {
+		t->index_clean = 0;	/* zero pages since the freeze */
+	} else if (t->nrows > (ft->row_mask + 1) / 16) {
 		memset(t->index, 0, (ft->row_mask + 1) * sizeof *t->index);
 	} else {
 		for (i = 0; i < t->nrows; i++) {
@@ -1068,6 +1090,10 @@ flowtab_rotate(struct flowtab *ft, int64_t next)
 	ft->full = 0;
 	ft->cur = fresh;
 	ft->open_bin = next;
+	/* The frozen bin needs no index: zero it now, in the kernel. */
+	if (old->nrows > (ft->row_mask + 1) / 16 &&
+	    pages_back(old->index, old->index_size) == 0)
+		old->index_clean = 1;
 	/* Forget idle connections while it is cheap to do so. */
 	if (!early && ft->conn_used > ft->max_conns / 2)
 		conn_purge(ft);
@@ -1078,8 +1104,11 @@ void
 flowtab_bin_release(struct flowtab *ft, struct flowtab_bin *bin)
 {
 	struct rowtab *t = bin->table;
+	size_t used = t->nrows * sizeof *t->rows;
 
 	rowtab_clear(ft, t);
+	/* A spare holds no rows: its written ones need no memory meanwhile. */
+	(void)pages_back(t->rows, used);
 	t->next_spare = ft->spares;
 	ft->spares = t;
 }

@@ -252,8 +252,10 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 	if (o->progress)
 		show_progress(&r, cf, 1);
 	/* The open bin is written as is, without the packets' tables. */
-	if (!r.failed)
+	if (!r.failed) {
+		store_set_last(r.store, 1);	/* no bin after this one */
 		ingest_finish(r.ing);
+	}
 	if (r.archive != NULL) {
 		archive_free_stats(r.archive, &s->archive);
 		s->archived = 1;

@@ -901,6 +901,12 @@ store_after_commit(struct store *st, int64_t ts)
 }
 
 void
+store_set_last(struct store *st, int last)
+{
+	st->last = last;
+}
+
+void
 store_set_batch(struct store *st, size_t rows)
 {
 	st->batch_max = rows;

@@ -74,6 +74,16 @@ int		 store_commit(struct store *, char **cause);
  */
 int64_t		 store_committed_end(const struct store *);
 
+/*
+ * store_set_last(st, 1): the next write is the last before the store is
+ * closed or freed (flowrecd --read's last bin, the daemon's at stop), so
+ * it need not keep the day's id maps for the writes after it: a new day's
+ * first bin then skips filling them (the key map alone is 42 MB at 1 M
+ * keys) and the maps are dropped after the write.  A write after it all
+ * the same reloads them from the file, as after a failed write.
+ */
+void		 store_set_last(struct store *, int last);
+
 /* Close the open day file (a later write reopens it).  Runs ANALYZE if due. */
 void		 store_close_day(struct store *);
 

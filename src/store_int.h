@@ -160,6 +160,7 @@ struct store {
 	uint32_t	*new_id;		/* 2 * work_rows */
 
 	size_t		 new_day_rows;	/* btload a first bin this large */
+	int		 last;		/* store_set_last(): no maps after */
 
 	/* Batch mode (store_set_batch()): a transaction across writes. */
 	size_t		 batch_max;	/* rows before a commit; 0: no batches */

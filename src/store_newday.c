@@ -535,6 +535,16 @@ store_write_new_keys(struct store_newday *nd, const struct flowtab_bin *bin,
 	}
 	if (d > STORE_MAX_ID - st->next_key)
 		return store__ids_exhausted(st, "flow key", cause);
+	/* The store's last write: no bin after it needs the map. */
+	if (st->last) {
+		rc = store_btload_keys(nd, d, (uint64_t *)(void *)scratch,
+		    cause);
+		if (rc != 0)
+			return rc;
+		st->next_key += (uint32_t)d;
+		*keys_new = d;
+		return 0;
+	}
 	if (store__key_map_reserve(&st->keys, d) != 0)
 		return store_newday_nomem(nd, cause);
 
@@ -737,6 +747,11 @@ store__write_new_day(struct store *st, const struct flowtab_bin *bin,
 			*cause = NULL;
 		}
 		store__forget(st);
+	} else if (st->last) {
+		/* No map was filled: a write after all reloads them. */
+		store__forget(st);
+		store__addr_map_free(&st->addrs);
+		store__key_map_free(&st->keys);
 	} else
 		st->loaded = 1;
 	st->rows = sum->flows;

@@ -347,6 +347,8 @@ writer_start(struct writer *w)
 		return;
 	}
 	w->busy = 1;
+	/* Closing, with this bin the last: the store keeps no maps for more. */
+	store_set_last(w->store, w->closing && w->head->next == NULL);
 	w->work.data = w;
 	if (uv_queue_work(w->loop, &w->work, writer_work,
 	    writer_after_work) != 0) {

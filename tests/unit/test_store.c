@@ -1082,13 +1082,17 @@ test_new_day(void)
 	struct flowtab_bin bin;
 	struct store *st;
 	struct stat sb;
-	char *dirs[2], *paths[2], *dumps[2], *s, *tmp, *cause = NULL;
-	int pass, b, rc, fails = 0, new_days[2] = { 0, 0 }, first[2] = { 0, 0 };
+	char *dirs[3], *paths[3], *dumps[3], *s, *tmp, *cause = NULL;
+	int pass, b, rc, fails = 0, new_days[3] = { 0, 0, 0 };
+	int first[3] = { 0, 0, 0 };
 	size_t i;
 
-	for (pass = 0; pass < 2; pass++) {
+	/* Pass 2: the first bin written as the store's last (no maps kept),
+	   and more bins after it all the same: they reload the maps. */
+	for (pass = 0; pass < 3; pass++) {
 		store__new_day_rows = pass ? 1 : (size_t)-1;
-		dirs[pass] = test_dir(pass ? "new-day" : "new-day-sql");
+		dirs[pass] = test_dir(pass == 2 ? "new-day-last" : pass ?
+		    "new-day" : "new-day-sql");
 		st = store_new(dirs[pass], "eth0");
 		for (b = 0; b < 4; b++) {
 			rows_fill(rows, 30000, 11);
@@ -1102,6 +1106,7 @@ test_new_day(void)
 			/* Bin 2 writes into bin 0 again. */
 			bin_init(&bin, T0 + 300 * (b == 2 ? 0 : b), rows +
 			    (size_t)b * 3000, b == 2 ? 1000 : 20000);
+			store_set_last(st, pass == 2 && b == 0);
 			rc = store_write_bin(st, &bin, &res, &cause);
 			if (rc != 0) {
 				fails++;
@@ -1122,6 +1127,12 @@ test_new_day(void)
 	    "new day: only the first bin of the day is laid out");
 	ok(strlen(dumps[0]) > 500000 && strcmp(dumps[0], dumps[1]) == 0,
 	    "new day: the same addresses, keys, rows and bins as inserted");
+	ok(first[2] == 1 && new_days[2] == 1 &&
+	    strcmp(dumps[0], dumps[2]) == 0,
+	    "new day as the last write: the same, and writes after it too");
+	free(dumps[2]);
+	free(dirs[2]);
+	free(paths[2]);
 	s = db_str(paths[1], "PRAGMA integrity_check");
 	is_str(s, "ok\n", "new day: integrity_check");
 	free(s);
