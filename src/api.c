@@ -622,6 +622,22 @@ api_stream_start(struct api_req *r, const char *ctype,
 }
 
 void
+api_stream_header(struct api_req *r, const char *name, const char *value)
+{
+	h2o_req_t *req = r->req;
+	char *n;
+
+	if (r->answered || req == NULL)
+		return;
+	/* libh2o keeps the name; lower case as HTTP/2 would want it */
+	n = h2o_mem_alloc_pool(&req->pool, strlen(name) + 1);
+	memcpy(n, name, strlen(name) + 1);
+	h2o_strtolower(n, strlen(n));
+	h2o_add_header_by_str(&req->pool, &req->res.headers, n, strlen(n), 0,
+	    name, h2o_strdup(&req->pool, value, SIZE_MAX).base, strlen(value));
+}
+
+void
 api_stream_send(struct api_req *r, const void *data, size_t len, int final)
 {
 	h2o_iovec_t v = h2o_iovec_init(data, len);

@@ -112,6 +112,9 @@ struct api_stream_ops {
 	void		(*proceed)(void *arg);
 	void		(*stop)(void *arg);
 };
+/* A header of the stream's answer; before api_stream_start(). */
+void		 api_stream_header(struct api_req *, const char *name,
+		    const char *value);
 int		 api_stream_start(struct api_req *, const char *ctype,
 		    const struct api_stream_ops *, void *arg);
 void		 api_stream_send(struct api_req *, const void *data,

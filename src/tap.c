@@ -429,8 +429,16 @@ tap_readable(uv_poll_t *h, int status, int events)
 		mh.msg_control = &cm;
 		mh.msg_controllen = sizeof cm;
 		n = recvmsg(t->fd, &mh, MSG_TRUNC | MSG_DONTWAIT);
-		if (n < 0)
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR))
 			break;
+		if (n < 0) {
+			/* the interface went down or away: the tap ends */
+			log_info("tap %llu on %s: %s", (unsigned long long)t->id,
+			    t->iface, strerror(errno));
+			tap_end(t);
+			return;
+		}
 		ns = 0;
 		for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh,
 		    c))
@@ -579,6 +587,7 @@ tap_start(struct tapset *s, struct api_req *r, const struct conf_api *cfg,
 	const char *f;
 	uint64_t snaplen, count, seconds;
 	unsigned ifindex;
+	char idbuf[24];
 
 	if (!cfg->tap) {
 		s->tot.refused++;
@@ -650,6 +659,8 @@ tap_start(struct tapset *s, struct api_req *r, const struct conf_api *cfg,
 	    t->filter, t->snaplen, (unsigned long long)count,
 	    (unsigned long long)seconds);
 	tap_put_header(t);
+	snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)t->id);
+	api_stream_header(r, TAP_ID_HEADER, idbuf);
 	if (api_stream_start(r, "application/x-pcapng", &tap_ops, t) != 0) {
 		t->r = NULL;
 		tap_close(t);

@@ -20,12 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
 
 #include "tapcli.h"
+#include "taps.h"
 #include "util.h"
 
 #define TAPCLI_WINDOW_MS	300
@@ -64,6 +66,9 @@ struct tapcli_src {
 	char		*comment;
 	uint32_t	 out_ifid;
 	int		 out_idb;	/* written to the output */
+	long long	 tap_id;	/* TAP_ID_HEADER; 0: none */
+	int		 have_live;	/* live_* from GET /status */
+	uint64_t	 live_packets, live_queue, live_limit;
 };
 
 struct tapcli {
@@ -333,6 +338,80 @@ tapcli_block(struct tapcli_src *s, const uint8_t *b, uint32_t len)
 }
 
 static size_t
+tapcli_header_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct tapcli_src *s = arg;
+	size_t n = size * nmemb, hl = strlen(TAP_ID_HEADER);
+
+	if (n > hl + 1 && strncasecmp(data, TAP_ID_HEADER, hl) == 0 &&
+	    data[hl] == ':')
+		s->tap_id = strtoll(data + hl + 1, NULL, 10);
+	return n;
+}
+
+/*
+ * A tap still running when we stop (-c, SIGINT): its counts from the
+ * host's GET /status, before the stream is closed.
+ */
+static void
+tapcli_live_stats(struct tapcli_src *s)
+{
+	struct { char *p; size_t len; } b = { NULL, 0 };
+	struct curl_slist *h = NULL;
+	FILE *mf;
+	CURL *e;
+	char *url, *auth;
+	json_t *j, *tap;
+	size_t i;
+
+	if (s->tap_id <= 0 || (e = curl_easy_init()) == NULL)
+		return;
+	if ((mf = open_memstream(&b.p, &b.len)) == NULL) {
+		curl_easy_cleanup(e);
+		return;
+	}
+	url = util_printf("%s/status", s->t->url);
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	if (s->t->unix_path != NULL)
+		curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, s->t->unix_path);
+	if (s->t->ca != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, s->t->ca);
+	if (s->t->token != NULL) {
+		auth = util_printf("Authorization: Bearer %s", s->t->token);
+		h = curl_slist_append(h, auth);
+		free(auth);
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+	}
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, mf);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, 5L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	if (curl_easy_perform(e) == CURLE_OK) {
+		fclose(mf);
+		mf = NULL;
+		j = json_loads(b.p != NULL ? b.p : "", 0, NULL);
+		json_array_foreach(json_object_get(j, "taps"), i, tap) {
+			if (json_integer_value(json_object_get(tap, "id")) !=
+			    s->tap_id)
+				continue;
+			s->have_live = 1;
+			s->live_packets = (uint64_t)json_integer_value(
+			    json_object_get(tap, "packets"));
+			s->live_queue = (uint64_t)json_integer_value(
+			    json_object_get(tap, "drops_queue"));
+			s->live_limit = (uint64_t)json_integer_value(
+			    json_object_get(tap, "drops_limit"));
+		}
+		json_decref(j);
+	}
+	if (mf != NULL)
+		fclose(mf);
+	free(b.p);
+	free(url);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(e);
+}
+
+static size_t
 tapcli_recv(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct tapcli_src *s = arg;
@@ -447,6 +526,8 @@ tapcli_src_start(struct tapcli *c, struct tapcli_src *s, CURLM *m)
 	}
 	curl_easy_setopt(s->e, CURLOPT_WRITEFUNCTION, tapcli_recv);
 	curl_easy_setopt(s->e, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(s->e, CURLOPT_HEADERFUNCTION, tapcli_header_cb);
+	curl_easy_setopt(s->e, CURLOPT_HEADERDATA, s);
 	curl_easy_setopt(s->e, CURLOPT_ERRORBUFFER, s->errbuf);
 	curl_easy_setopt(s->e, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(s->e, CURLOPT_NOSIGNAL, 1L);
@@ -491,11 +572,18 @@ tapcli_src_report(const struct tapcli *c, const struct tapcli_src *s,
 		    (unsigned long long)s->relayed,
 		    (unsigned long long)s->drops,
 		    s->comment != NULL ? s->comment : "");
+	else if (s->have_live)
+		fprintf(stderr, "flowctl: %s: %llu packets received; stopped "
+		    "before the tap's end, it had relayed %llu and dropped "
+		    "%llu (%llu queue, %llu limit)\n", s->label,
+		    (unsigned long long)s->received,
+		    (unsigned long long)s->live_packets,
+		    (unsigned long long)(s->live_queue + s->live_limit),
+		    (unsigned long long)s->live_queue,
+		    (unsigned long long)s->live_limit);
 	else
-		fprintf(stderr, "flowctl: %s: %llu packets received (stopped "
-		    "before the tap's end: its drops are in flowctl status "
-		    "until then)\n", s->label,
-		    (unsigned long long)s->received);
+		fprintf(stderr, "flowctl: %s: %llu packets received\n",
+		    s->label, (unsigned long long)s->received);
 	return 0;
 }
 
@@ -573,6 +661,8 @@ tapcli_run(const struct tapcli_opts *o, const struct hosts_target *t,
 			curl_easy_getinfo(s->e, CURLINFO_RESPONSE_CODE,
 			    &s->status);
 			rcs[i] = CURLE_OK;
+			if (s->status == 200 && !s->have_stats && !o->quiet)
+				tapcli_live_stats(s);
 		}
 		if (s->have_idb)
 			tapcli_isb(&c, s);

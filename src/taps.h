@@ -22,6 +22,9 @@
 #include "api.h"
 #include "conf.h"
 
+/* The answer's header naming the tap (its "id" in GET /status's taps). */
+#define TAP_ID_HEADER		"X-Flowrec-Tap"
+
 #define TAP_HIST_BUCKETS	11	/* 2^6 .. 2^16 bytes, then +Inf */
 
 /* Packets relayed by address family: [0] IPv4, [1] IPv6, [2] other. */

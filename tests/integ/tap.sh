@@ -60,7 +60,7 @@ start() {
 start a $NSA
 start b $NSB
 for n in a b; do
-	wait_for 10 grep -q "tap0: recording" "$T/$n.err" ||
+	wait_for 10 grep -qs "tap0: recording" "$T/$n.err" ||
 		fail "host $n: not recording"
 	wait_for 10 test -S "$T/$n.sock" || fail "no socket $T/$n.sock"
 done
@@ -116,6 +116,8 @@ tcpdump -nn -tt -r "$T/m.pcap" >"$T/m.txt" 2>"$T/m.tcpdump" ||
 grep -q ' > 10.201.0.2.5353' "$T/m.txt" && grep -q ' > 10.202.0.2.5353' "$T/m.txt" ||
 	fail "not from both hosts"
 awk '{ print $1 }' "$T/m.txt" | sort -c -n || fail "not in time order"
+[ "$(grep -c "tap0: [0-9]* packets received; stopped before the tap's end, it had relayed [0-9]* and dropped 0 " "$T/m.err")" = 2 ] ||
+	fail "the summary: $(cat "$T/m.err")"
 pass "-q a,b tap tap0 'udp port 5353' -c $N: $N packets from both hosts, in time order, tcpdump reads them"
 
 # 2. --pcapng: one interface per host:iface, readable while it runs.
