@@ -9,7 +9,10 @@
 # interface not recorded (404), a filter libpcap does not compile (its
 # message, exit 1).  A client that stops reading while 20000 packets
 # come: the recording drops nothing, the tap drops and says so at the
-# end; a client that goes away ends its tap; SIGINT leaves a valid file.
+# end (and the metrics, promtool-clean); api.max_taps (429) and
+# api.tap_rate's drops; a client that goes away ends its tap; SIGINT
+# leaves a valid file; an interface deleted under a tap ends it; SIGTERM
+# with a client that reads nothing still exits 0.
 . "${top_srcdir:-.}/tests/integ/live_lib.sh"
 
 FLOWCTL=$top_builddir/flowctl
@@ -247,6 +250,18 @@ pass "SIGINT: exit 0, the file holds the 5 packets written while it ran"
 STUCK=$!
 wait_for 10 running a 1 || fail "stuck tap did not start"
 send 20000 5353 0
+# The interface goes away under a tap: the tap ends, the stream too.
+"$FLOWCTL" --hosts-file "$T/hosts.yaml" -q b tap tap0 -w "$T/g.pcap" \
+    2>"$T/g.err" &
+CLI=$!
+wait_for 10 running b 1 || fail "tap on b did not start"
+ip -n $NSS link del tps2$TAG
+wait_for 10 sh -c "! kill -0 $CLI 2>/dev/null" || fail "the tap outlived its interface"
+wait $CLI || fail "interface gone: exit $?: $(cat "$T/g.err")"
+grep -q "tap0: [0-9]* packets relayed, 0 dropped by the tap" "$T/g.err" ||
+	fail "interface gone: $(cat "$T/g.err")"
+pass "the interface deleted under a tap: the tap ends, flowctl exits 0 with its summary"
+
 for n in a b; do
 	eval pid=\$PID_$n
 	kill -TERM $pid
