@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -207,13 +208,32 @@ store_tree_check(struct store_newday *nd, char **cause)
 	return rc;
 }
 
+/*
+ * Give the whole pages of a work array back to the kernel once its part
+ * of the write is done (they read as zero when next touched): the write's
+ * stages then do not stack their arrays' memory.  Only for megabytes.
+ */
+static void
+store_pages_back(void *p, size_t size)
+{
+	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+	uintptr_t e = ((uintptr_t)p + size) & ~(uintptr_t)4095;
+
+	if (p != NULL && size >= (1u << 20) && e > a)
+		(void)madvise((void *)a, e - a, MADV_DONTNEED);
+}
+
 static int
 store_newday_nomem(struct store_newday *nd, char **cause)
 {
 	return util_cause(cause, -ENOMEM, "%s: out of memory", nd->st->path);
 }
 
-/* Lay out one tree from nd->recs, which is emptied for the next. */
+/*
+ * Lay out one tree from nd->recs, which is freed for the next: a tree's
+ * records (about 45 MB at 1 M rows) do not stay resident under the next
+ * stage's arrays.
+ */
 static int
 store_btload_tree(struct store_newday *nd, int tree, char **cause)
 {
@@ -221,7 +241,7 @@ store_btload_tree(struct store_newday *nd, int tree, char **cause)
 
 	rc = btload_tree(&nd->bl, nd->root[tree], tree == TREE_ADDRS ||
 	    tree == TREE_KEYS, &nd->recs, cause);
-	btload_recs_reset(&nd->recs);
+	btload_recs_free(&nd->recs);
 	return rc;
 }
 
@@ -388,11 +408,11 @@ store_addrs_finish(struct store_newday *nd, int run, char **cause)
  * the column, stably, so ids ascend within a value as in the index.
  */
 static int
-store_btload_keys(struct store_newday *nd, size_t nnew, uint64_t *scratch,
-    char **cause)
+store_btload_keys(struct store_newday *nd, size_t nnew, uint64_t *a,
+    uint64_t *b, char **cause)
 {
 	struct store *st = nd->st;
-	uint64_t *a = scratch, *b = a + nnew, *o;
+	uint64_t *o;
 	struct store_new_key *nk;
 	struct btload_val v[7];
 	uint32_t id, maxdip = 0, maxport = 0, port;
@@ -501,20 +521,17 @@ store_key_map_fill(void *arg)
 
 /*
  * Every key of a new day's first bin is new: ids come from sorting the
- * bin's keys, not from the map.  The map, for the bins after, is filled
- * by a second thread while this one lays out the key trees.
+ * bin's keys (into new_key, d of them), not from the map; each row's key
+ * id goes to row_order for the rows' tree.
  */
 static int
-store_write_new_keys(struct store_newday *nd, const struct flowtab_bin *bin,
-    size_t *keys_new, struct store_new_key *scratch, char **cause)
+store_sort_new_keys(struct store_newday *nd, const struct flowtab_bin *bin,
+    size_t *dp, struct store_new_key *scratch, char **cause)
 {
 	struct store *st = nd->st;
 	const struct flowtab_row *r;
 	struct store_new_key *nk, k;
-	struct store_key_fill fill;
-	pthread_t filler;
 	size_t i, d, n = bin->nrows;
-	int threaded, rc;
 
 	for (i = 0; i < n; i++) {
 		r = &bin->rows[i];
@@ -535,9 +552,27 @@ store_write_new_keys(struct store_newday *nd, const struct flowtab_bin *bin,
 	}
 	if (d > STORE_MAX_ID - st->next_key)
 		return store__ids_exhausted(st, "flow key", cause);
+	*dp = d;
+	return 0;
+}
+
+/*
+ * The key trees of the d sorted keys, sorting their indexes in row_order
+ * and row_tmp (free once the rows' tree is laid out).  The map, for the
+ * bins after, is filled by a second thread meanwhile.
+ */
+static int
+store_write_new_keys(struct store_newday *nd, size_t d, size_t *keys_new,
+    char **cause)
+{
+	struct store *st = nd->st;
+	struct store_key_fill fill;
+	pthread_t filler;
+	int threaded, rc;
+
 	/* The store's last write: no bin after it needs the map. */
 	if (st->last) {
-		rc = store_btload_keys(nd, d, (uint64_t *)(void *)scratch,
+		rc = store_btload_keys(nd, d, st->row_order, st->row_tmp,
 		    cause);
 		if (rc != 0)
 			return rc;
@@ -554,7 +589,7 @@ store_write_new_keys(struct store_newday *nd, const struct flowtab_bin *bin,
 	    &fill) == 0;
 	if (!threaded)
 		store_key_map_fill(&fill);
-	rc = store_btload_keys(nd, d, (uint64_t *)(void *)scratch, cause);
+	rc = store_btload_keys(nd, d, st->row_order, st->row_tmp, cause);
 	if (threaded)
 		pthread_join(filler, NULL);
 	if (rc != 0)
@@ -569,8 +604,8 @@ store_write_new_keys(struct store_newday *nd, const struct flowtab_bin *bin,
 /* flow_rows, by key id; a key that came twice is one row (never here). */
 static int
 store_btload_rows(struct store_newday *nd, const struct flowtab_bin *bin,
-    struct store_bin_sums *sum, struct store_write_result *res,
-    char **cause)
+    uint32_t keys_end, struct store_bin_sums *sum,
+    struct store_write_result *res, char **cause)
 {
 	struct store *st = nd->st;
 	const struct flowtab_row *r;
@@ -579,7 +614,7 @@ store_btload_rows(struct store_newday *nd, const struct flowtab_bin *bin,
 	size_t i, j, k, n = bin->nrows;
 	int rc = 0;
 
-	order = store__sort_rows(st->row_order, st->row_tmp, n, st->next_key);
+	order = store__sort_rows(st->row_order, st->row_tmp, n, keys_end);
 	for (i = 0; i < n && rc == 0; i = j) {
 		/* The rows are in flowtab order: fetch ahead of key order. */
 		if (i + STORE_PREFETCH < n)
@@ -659,7 +694,7 @@ store__write_new_day(struct store *st, const struct flowtab_bin *bin,
 	struct store_newday nd;
 	struct stat sb;
 	char *final, *tmp, *dir;
-	size_t nnew;
+	size_t nnew, nkeys = 0;
 	int rc;
 
 	final = store_day_path(st->dir, st->iface, bin->ts);
@@ -684,7 +719,7 @@ store__write_new_day(struct store *st, const struct flowtab_bin *bin,
 	/* 2. The trees, by btload. */
 	if ((rc = btload_open(&nd.bl, tmp, cause)) != 0)
 		goto fail;
-	/* The keys' sort, then two arrays of its index orders: 24 B a row. */
+	/* The keys' sort: 24 B a row, freed before the trees. */
 	if ((scratch = malloc(bin->nrows * sizeof *scratch)) == NULL) {
 		rc = util_cause(cause, -ENOMEM, "%s: out of memory", tmp);
 		goto fail;
@@ -695,13 +730,27 @@ store__write_new_day(struct store *st, const struct flowtab_bin *bin,
 		store__resolve_addrs(st, bin->nrows, nnew);
 		res->addrs_new = nnew;
 	}
+	/* The addresses' sort is done; the last write needs no map after. */
+	store_pages_back(st->addr_tmp, 2 * st->work_rows * sizeof *st->addr_tmp);
+	if (st->last)
+		store__addr_map_free(&st->addrs);
+	/*
+	 * The keys' ids, then the rows' tree, then the keys' trees: the
+	 * keys' sort is freed before either tree's records are made, and
+	 * the keys' trees sort in the rows' work arrays.
+	 */
 	if (rc == 0)
-		rc = store_write_new_keys(&nd, bin, &res->keys_new, scratch,
-		    cause);
+		rc = store_sort_new_keys(&nd, bin, &nkeys, scratch, cause);
 	free(scratch);
 	scratch = NULL;
+	/* The rows' addresses are in their keys now. */
+	store_pages_back(st->row_sip, st->work_rows * sizeof *st->row_sip);
+	store_pages_back(st->row_dip, st->work_rows * sizeof *st->row_dip);
 	if (rc == 0)
-		rc = store_btload_rows(&nd, bin, sum, res, cause);
+		rc = store_btload_rows(&nd, bin, st->next_key +
+		    (uint32_t)nkeys, sum, res, cause);
+	if (rc == 0)
+		rc = store_write_new_keys(&nd, nkeys, &res->keys_new, cause);
 	if (rc == 0)
 		rc = store_addrs_finish(&nd, 1, cause);
 	btload_recs_free(&nd.recs);
