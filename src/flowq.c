@@ -322,11 +322,26 @@ static int
 run_pcap(const struct opts *o, struct qargs *a)
 {
 	struct qapi_query	*x;
+	struct qquery		 qq;
+	struct cond		*cond = NULL;
 	char			*cause = NULL, *q, **paths, *missing;
 	size_t			 i, n;
+	int			 dir;
 
-	q = util_printf("%s,time,iface", a->query != NULL ? a->query :
-	    "talk_src");
+	/*
+	 * A bin holds the query's rows when any flow of it matches: time and
+	 * interface are enough (a row per bin, not per key and bin), unless
+	 * the condition's direction filter judges the rows as grouped.
+	 */
+	if (qapi_prepare(a, &qq, &cond, &cause) != 0)
+		fatal(1, "%s", cause);
+	dir = cond != NULL && cond->dir != COND_DIR_NONE;
+	cond_free(cond);
+	if (dir)
+		q = util_printf("%s,time,iface", a->query != NULL ? a->query :
+		    "talk_src");
+	else
+		q = util_strdup("time,iface");
 	free(a->query);
 	a->query = q;
 	a->num_results = UINT64_MAX;
