@@ -299,7 +299,8 @@ flowctl_taps(struct flowctl *fc, json_t *a)
 		    when);
 		flowctl_num(fc, jint(e, "packets"), 10, 0);
 		flowctl_num(fc, jint(e, "bytes"), 12, 0);
-		flowctl_num(fc, jint(e, "drops_queue"), 9, 1);
+		flowctl_num(fc, jint(e, "drops_queue") +
+		    jint(e, "drops_socket"), 9, 1);
 		flowctl_num(fc, jint(e, "drops_limit"), 9, 1);
 		printf("  %s\n", jstr(e, "filter")[0] ? jstr(e, "filter") :
 		    "(all)");

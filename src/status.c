@@ -204,12 +204,13 @@ status_taps(struct daemon *d)
 	n = tapset_list(daemon_taps(d), &v);
 	for (i = 0; i < n; i++)
 		json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:o,s:I,s:I,"
-		    "s:I,s:I,s:I}", "id", (json_int_t)v[i].id, "iface",
+		    "s:I,s:I,s:I,s:I}", "id", (json_int_t)v[i].id, "iface",
 		    v[i].iface, "filter", v[i].filter, "started_at",
 		    status_jtime(v[i].started_ns), "packets",
 		    (json_int_t)v[i].packets, "bytes", (json_int_t)v[i].bytes,
 		    "drops_queue", (json_int_t)v[i].drops_queue, "drops_limit",
-		    (json_int_t)v[i].drops_limit, "queued_bytes",
+		    (json_int_t)v[i].drops_limit, "drops_socket",
+		    (json_int_t)v[i].drops_socket, "queued_bytes",
 		    (json_int_t)v[i].queued_bytes));
 	tap_info_free(v, n);
 	return a;

@@ -50,6 +50,7 @@
 #define TAP_TICK_MS	200		/* peer check, seconds, stop grace */
 #define TAP_GRACE_MS	2000		/* a stopping tap's client, at most */
 #define TAP_SNAPLEN	65535
+#define TAP_RCVBUF	(4 << 20)	/* the tap socket's buffer */
 
 #define LINKTYPE_ETHERNET	1
 #define LINKTYPE_RAW		101
@@ -90,6 +91,7 @@ struct tap {
 	uint64_t	 byte_rate;
 
 	uint64_t	 seen, packets, bytes, drops_queue, drops_limit;
+	uint64_t	 drops_socket;	/* the kernel's, socket buffer full */
 };
 
 struct tapset {
@@ -185,15 +187,17 @@ static void
 tap_put_stats(struct tap *t)
 {
 	char comment[200];
-	uint64_t now = tap_now_ns(), drops = t->drops_queue + t->drops_limit;
+	uint64_t now = tap_now_ns(), drops = t->drops_queue + t->drops_limit +
+	    t->drops_socket;
 	size_t clen;
 	uint32_t len;
 
 	snprintf(comment, sizeof comment, "flowrecd tap %s: %llu packets "
-	    "relayed, %llu dropped (%llu queue, %llu limit)", t->iface,
-	    (unsigned long long)t->packets, (unsigned long long)drops,
-	    (unsigned long long)t->drops_queue,
-	    (unsigned long long)t->drops_limit);
+	    "relayed, %llu dropped (%llu queue, %llu limit, %llu socket)",
+	    t->iface, (unsigned long long)t->packets,
+	    (unsigned long long)drops, (unsigned long long)t->drops_queue,
+	    (unsigned long long)t->drops_limit,
+	    (unsigned long long)t->drops_socket);
 	clen = strlen(comment);
 	len = 20 + 3 * 12 + 4 + (uint32_t)PAD4(clen) + 4 + 4;
 	tap_put32(t, 5);
@@ -240,12 +244,13 @@ tap_close(struct tap *t)
 	s->ntaps--;
 	s->tot.active = s->ntaps;
 	log_info("tap %llu on %s ended: %llu packets, %llu bytes, %llu "
-	    "dropped (%llu queue, %llu limit)", (unsigned long long)t->id,
-	    t->iface, (unsigned long long)t->packets,
-	    (unsigned long long)t->bytes,
-	    (unsigned long long)(t->drops_queue + t->drops_limit),
-	    (unsigned long long)t->drops_queue,
-	    (unsigned long long)t->drops_limit);
+	    "dropped (%llu queue, %llu limit, %llu socket)",
+	    (unsigned long long)t->id, t->iface,
+	    (unsigned long long)t->packets, (unsigned long long)t->bytes,
+	    (unsigned long long)(t->drops_queue + t->drops_limit +
+	    t->drops_socket), (unsigned long long)t->drops_queue,
+	    (unsigned long long)t->drops_limit,
+	    (unsigned long long)t->drops_socket);
 	uv_close((uv_handle_t *)&t->poll, tap_closed);
 	uv_close((uv_handle_t *)&t->timer, tap_closed);
 }
@@ -296,6 +301,20 @@ tap_stopped(void *arg)
 
 static const struct api_stream_ops tap_ops = { tap_proceed, tap_stopped };
 
+/* What the kernel dropped since the last call: the socket's buffer full. */
+static void
+tap_socket_drops(struct tap *t)
+{
+	struct tpacket_stats st;
+	socklen_t len = sizeof st;
+
+	if (t->fd < 0 || getsockopt(t->fd, SOL_PACKET, PACKET_STATISTICS, &st,
+	    &len) != 0)
+		return;
+	t->drops_socket += st.tp_drops;
+	t->set->tot.drops_socket += st.tp_drops;
+}
+
 /* No more packets: the statistics block, then the end of the stream. */
 static void
 tap_end(struct tap *t)
@@ -303,6 +322,7 @@ tap_end(struct tap *t)
 	if (t->ending || t->r == NULL)
 		return;
 	t->ending = 1;
+	tap_socket_drops(t);
 	if (t->polling) {
 		uv_poll_stop(&t->poll);
 		t->polling = 0;
@@ -464,6 +484,8 @@ tap_tick(uv_timer_t *h)
 
 	if (t->r == NULL)
 		return;
+	if (!t->ending)
+		tap_socket_drops(t);
 	if (api_stream_peer_closed(t->r)) {
 		/* Nobody reads: the rest goes nowhere. */
 		t->used = t->sending;
@@ -515,7 +537,7 @@ tap_open(struct tap *t, struct api_req *r, unsigned ifindex)
 	struct tap_fprog fp;
 	struct ifreq ifr;
 	pcap_t *p;
-	int dlt, one = 1;
+	int dlt, one = 1, rcvbuf = TAP_RCVBUF;
 
 	t->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (t->fd < 0) {
@@ -567,6 +589,12 @@ tap_open(struct tap *t, struct api_req *r, unsigned ifindex)
 	}
 	pcap_freecode(&prog);
 	(void)setsockopt(t->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+	/* Bursts wait in the socket until the loop reads them (root: past
+	   rmem_max); what still overflows is counted (PACKET_STATISTICS). */
+	if (setsockopt(t->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+	    sizeof rcvbuf) != 0)
+		(void)setsockopt(t->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+		    sizeof rcvbuf);
 	memset(&sll, 0, sizeof sll);
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_ALL);
@@ -734,6 +762,7 @@ tapset_list(const struct tapset *s, struct tap_info **out)
 		(*out)[n].bytes = t->bytes;
 		(*out)[n].drops_queue = t->drops_queue;
 		(*out)[n].drops_limit = t->drops_limit;
+		(*out)[n].drops_socket = t->drops_socket;
 		(*out)[n].queued_bytes = t->used;
 	}
 	return n;
@@ -773,12 +802,15 @@ tap_metrics(FILE *f, const struct tap_totals *t)
 		    (unsigned long long)t->fam[i].packets);
 	}
 	fprintf(f, "# HELP flowrec_tap_dropped_total Packets taps dropped: "
-	    "a client too slow (queue) or past api.tap_rate/tap_bytes "
-	    "(limit).\n# TYPE flowrec_tap_dropped_total counter\n"
+	    "a client too slow (queue), past api.tap_rate/tap_bytes "
+	    "(limit), the tap socket's buffer full (socket).\n"
+	    "# TYPE flowrec_tap_dropped_total counter\n"
 	    "flowrec_tap_dropped_total{reason=\"queue\"} %llu\n"
-	    "flowrec_tap_dropped_total{reason=\"limit\"} %llu\n",
+	    "flowrec_tap_dropped_total{reason=\"limit\"} %llu\n"
+	    "flowrec_tap_dropped_total{reason=\"socket\"} %llu\n",
 	    (unsigned long long)t->drops_queue,
-	    (unsigned long long)t->drops_limit);
+	    (unsigned long long)t->drops_limit,
+	    (unsigned long long)t->drops_socket);
 	fprintf(f, "# HELP flowrec_taps_active Taps running now.\n"
 	    "# TYPE flowrec_taps_active gauge\nflowrec_taps_active %llu\n"
 	    "# HELP flowrec_taps_started_total Taps started.\n"

@@ -68,7 +68,7 @@ struct tapcli_src {
 	int		 out_idb;	/* written to the output */
 	long long	 tap_id;	/* TAP_ID_HEADER; 0: none */
 	int		 have_live;	/* live_* from GET /status */
-	uint64_t	 live_packets, live_queue, live_limit;
+	uint64_t	 live_packets, live_queue, live_limit, live_socket;
 };
 
 struct tapcli {
@@ -400,6 +400,8 @@ tapcli_live_stats(struct tapcli_src *s)
 			    json_object_get(tap, "drops_queue"));
 			s->live_limit = (uint64_t)json_integer_value(
 			    json_object_get(tap, "drops_limit"));
+			s->live_socket = (uint64_t)json_integer_value(
+			    json_object_get(tap, "drops_socket"));
 		}
 		json_decref(j);
 	}
@@ -575,12 +577,13 @@ tapcli_src_report(const struct tapcli *c, const struct tapcli_src *s,
 	else if (s->have_live)
 		fprintf(stderr, "flowctl: %s: %llu packets received; stopped "
 		    "before the tap's end, it had relayed %llu and dropped "
-		    "%llu (%llu queue, %llu limit)\n", s->label,
+		    "%llu (%llu queue, %llu limit, %llu socket)\n", s->label,
 		    (unsigned long long)s->received,
 		    (unsigned long long)s->live_packets,
-		    (unsigned long long)(s->live_queue + s->live_limit),
-		    (unsigned long long)s->live_queue,
-		    (unsigned long long)s->live_limit);
+		    (unsigned long long)(s->live_queue + s->live_limit +
+		    s->live_socket), (unsigned long long)s->live_queue,
+		    (unsigned long long)s->live_limit,
+		    (unsigned long long)s->live_socket);
 	else
 		fprintf(stderr, "flowctl: %s: %llu packets received\n",
 		    s->label, (unsigned long long)s->received);

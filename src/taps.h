@@ -38,6 +38,7 @@ struct tap_totals {
 	struct tap_family fam[3];
 	uint64_t	 drops_queue;	/* the client was too slow */
 	uint64_t	 drops_limit;	/* past tap_rate or tap_bytes */
+	uint64_t	 drops_socket;	/* the kernel's: socket buffer full */
 	uint64_t	 started, refused;
 	uint64_t	 active;
 };
@@ -49,6 +50,7 @@ struct tap_info {
 	char		*filter;
 	int64_t		 started_ns;
 	uint64_t	 packets, bytes, drops_queue, drops_limit;
+	uint64_t	 drops_socket;
 	size_t		 queued_bytes;
 };
 

@@ -196,6 +196,11 @@ wait $CLI
 grep -q "tap0: [0-9]* packets relayed, [1-9][0-9]* dropped by the tap" "$T/s.err" ||
 	fail "no drops reported: $(cat "$T/s.err")"
 tcpdump -nn -r "$T/s.pcap" >/dev/null 2>&1 || fail "slow client's file"
+rel=$(sed -n 's/.*tap0: \([0-9]*\) packets relayed, \([0-9]*\) dropped.*/\1 \2/p' "$T/s.err")
+set -- $rel
+[ $(($1 + $2)) = 20000 ] || fail "relayed $1 + dropped $2 is not the 20000 sent"
+[ "$(tcpdump -nn -r "$T/s.pcap" 2>/dev/null | wc -l)" = $1 ] ||
+	fail "the file does not hold the $1 packets relayed"
 after=$(kernel_drops a)
 [ "$before" = "$after" ] || fail "the recording dropped $((after - before))"
 curl -s --unix-socket "$T/a.sock" http://x/metrics >"$T/metrics"
@@ -207,7 +212,7 @@ m() { awk -v k="$1" '$1 == k { print $2 }' "$T/metrics"; }
 [ "$(m 'flowrec_taps_active')" = 0 ] && [ "$(m 'flowrec_taps_refused_total')" = 1 ] ||
 	fail "metrics: $(grep tap "$T/metrics")"
 pass "metrics: promtool is clean; relayed by family, sizes, drops, active, refused"
-pass "a client that does not read: $(grep -o '[0-9]* dropped by the tap' "$T/s.err"), recording kernel drops $before -> $after"
+pass "a client that does not read: $rel relayed/dropped of 20000 sent, recording kernel drops $before -> $after"
 
 # host b with a rate limit of 50 packets a second: the rest dropped, said
 conf b "  tap: true" "  tap_rate: 50"
