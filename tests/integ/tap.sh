@@ -4,9 +4,10 @@
 # joined to one sender namespace.  UDP to port 5353 and to port 9999 goes
 # to both; `flowctl -q a,b tap tap0 'udp port 5353' -c N` writes exactly N
 # packets, all to 5353, from both hosts, in time order, as a pcap that
-# tcpdump reads (and --pcapng: one interface per host:iface).  Refused:
-# TCP without a token (401), a host with api.tap off (403, exit 1), an
-# interface not recorded (404), a filter libpcap does not compile (its
+# tcpdump reads (and --pcapng: one interface per host:iface); IPv6 by
+# its filter and in the metrics' IPv6 family.  Refused: TCP without a
+# token (401), a host with api.tap off (403, exit 1), an interface not
+# recorded (404), a filter libpcap does not compile (its
 # message, exit 1).  A client that stops reading while 20000 packets
 # come: the recording drops nothing, the tap drops and says so at the
 # end (and the metrics, promtool-clean); api.max_taps (429) and
@@ -31,9 +32,10 @@ for ns in $NSA $NSB; do
 		fail "veth"
 	ip -n $NSS addr add 10.20$i.0.1/24 dev tps$i$TAG
 	ip -n $ns addr add 10.20$i.0.2/24 dev tap0
+	ip -n $NSS addr add fd00:20$i::1/64 dev tps$i$TAG nodad
+	ip -n $ns addr add fd00:20$i::2/64 dev tap0 nodad
 	for e in "$NSS tps$i$TAG" "$ns tap0"; do
 		set -- $e
-		ip netns exec $1 sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 		ip -n $1 link set lo up
 		ip netns exec $1 ethtool -K $2 gro off tso off gso off \
 			>/dev/null 2>&1 || true
@@ -133,6 +135,27 @@ send 10 5353
 wait $CLI || fail "flowctl tap --pcapng | tcpdump -r -: $(cat "$T/n.txt" "$T/n.err")"
 [ "$(grep -c '\.5353: ' "$T/n.txt")" = 10 ] || fail "pcapng: $(cat "$T/n.txt")"
 pass "--pcapng piped into tcpdump -r -: 10 packets"
+
+# IPv6: the filter as libpcap compiles it, counted by address family.
+"$FLOWCTL" -s unix:$T/a.sock tap tap0 ip6 and udp port 5353 -c 3 \
+    -w "$T/6.pcap" 2>"$T/6.err" &
+CLI=$!
+wait_for 10 running a 1 || fail "IPv6 tap did not start"
+ip netns exec $NSS python3 -c '
+import socket
+s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(3):
+    s6.sendto(b"tap6", ("fd00:201::2", 5353))
+    s4.sendto(b"tap4", ("10.201.0.2", 5353))
+'
+wait $CLI || fail "IPv6 tap: $(cat "$T/6.err")"
+[ "$(tcpdump -nn -r "$T/6.pcap" 2>/dev/null | grep -c 'IP6 fd00:201::1.[0-9]* > fd00:201::2.5353')" = 3 ] ||
+	fail "IPv6: $(tcpdump -nn -r "$T/6.pcap" 2>&1)"
+v6=$(curl -s --unix-socket "$T/a.sock" http://x/metrics |
+	awk '$1 == "flowrec_tap_packets_total{address_family=\"IPv6\"}" { print $2 }')
+[ "$v6" = 3 ] || fail "IPv6 packets in the metrics: $v6"
+pass "ip6 and udp port 5353: the 3 IPv6 packets of 6, flowrec_tap_packets_total{address_family=\"IPv6\"} 3"
 
 # 3. Refusals.
 ip netns exec $NSA "$FLOWCTL" -s 127.0.0.1:$PORT tap tap0 -c 1 \
