@@ -12,7 +12,10 @@
  * "Bearer"), the connection limit (503), the long-request limit (429),
  * the request timeout (504, the backend's late answer dropped), chunked
  * bodies, the counters, the socket's mode, and a stop with idle
- * connections open that ends the loop.
+ * connections open that ends the loop.  Streams (api_stream_*(), GET
+ * /tap/{iface} here): chunked, a header of their own, past the API's
+ * timeout, and a client that closes while the stream idles is seen by
+ * api_stream_peer_closed().
  */
 #include "config.h"
 
@@ -50,6 +53,89 @@ static struct api_req *stalled[8];
 static size_t nstalled;
 static int late_answers;
 
+/* A stream of the stub (GET /tap/three: 3 chunks; /tap/idle: 1, then
+   waits for its client to close). */
+struct stub_stream {
+	struct api_req	*r;
+	uv_timer_t	 timer;
+	int		 sent, idle;
+	char		 buf[32];
+};
+static int stream_peer_closed;		/* read by the client thread */
+static int stream_stops;
+
+static void
+stub_stream_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void
+stub_stream_end(struct stub_stream *st)
+{
+	st->r = NULL;
+	uv_close((uv_handle_t *)&st->timer, stub_stream_closed);
+}
+
+static void
+stub_stream_proceed(void *arg)
+{
+	struct stub_stream *st = arg;
+	struct api_req *r = st->r;
+
+	if (st->idle)
+		return;
+	if (st->sent == 3) {
+		api_stream_send(r, NULL, 0, 1);
+		stub_stream_end(st);
+		return;
+	}
+	snprintf(st->buf, sizeof st->buf, "chunk-%d\n", st->sent++);
+	api_stream_send(r, st->buf, strlen(st->buf), 0);
+}
+
+static void
+stub_stream_stop(void *arg)
+{
+	stream_stops++;
+	stub_stream_end(arg);
+}
+
+static const struct api_stream_ops stub_stream_ops = {
+	stub_stream_proceed, stub_stream_stop
+};
+
+static void
+stub_stream_tick(uv_timer_t *t)
+{
+	struct stub_stream *st = t->data;
+
+	if (st->r == NULL || !api_stream_peer_closed(st->r))
+		return;
+	__atomic_store_n(&stream_peer_closed, 1, __ATOMIC_SEQ_CST);
+	api_stream_send(st->r, NULL, 0, 1);
+	stub_stream_end(st);
+}
+
+static void
+stub_stream(struct api_req *r, const char *p)
+{
+	struct stub_stream *st = calloc(1, sizeof *st);
+
+	st->r = r;
+	st->idle = strcmp(p, "idle") == 0;
+	uv_timer_init(&loop, &st->timer);
+	st->timer.data = st;
+	api_stream_header(r, "X-Stub-Stream", p);
+	api_stream_start(r, "text/plain", &stub_stream_ops, st);
+	if (st->idle) {
+		snprintf(st->buf, sizeof st->buf, "first\n");
+		api_stream_send(r, st->buf, strlen(st->buf), 0);
+		uv_timer_start(&st->timer, stub_stream_tick, 50, 50);
+	} else
+		stub_stream_proceed(st);
+}
+
 /* ------------------------------------------------------------ backend */
 
 static void
@@ -74,6 +160,9 @@ stub_handle(void *arg, enum api_op op, struct api_req *r)
 	case API_METRICS:
 		api_reply_text(r, 200, "text/plain; version=0.0.4",
 		    strdup("# HELP x y\n# TYPE x gauge\nx 1\n"), 31);
+		return;
+	case API_TAP:
+		stub_stream(r, p);
 		return;
 	case API_FLUSH:
 		if (stall && nstalled < 8) {
@@ -477,6 +566,61 @@ route_index(const char *name)
 }
 
 /* Idle connections stay open across the stop: the loop still ends. */
+/* Read from fd until what has come contains end (or ms pass). */
+static size_t
+read_until(int fd, char *buf, size_t size, const char *end, int ms)
+{
+	struct timeval tv = { ms / 1000, ms % 1000 * 1000 };
+	size_t have = 0;
+	ssize_t n;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	buf[0] = '\0';
+	while (have + 1 < size && strstr(buf, end) == NULL) {
+		if ((n = read(fd, buf + have, size - 1 - have)) <= 0)
+			break;
+		have += (size_t)n;
+		buf[have] = '\0';
+	}
+	return have;
+}
+
+static void
+test_stream(void)
+{
+	char buf[4096];
+	const char *req3 = "GET /tap/three HTTP/1.1\r\nHost: x\r\n\r\n";
+	const char *reqi = "GET /tap/idle HTTP/1.1\r\nHost: x\r\n\r\n";
+	int fd, i;
+
+	fd = conn_unix();
+	(void)!write(fd, req3, strlen(req3));
+	read_until(fd, buf, sizeof buf, "\r\n0\r\n\r\n", 3000);
+	close(fd);
+	ok(strncmp(buf, "HTTP/1.1 200", 12) == 0 &&
+	    strcasestr(buf, "transfer-encoding: chunked") != NULL &&
+	    strcasestr(buf, "x-stub-stream: three") != NULL,
+	    "a stream: 200, chunked, its own header");
+	ok(strstr(buf, "chunk-0\n") != NULL && strstr(buf, "chunk-2\n") !=
+	    NULL && strstr(buf, "\r\n0\r\n\r\n") != NULL,
+	    "a stream: every chunk, then its end");
+
+	fd = conn_unix();
+	(void)!write(fd, reqi, strlen(reqi));
+	read_until(fd, buf, sizeof buf, "first\n", 3000);
+	ok(strstr(buf, "first\n") != NULL, "an idle stream: its first chunk");
+	usleep(1500 * 1000);	/* past the API's timeout of 1 s */
+	read_until(fd, buf, sizeof buf, "504", 300);
+	ok(strstr(buf, "504") == NULL, "an idle stream is not answered 504 "
+	    "past the API's timeout");
+	close(fd);
+	for (i = 0; i < 100 && !__atomic_load_n(&stream_peer_closed,
+	    __ATOMIC_SEQ_CST); i++)
+		usleep(20 * 1000);
+	ok(__atomic_load_n(&stream_peer_closed, __ATOMIC_SEQ_CST),
+	    "a client closing an idle stream is seen (%d ms)", i * 20);
+}
+
 static int idle_fd = -1;
 
 static void *
@@ -487,6 +631,7 @@ client(void *arg)
 	test_limits();
 	test_long();
 	test_tcp();
+	test_stream();
 	idle_fd = conn_unix();
 	uv_async_send(&done_async);
 	return NULL;
