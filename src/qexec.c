@@ -659,13 +659,19 @@ bind_cond(sqlite3_stmt *st, int first, const struct cond_sql *cs)
 static int
 dict_load_all(struct fctx *fc)
 {
+	const int	 attrs = fc->q->attrs;
 	sqlite3_stmt	*st;
 	struct kinfo	*k;
 	int64_t		 id, slot;
 	int		 rc;
+	char		 sql[96];
 
-	if (sqlite3_prepare_v2(fc->db, "SELECT id, sip, dip, dport, proto, "
-	    "vlan FROM flow_keys", -1, &st, NULL) != SQLITE_OK)
+	/* Only the columns the query groups by: 0 costs nothing to read. */
+	snprintf(sql, sizeof sql, "SELECT id, %s, %s, %s, %s, %s FROM "
+	    "flow_keys", attrs & QA_SIP ? "sip" : "0",
+	    attrs & QA_DIP ? "dip" : "0", attrs & QA_DPORT ? "dport" : "0",
+	    attrs & QA_PROTO ? "proto" : "0", attrs & QA_VLAN ? "vlan" : "0");
+	if (sqlite3_prepare_v2(fc->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		id = sqlite3_column_int64(st, 0);
