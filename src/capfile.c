@@ -414,6 +414,7 @@ capfile_bad(struct capfile_record *rec, const uint8_t *where)
 	rec->bad = 1;
 	rec->has_time = 0;
 	rec->outbound = 0;
+	rec->has_dir = 0;
 	rec->time_ns = 0;
 	return CAPFILE_RECORD;
 }
@@ -430,6 +431,7 @@ capfile_ng_record(struct capfile_record *rec, const struct capfile_iface *ifc,
 	rec->bad = ifc->linktype < 0;
 	rec->has_time = 1;
 	rec->outbound = 0;
+	rec->has_dir = 0;
 	rec->time_ns = time;
 	return CAPFILE_RECORD;
 }
@@ -471,6 +473,9 @@ capfile_ng_packet(struct capfile *cf, uint32_t type, const uint8_t *body,
 			if (code == CAPFILE_OPT_EPB_FLAGS && vlen == 4) {
 				rec->outbound =
 				    (capfile_u32(cf, value) & 3) == 2;
+				/* 0: "information not available" */
+				rec->has_dir =
+				    (capfile_u32(cf, value) & 3) != 0;
 				break;
 			}
 		}
@@ -616,6 +621,7 @@ capfile_pcap_record(struct capfile_record *rec, const uint8_t *data,
 	rec->bad = 0;
 	rec->has_time = 1;
 	rec->outbound = 0;
+	rec->has_dir = 0;
 	rec->time_ns = time_ns;
 }
 

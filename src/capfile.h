@@ -29,6 +29,7 @@ struct capfile_record {
 	uint8_t		 bad;		/* unreadable record: count as malformed */
 	uint8_t		 has_time;	/* 0: no timestamp (bad record) */
 	uint8_t		 outbound;	/* pcapng epb_flags direction = outbound */
+	uint8_t		 has_dir;	/* epb_flags say inbound or outbound */
 	int64_t		 time_ns;	/* Unix time in nanoseconds (saturated) */
 };
 

@@ -165,7 +165,7 @@ run_read(const char *path, const char *iface, const char *db_dir,
 	struct export *exp = NULL;
 	const struct conf_iface *ifc;
 	char *cause = NULL;
-	int rc;
+	int rc, nodir;
 
 	if (iface == NULL) {
 		fprintf(stderr, "flowrecd: --read needs --iface NAME\n");
@@ -249,6 +249,8 @@ run_read(const char *path, const char *iface, const char *db_dir,
 		free(s.linktypes);
 		return 1;
 	}
+	/* the counts line stays as it is (scripts parse it); a note follows */
+	nodir = s.ip > 0 && s.directed == 0;
 	printf("flowrecd: %s: packets=%llu ip=%llu non_ip=%llu malformed=%llu "
 	    "flows=%llu rows=%llu\n", path, (unsigned long long)s.packets,
 	    (unsigned long long)s.ip, (unsigned long long)s.non_ip,
@@ -284,6 +286,11 @@ run_read(const char *path, const char *iface, const char *db_dir,
 	if (s.linktypes)
 		fprintf(stderr, "flowrecd: note: link types not decoded: %s\n",
 		    s.linktypes);
+	if (nodir)
+		fprintf(stderr, "flowrecd: note: %s carries no direction (no "
+		    "pcapng epb_flags, no SLL packet type): every packet is "
+		    "counted as received, so dir = out and dir = bi match "
+		    "nothing\n", path);
 	free(s.note);
 	free(s.linktypes);
 	return 0;

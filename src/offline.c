@@ -112,7 +112,7 @@ show_progress(struct offline *r, struct capfile *cf, int last)
 /* Hand a batch of records to the ingest path; they are borrowed till here. */
 static void
 ingest_records(struct ingest *ing, const struct capfile_record *recs,
-    size_t n)
+    size_t n, uint64_t *directed)
 {
 	struct ingest_frame f;
 	size_t i;
@@ -125,6 +125,11 @@ ingest_records(struct ingest *ing, const struct capfile_record *recs,
 		/* linktype < 0 comes with bad set (capfile.h). */
 		f.in.linktype = (uint16_t)recs[i].linktype;
 		f.in.outgoing = recs[i].outbound;
+		/* SLL and SLL2 carry the packet type in every frame */
+		if (recs[i].has_dir || (!recs[i].bad &&
+		    (recs[i].linktype == PARSE_LINK_SLL ||
+		    recs[i].linktype == PARSE_LINK_SLL2)))
+			(*directed)++;
 		f.time_ns = recs[i].time_ns;
 		f.has_time = recs[i].has_time;
 		f.bad = recs[i].bad;
@@ -232,7 +237,7 @@ offline_run(const struct offline_options *o, struct offline_summary *s,
 	sigaction(SIGTERM, &sa, &old_term);
 	while (!r.failed && !offline_stop &&
 	    (got = capfile_next_batch(cf, recs, RECORDS, &status)) > 0) {
-		ingest_records(r.ing, recs, got);
+		ingest_records(r.ing, recs, got, &s->directed);
 		if (r.archive != NULL)
 			archive_kick(r.archive);
 		if (o->progress && (n += got) >= PROGRESS_EVERY) {

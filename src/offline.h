@@ -33,6 +33,12 @@ struct offline_summary {
 	uint64_t	 ip;
 	uint64_t	 non_ip;
 	uint64_t	 malformed;
+	/*
+	 * Records whose capture says which way they went (pcapng epb_flags
+	 * inbound or outbound, SLL/SLL2).  0 with ip > 0: the capture has no
+	 * direction, every packet was counted as received (SEMANTICS.md 5).
+	 */
+	uint64_t	 directed;
 	uint64_t	 flows;		/* flow table rows handed to the store */
 	uint64_t	 rows;		/* rows new to the store */
 	uint64_t	 rows_updated;	/* rows added to (bin written before) */

@@ -35,6 +35,7 @@
 
 #include "flowtab.h"
 #include "qexec.h"
+#include "qpaste.h"
 #include "util.h"
 
 static volatile sig_atomic_t interrupted;
@@ -1381,7 +1382,7 @@ file_clear(struct fctx *fc)
 
 static int
 run_file(const struct qquery *q, const struct qwatch *w,
-    const struct qfile *f, struct gtab *g,
+    const struct qfile *f, const char *ifname, struct gtab *g,
     struct arena *ar, struct qresult *res, int nthreads, char **cause)
 {
 	struct fctx	 fc;
@@ -1428,8 +1429,13 @@ run_file(const struct qquery *q, const struct qwatch *w,
 	}
 	fc.lo = q->first - interval;
 	fc.hi = q->last;
-	if (sqlite3_prepare_v2(fc.db, "SELECT ts, interval, flows FROM bins "
-	    "WHERE ts > ? AND ts <= ? ORDER BY ts", -1, &st, NULL) != SQLITE_OK) {
+	if (q->print_sql) {
+		pthread_mutex_lock(&show_lock);
+		qpaste_print(stderr, q, f->path, ifname, fc.lo, fc.hi);
+		pthread_mutex_unlock(&show_lock);
+	}
+	if (sqlite3_prepare_v2(fc.db, "SELECT ts, interval, flows, pkts_rcvd, "
+	    "pkts_sent FROM bins WHERE ts > ? AND ts <= ? ORDER BY ts", -1, &st, NULL) != SQLITE_OK) {
 		fc.err = util_printf("%s: %s", f->path, sqlite3_errmsg(fc.db));
 		goto out;
 	}
@@ -1460,6 +1466,8 @@ run_file(const struct qquery *q, const struct qwatch *w,
 			res->span_last = ts + iv;
 		res->data = 1;
 		res->iface_data[f->iface] = 1;
+		res->bins_pkts_rcvd += (uint64_t)sqlite3_column_int64(st, 3);
+		res->bins_pkts_sent += (uint64_t)sqlite3_column_int64(st, 4);
 		data = 1;
 	}
 	sqlite3_finalize(st);
@@ -1771,7 +1779,8 @@ again:
 		    files->files[i].day != files->files[prev].day)
 			finalize(q, &g, &fin, res);
 		prev = i;
-		if ((rc = run_file(q, &w, &files->files[i], &g, &ar, res,
+		if ((rc = run_file(q, &w, &files->files[i],
+		    files->ifaces[files->files[i].iface], &g, &ar, res,
 		    nthreads, &why)) == 0)
 			continue;
 		if (qwatch_stopped(&w)) {

@@ -101,6 +101,12 @@ struct qresult {
 	int		 data;		/* any bin in range at all */
 	int64_t		 span_first, span_last;	/* covered by the bins */
 	int		*iface_data;	/* per interface: had bins in range */
+	/*
+	 * The packets of those bins, whatever the condition: none sent but
+	 * some received means the data has no direction (flowrecd --read of
+	 * a capture without it, a mirror port).
+	 */
+	uint64_t	 bins_pkts_rcvd, bins_pkts_sent;
 	uint64_t	 duration_ns;
 	struct qskip {
 		size_t	 file;		/* index into qfiles.files */

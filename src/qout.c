@@ -510,6 +510,9 @@ print_txt(FILE *f, const struct qout_info *info, const struct qresult *res)
 	else
 		qtab_printf(fw, "Interface\t: %s\n", ifs);
 	qtab_printf(fw, "Sorted by\t: %s\n", describe(q));
+	if (res->data && res->bins_pkts_rcvd > 0 && res->bins_pkts_sent == 0)
+		qtab_printf(fw, "Direction\t: none sent, all received (a "
+		    "capture file without direction, or a mirror port)\n");
 	if (info->condition != NULL && *info->condition != '\0')
 		qtab_printf(fw, "Conditions\t: %s\n", info->condition);
 	count_small(res->nrows, a, sizeof a);

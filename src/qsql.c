@@ -135,20 +135,34 @@ attach(sqlite3 *db, const char *path, size_t n, char **cause)
 static const char columns[] = "ts, sip, dip, dport, proto, vlan, "
     "bytes_rcvd, bytes_sent, pkts_rcvd, pkts_sent";
 
+/* bins (flowrec-schema(5)) over every file too, an interface column first */
+static const char bins_columns[] = "ts, interval, writes, packets, ip, "
+    "non_ip, malformed, flows, flows_v4, flows_v6, bytes_rcvd, bytes_sent, "
+    "pkts_rcvd, pkts_sent, conn_overflow, frag_evicted, early_writes, "
+    "kernel_packets, kernel_drops, kernel_freezes";
+
 /* temp.flows as a view over the attached files f0.. */
 static int
 flows_view(sqlite3 *db, const struct qfiles *files, int64_t lo, int64_t hi,
     char **cause)
 {
-	char	*view = NULL, *part, *sql;
+	char	*view = NULL, *bview = NULL, *part, *sql;
 	size_t	 i;
 	int	 rc;
 
 	for (i = 0; i < files->nfiles; i++) {
 		if (attach(db, files->files[i].path, i, cause) != 0) {
 			free(view);
+			free(bview);
 			return -1;
 		}
+		part = util_printf("%s%sSELECT i.name, f.* FROM f%zu.bins AS f, "
+		    "main.ifaces AS i WHERE i.idx = %zu AND f.ts >= %lld AND "
+		    "f.ts <= %lld", bview != NULL ? bview : "", bview != NULL ?
+		    " UNION ALL " : "", i, files->files[i].iface, (long long)lo,
+		    (long long)hi);
+		free(bview);
+		bview = part;
 		part = util_printf("%s%sSELECT i.name, f.ts, f.sip, f.dip, "
 		    "f.dport, f.proto, f.vlan, f.bytes_rcvd, f.bytes_sent, "
 		    "f.pkts_rcvd, f.pkts_sent FROM f%zu.flows AS f, main.ifaces "
@@ -158,52 +172,66 @@ flows_view(sqlite3 *db, const struct qfiles *files, int64_t lo, int64_t hi,
 		free(view);
 		view = part;
 	}
-	sql = util_printf("CREATE TEMP VIEW flows (iface, %s) AS %s", columns,
-	    view);
+	sql = util_printf("CREATE TEMP VIEW flows (iface, %s) AS %s; CREATE "
+	    "TEMP VIEW bins (iface, %s) AS %s", columns, view, bins_columns,
+	    bview);
 	rc = exec(db, sql, cause);
 	free(sql);
 	free(view);
+	free(bview);
 	return rc;
 }
 
-/* temp.flows as a table: the rows in range, batch files at a time. */
+/* Copy the rows in range of f<n>.<rel> into temp.<rel>. */
+static int
+copy_rows(sqlite3 *db, const char *rel, size_t n, size_t iface, int64_t lo,
+    int64_t hi, const char *path, char **cause)
+{
+	sqlite3_stmt	*st;
+	char		*sql;
+	int		 rc = 0;
+
+	sql = util_printf("INSERT INTO temp.%s SELECT i.name, f.* FROM "
+	    "f%zu.%s AS f, main.ifaces AS i WHERE i.idx = ? AND f.ts >= ? AND "
+	    "f.ts <= ?", rel, n, rel);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		free(sql);
+		return util_cause(cause, -1, "sql: %s", sqlite3_errmsg(db));
+	}
+	free(sql);
+	sqlite3_bind_int64(st, 1, (int64_t)iface);
+	sqlite3_bind_int64(st, 2, lo);
+	sqlite3_bind_int64(st, 3, hi);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = util_cause(cause, -1, "%s: %s", path, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* temp.flows and temp.bins as tables: the rows in range, batch files at
+ * a time. */
 static int
 flows_table(sqlite3 *db, const struct qfiles *files, int64_t lo, int64_t hi,
     size_t batch, char **cause)
 {
-	sqlite3_stmt	*st;
+	static const char *const rel[] = { "flows", "bins" };
 	char		*sql;
-	size_t		 i, j;
+	size_t		 i, j, r;
 	int		 rc;
 
-	sql = util_printf("CREATE TEMP TABLE flows (iface, %s)", columns);
+	sql = util_printf("CREATE TEMP TABLE flows (iface, %s); CREATE TEMP "
+	    "TABLE bins (iface, %s)", columns, bins_columns);
 	rc = exec(db, sql, cause);
 	free(sql);
 	for (i = 0; rc == 0 && i < files->nfiles; i += batch) {
 		for (j = i; rc == 0 && j < files->nfiles && j < i + batch; j++)
 			rc = attach(db, files->files[j].path, j - i, cause);
 		for (j = i; rc == 0 && j < files->nfiles && j < i + batch;
-		    j++) {
-			sql = util_printf("INSERT INTO temp.flows SELECT "
-			    "i.name, f.* FROM f%zu.flows AS f, main.ifaces AS "
-			    "i WHERE i.idx = ? AND f.ts >= ? AND f.ts <= ?",
-			    j - i);
-			if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) !=
-			    SQLITE_OK) {
-				free(sql);
-				return util_cause(cause, -1, "sql: %s",
-				    sqlite3_errmsg(db));
-			}
-			free(sql);
-			sqlite3_bind_int64(st, 1,
-			    (int64_t)files->files[j].iface);
-			sqlite3_bind_int64(st, 2, lo);
-			sqlite3_bind_int64(st, 3, hi);
-			if (sqlite3_step(st) != SQLITE_DONE)
-				rc = util_cause(cause, -1, "%s: %s",
-				    files->files[j].path, sqlite3_errmsg(db));
-			sqlite3_finalize(st);
-		}
+		    j++)
+			for (r = 0; rc == 0 && r < 2; r++)
+				rc = copy_rows(db, rel[r], j - i,
+				    files->files[j].iface, lo, hi,
+				    files->files[j].path, cause);
 		for (j = i; rc == 0 && j < files->nfiles && j < i + batch;
 		    j++) {
 			sql = util_printf("DETACH f%zu", j - i);
@@ -241,7 +269,8 @@ flows_build(sqlite3 *db, const struct qfiles *files, int64_t lo, int64_t hi,
 	if (files->nfiles == 0) {
 		sql = util_printf("CREATE TEMP VIEW flows (iface, %s) AS SELECT "
 		    "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
-		    "NULL, NULL WHERE 0", columns);
+		    "NULL, NULL WHERE 0; CREATE TEMP TABLE bins (iface, %s)",
+		    columns, bins_columns);
 		rc = exec(db, sql, cause);
 		free(sql);
 		return rc;

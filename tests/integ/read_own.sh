@@ -70,4 +70,39 @@ if [ "$got" = "2|10|10|1" ]; then
 else
 	fail "bin counters: got '$got', want '2|10|10|1'"
 fi
+# A capture without direction (classic pcap on Ethernet) says so in its
+# summary line and a note; one with it (pcapng epb_flags, SLL) does not.
+# flowq's footer says when the queried bins hold no sent packet.
+for name in tcp dirs bins; do
+	cap=$(ls "$TEST_TMP/$name".pcap* | head -n 1)
+	db="$TEST_TMP/db-dir-$name"
+	args=""
+	[ "$name" = bins ] && args="--interval 60"
+	out=$("$FLOWRECD" --read "$cap" --iface cap0 --db "$db" $args 2>"$TEST_TMP/err")
+	case "$name:$out" in
+	tcp:*" rows=1")
+		if grep -q "^flowrecd: note: .*tcp.pcap carries no direction.*counted as received" "$TEST_TMP/err"; then
+			pass "tcp.pcap: the counts line as ever, a note after it on stderr"
+		else
+			fail "tcp.pcap: no note on stderr: $(cat "$TEST_TMP/err")"
+		fi ;;
+	tcp:*) fail "tcp.pcap: summary '$out'" ;;
+	*) if grep -q "direction" "$TEST_TMP/err"; then
+		fail "$name: a direction note: $(cat "$TEST_TMP/err")"
+	   else
+		pass "$name: it has direction, nothing said"
+	   fi ;;
+	esac
+	"$FLOWQ" -d "$db" -f 0 -l 2100-01-01T00:00:00Z talk_conv > "$TEST_TMP/q" 2>&1
+	footer=$(grep -c "^Direction *: none sent, all received" "$TEST_TMP/q")
+	sent=$(sqlite3 "$db"/cap0/cap0-*.db "SELECT sum(pkts_sent) FROM bins")
+	if [ "$sent" = 0 ] && [ "$footer" = 1 ]; then
+		pass "$name: flowq's footer says nothing was sent"
+	elif [ "$sent" != 0 ] && [ "$footer" = 0 ]; then
+		pass "$name: $sent packets sent, no direction line in the footer"
+	else
+		fail "$name: $sent sent, the footer's direction line $footer times"
+		sed 's/^/# /' "$TEST_TMP/q"
+	fi
+done
 done_testing
