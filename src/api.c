@@ -1107,36 +1107,56 @@ api_listen_tcp(struct api *api, char **cause)
 	return 0;
 }
 
+/* Load a certificate chain and its key into ctx. */
 static int
-api_tls(struct api *api, char **cause)
+api_tls_files(SSL_CTX *ctx, const char *cert, const char *key, char **cause)
 {
 	unsigned long e;
 	char buf[256];
 
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		e = ERR_get_error();
+		ERR_error_string_n(e, buf, sizeof buf);
+		ERR_clear_error();
+		return util_cause(cause, -EINVAL, "api.tls_cert: %s: cannot "
+		    "load the certificate (%s)", cert, buf);
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		e = ERR_get_error();
+		ERR_error_string_n(e, buf, sizeof buf);
+		ERR_clear_error();
+		return util_cause(cause, -EINVAL, "api.tls_key: %s: cannot "
+		    "load the key, or it is not tls_cert's (%s)", key, buf);
+	}
+	return 0;
+}
+
+static int
+api_tls(struct api *api, char **cause)
+{
 	api->ssl = SSL_CTX_new(TLS_server_method());
 	if (api->ssl == NULL)
 		return util_cause(cause, -ENOMEM, "api: no TLS context");
 	SSL_CTX_set_min_proto_version(api->ssl, TLS1_2_VERSION);
 	SSL_CTX_set_options(api->ssl, SSL_OP_NO_COMPRESSION);
-	if (SSL_CTX_use_certificate_chain_file(api->ssl,
-	    api->cfg.tls_cert) != 1) {
-		e = ERR_get_error();
-		ERR_error_string_n(e, buf, sizeof buf);
-		ERR_clear_error();
-		return util_cause(cause, -EINVAL, "api.tls_cert: %s: cannot "
-		    "load the certificate (%s)", api->cfg.tls_cert, buf);
-	}
-	if (SSL_CTX_use_PrivateKey_file(api->ssl, api->cfg.tls_key,
-	    SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(api->ssl)
-	    != 1) {
-		e = ERR_get_error();
-		ERR_error_string_n(e, buf, sizeof buf);
-		ERR_clear_error();
-		return util_cause(cause, -EINVAL, "api.tls_key: %s: cannot "
-		    "load the key, or it is not tls_cert's (%s)",
-		    api->cfg.tls_key, buf);
-	}
-	return 0;
+	return api_tls_files(api->ssl, api->cfg.tls_cert, api->cfg.tls_key,
+	    cause);
+}
+
+int
+api_tls_check(const struct conf_api *cfg, char **cause)
+{
+	SSL_CTX *ctx;
+	int rc;
+
+	if (cfg->tls_cert == NULL || cfg->tls_key == NULL)
+		return 0;
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+		return util_cause(cause, -ENOMEM, "api: no TLS context");
+	rc = api_tls_files(ctx, cfg->tls_cert, cfg->tls_key, cause);
+	SSL_CTX_free(ctx);
+	return rc;
 }
 
 /* ------------------------------------------------------- lifecycle */

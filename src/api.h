@@ -158,6 +158,12 @@ int		 api_new(uv_loop_t *, const struct conf_api *cfg,
  */
 int		 api_serve_fd(struct api *, int fd, int tcp);
 
+/*
+ * Load cfg's tls_cert and tls_key as api_new() would (flowrecd -t):
+ * 0, or -EINVAL with *cause naming the key and file.
+ */
+int		 api_tls_check(const struct conf_api *cfg, char **cause);
+
 /* The TCP port listened on (after "HOST:0" in a test), 0 when none. */
 int		 api_tcp_port(const struct api *);
 

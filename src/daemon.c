@@ -982,6 +982,14 @@ daemon_run(const struct daemon_options *opt)
 	for (i = 0; i < conf->nifaces; i++)
 		n += conf->ifaces[i].enabled != 0;
 	if (opt->check_only) {
+		if (api_tls_check(&conf->api, &cause) != 0) {
+			fprintf(stderr, "flowrecd: %s: %s\n", conf->path ?
+			    conf->path : "-i", cause);
+			free(cause);
+			ifsel_free(sel);
+			conf_free(conf);
+			return 2;
+		}
 		printf("flowrecd: %s: configuration ok (%zu interfaces, %zu "
 		    "enabled%s)\n", conf->path ? conf->path : "-i",
 		    conf->nifaces, n, conf->autodetect.enabled ?
