@@ -561,7 +561,8 @@ tapcli_src_report(const struct tapcli *c, const struct tapcli_src *s,
 		    s->t->name);
 		return 1;
 	}
-	if (rc != CURLE_OK && !c->full && !tapcli_signal) {
+	/* (rc is CURLE_OK for a transfer we ended ourselves) */
+	if (rc != CURLE_OK) {
 		fprintf(stderr, "flowctl: %s: %s\n", s->t->name,
 		    s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
 		return 1;

@@ -4,7 +4,8 @@
 # joined to one sender namespace.  UDP to port 5353 and to port 9999 goes
 # to both; `flowctl -q a,b tap tap0 'udp port 5353' -c N` writes exactly N
 # packets, all to 5353, from both hosts, in time order, as a pcap that
-# tcpdump reads (and --pcapng: one interface per host:iface); IPv6 by
+# tcpdump reads (and --pcapng: one interface per host:iface); a host that
+# is down is its own error (exit 1), the others stream; IPv6 by
 # its filter and in the metrics' IPv6 family.  Refused: TCP without a
 # token (401), a host with api.tap off (403, exit 1), an interface not
 # recorded (404), a filter libpcap does not compile (its
@@ -70,7 +71,8 @@ for n in a b; do
 	wait_for 10 test -S "$T/$n.sock" || fail "no socket $T/$n.sock"
 done
 printf '%s\n' "hosts:" "  a: {addr: \"unix:$T/a.sock\"}" \
-    "  b: {addr: \"unix:$T/b.sock\"}" >"$T/hosts.yaml"
+    "  b: {addr: \"unix:$T/b.sock\"}" "  down: {addr: \"unix:$T/down.sock\"}" \
+    >"$T/hosts.yaml"
 
 # taps NAME: the number of taps host NAME runs
 taps() {
@@ -135,6 +137,18 @@ send 10 5353
 wait $CLI || fail "flowctl tap --pcapng | tcpdump -r -: $(cat "$T/n.txt" "$T/n.err")"
 [ "$(grep -c '\.5353: ' "$T/n.txt")" = 10 ] || fail "pcapng: $(cat "$T/n.txt")"
 pass "--pcapng piped into tcpdump -r -: 10 packets"
+
+# A host that is down is that host's error; the others' packets still come.
+"$FLOWCTL" --hosts-file "$T/hosts.yaml" -q a,down tap tap0 udp port 5353 \
+    -c 4 -w "$T/d.pcap" 2>"$T/d.err" &
+CLI=$!
+wait_for 10 running a 1 || fail "tap with a host down did not start: $(cat "$T/d.err")"
+send 4 5353
+wait $CLI && fail "a host down: exit 0"
+grep -q "^flowctl: down: " "$T/d.err" || fail "a host down: $(cat "$T/d.err")"
+[ "$(tcpdump -nn -r "$T/d.pcap" 2>/dev/null | grep -c ' > 10.201.0.2.5353')" = 4 ] ||
+	fail "a host down: host a's packets"
+pass "-q a,down: host a's 4 packets written, down's error said, exit 1"
 
 # IPv6: the filter as libpcap compiles it, counted by address family.
 "$FLOWCTL" -s unix:$T/a.sock tap tap0 ip6 and udp port 5353 -c 3 \
