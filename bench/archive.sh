@@ -21,7 +21,8 @@
 # and prints per case: offered pps, kernel drops on the ring, the
 # process's CPU (user + system, wait4 rusage by procmon.py, from the start
 # of sending to the stop signal; not wall time) per packet, of which the
-# archive's writer thread (fr-archive, from /proc/PID/task/TID/stat),
+# capture thread's (flowrecd's exit line) and the archive's writer
+# thread's (fr-archive, from /proc/PID/task/TID/stat),
 # packets archived and dropped for the archive, and what was written:
 # the pcap bytes (the files decompressed after the run) and the file bytes
 # on disk, per second of sending; then
@@ -71,6 +72,7 @@ done | awk "\$1 == \"fr-archive\" { a += \$2; next } { o += \$2 }
     END { printf \"thr_archive_s=%.2f\nthr_other_s=%.2f\n\", a / 100, o / 100 }" >"$RUN/threads"'
 # After the exit: the archive's exit line and the bytes on disk.
 ARPOST="cat \"\$RUN/threads\" 2>/dev/null;
+sed -n 's/^loop_thread: user_s=\([0-9.]*\) sys_s=\([0-9.]*\).*/loop_user_s=\1 loop_sys_s=\2/p' \"\$RUN/cap.out\";
 sed -n 's/^$IF: archive //p' \"\$RUN/cap.out\" | tr ' ' '\n' | sed -n 's/^/ar_/p';
 echo ar_disk_bytes=\$(find $W/ar -type f -printf '%s\n' 2>/dev/null | awk '{ s += \$1 } END { print s + 0 }');
 echo ar_nfiles=\$(find $W/ar -type f 2>/dev/null | wc -l);
@@ -120,9 +122,9 @@ def med(case, k):
     v = [r[k] for r in runs.get(case, []) if isinstance(r.get(k), (int, float))]
     return statistics.median(v) if v else None
 def f(v, fmt):
-    return "-" if v is None else format(v, fmt)
+    return "-".rjust(int(fmt.split(".")[0])) if v is None else format(v, fmt)
 print(f"{'case':8} {'offered':>9} {'k.drops':>8} {'CPU s':>6} {'ns/pkt':>7} "
-      f"{'archive':>8} {'archived':>9} {'ar.drop':>8} {'pcap MB/s':>9} {'disk MB/s':>9} "
+      f"{'capture':>8} {'archive':>8} {'archived':>9} {'ar.drop':>8} {'pcap MB/s':>9} {'disk MB/s':>9} "
       f"{'files':>5} {'other':>6}")
 row = {}
 for case in ("base", "gzip", "zstd", "none", "tcpdump"):
@@ -138,6 +140,8 @@ for case in ("base", "gzip", "zstd", "none", "tcpdump"):
         "pps": med(case, "gen_pps"), "drops": med(case, "tool_drop"),
         "cpu": med(case, "cap_cpu_run_s"), "ns": med(case, "cap_ns_per_pkt"),
         "thr_ns": thr * 1e9 / dl if thr is not None and dl else None,
+        "loop_ns": (med(case, "loop_user_s") + med(case, "loop_sys_s")) * 1e9 / dl
+            if med(case, "loop_user_s") is not None and dl else None,
         "archived": med(case, "ar_archived"), "ardrop": med(case, "ar_dropped"),
         "pcap": fb / el / 1e6 if fb is not None and el else None,
         "disk": db / el / 1e6 if db is not None and el else None,
@@ -145,12 +149,12 @@ for case in ("base", "gzip", "zstd", "none", "tcpdump"):
         "lost": med(case, "ar_write_lost"),
     }
     print(f"{case:8} {f(d['pps'], '9.0f')} {f(d['drops'], '8.0f')} {f(d['cpu'], '6.2f')} "
-          f"{f(d['ns'], '7.0f')} {f(d['thr_ns'], '8.0f')} {f(d['archived'], '9.0f')} "
+          f"{f(d['ns'], '7.0f')} {f(d['loop_ns'], '8.0f')} {f(d['thr_ns'], '8.0f')} {f(d['archived'], '9.0f')} "
           f"{f(d['ardrop'], '8.0f')} {f(d['pcap'], '9.1f')} {f(d['disk'], '9.1f')} "
           f"{f(d['files'], '5.0f')} {f(d['other'], '6.2f')}")
 print("(offered: generator pps; k.drops: kernel drops on the ring; CPU s: the "
       "process's user+sys from the start of sending to the stop; ns/pkt: that per "
-      "packet delivered; archive: the writer thread's share of it; pcap MB/s: "
+      "packet delivered; capture: the capture (loop) thread's CPU over its whole life per packet; archive: the writer thread's share; pcap MB/s: "
       "pcap bytes before compression, disk MB/s: bytes in the files, per second "
       "of sending; other: CPU seconds other jobs took meanwhile)")
 b, t = row.get("base"), row.get("tcpdump")

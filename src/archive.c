@@ -37,6 +37,7 @@
 #define NS		1000000000LL
 #define WAIT_MS		1000
 #define ARCHIVE_NICE	19	/* the writer's, live */
+#define ARCHIVE_PREFETCH 256	/* connections prefetched at once */
 
 enum rec_kind {
 	REC_PACKET,
@@ -411,6 +412,33 @@ archive_header(struct archive *ar, const struct ingest_packet *ip,
 	r->start_ns = v.start_ns;
 	rec_fill(ar, r, ip, cut, extra);
 	ring_publish(ar, len);
+}
+
+/*
+ * Before a batch's packet hooks: their connections' buckets, then their
+ * entries, so that the lookups do not wait for memory one by one (the
+ * table is far larger than the caches with many connections).
+ */
+void
+archive_prefetch(void *arg, const struct flowtab_conn *conns, size_t n)
+{
+	struct archive *ar = arg;
+	struct arconn_key key;
+	uint64_t h[ARCHIVE_PREFETCH];
+	size_t i, k;
+
+	if (ar->conns == NULL)
+		return;
+	for (; n > 0; conns += k, n -= k) {
+		k = n < ARCHIVE_PREFETCH ? n : ARCHIVE_PREFETCH;
+		for (i = 0; i < k; i++) {
+			arconn_key_conn(&key, &conns[i]);
+			h[i] = arconn_hash(&key);
+			arconn_prefetch(ar->conns, h[i], 0);
+		}
+		for (i = 0; i < k; i++)
+			arconn_prefetch(ar->conns, h[i], 1);
+	}
 }
 
 void

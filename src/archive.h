@@ -86,6 +86,10 @@ int		 archive_new(const struct archive_config *, struct archive **out,
 /* The ingest packet hook; arg is the archive.  Capture thread. */
 void		 archive_hook(void *arg, const struct ingest_packet *);
 
+/* ingest_hooks.prefetch: the connections archive_hook() will look up. */
+void		 archive_prefetch(void *arg, const struct flowtab_conn *,
+		    size_t n);
+
 /*
  * After a batch of frames (a ring block, a batch of file records): wake
  * the archive's thread for what the batch queued.  Capture thread.

@@ -127,8 +127,8 @@ arconn_key_packet(struct arconn_key *k, const struct parse_packet *p)
 	k->family = p->family;
 }
 
-static uint64_t
-key_hash(const struct arconn_key *k)
+uint64_t
+arconn_hash(const struct arconn_key *k)
 {
 	uint64_t w[sizeof *k / 8], h = 0x9e3779b97f4a7c15ull;
 	size_t i;
@@ -208,11 +208,35 @@ entry_start(struct arconn *t, struct arconn_entry *e, int64_t time_ns)
 }
 
 void
+arconn_prefetch(const struct arconn *t, uint64_t h, int stage)
+{
+	const uint32_t *b = &t->bucket[h & t->mask];
+	const struct arconn_entry *e;
+	uint32_t i;
+
+	if (stage == 0) {
+		__builtin_prefetch(b, 0, 3);
+		return;
+	}
+	if ((i = *b) == NONE)
+		return;
+	e = &t->e[i];
+	__builtin_prefetch(e, 1, 3);
+	__builtin_prefetch((const char *)(e + 1) - 1, 1, 3);
+}
+
+void
 arconn_admit(struct arconn *t, const struct arconn_key *k, int64_t time_ns,
     uint32_t wirelen, struct arconn_verdict *v)
 {
+	arconn_admit_hashed(t, k, arconn_hash(k), time_ns, wirelen, v);
+}
+
+void
+arconn_admit_hashed(struct arconn *t, const struct arconn_key *k, uint64_t h,
+    int64_t time_ns, uint32_t wirelen, struct arconn_verdict *v)
+{
 	struct arconn_entry *e;
-	uint64_t h = key_hash(k);
 	uint32_t i;
 
 	arconn_expire(t, time_ns);

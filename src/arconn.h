@@ -74,6 +74,21 @@ void		 arconn_key_packet(struct arconn_key *,
 void		 arconn_admit(struct arconn *, const struct arconn_key *,
 		    int64_t time_ns, uint32_t wirelen, struct arconn_verdict *);
 
+/* The same with the key's arconn_hash(), computed once by the caller. */
+void		 arconn_admit_hashed(struct arconn *, const struct arconn_key *,
+		    uint64_t hash, int64_t time_ns, uint32_t wirelen,
+		    struct arconn_verdict *);
+
+/* The key's hash (arconn_admit_hashed(), arconn_prefetch()). */
+uint64_t	 arconn_hash(const struct arconn_key *);
+
+/*
+ * A hint for a lookup to come, changing nothing: stage 0 fetches the
+ * hash's bucket, stage 1 (after stage 0 of a batch of them) the first
+ * entry of its chain.
+ */
+void		 arconn_prefetch(const struct arconn *, uint64_t hash, int stage);
+
 /* Forget the connections idle for longer than idle_ns at now_ns. */
 void		 arconn_expire(struct arconn *, int64_t now_ns);
 

@@ -602,6 +602,7 @@ capture_hooks_start(struct capture *c)
 			return -1;
 		}
 		h.packet = archive_hook;
+		h.prefetch = archive_prefetch;
 		h.arg = c->archive;
 	}
 	if (c->cfg.anonymize == CONF_ANON_NETBLOCK)

@@ -128,6 +128,8 @@ ingest_flush(struct ingest *ing)
 		}
 	}
 	if (ing->hooks.packet != NULL) {
+		if (ing->hooks.prefetch != NULL && done > 0)
+			ing->hooks.prefetch(ing->hooks.arg, ing->conns, done);
 		for (i = 0; i < n; i++) {
 			ip.frame = &ing->in[i];
 			ip.time_ns = ing->times[i];

@@ -71,6 +71,13 @@ struct ingest_hooks {
 	 * given is borrowed for the call.  NULL: none.
 	 */
 	void		(*packet)(void *arg, const struct ingest_packet *);
+	/*
+	 * With packet: called before the packet hooks of a batch with the
+	 * connections of its first n IP packets (a hint, e.g. to prefetch
+	 * what the packet hook will look up).  NULL: none.
+	 */
+	void		(*prefetch)(void *arg, const struct flowtab_conn *conns,
+			    size_t n);
 	void		*arg;
 };
 

@@ -158,6 +158,7 @@ offline_hooks_start(struct offline *r, char **cause)
 		if (archive_new(&ac, &r->archive, cause) != 0)
 			return -1;
 		h.packet = archive_hook;
+		h.prefetch = archive_prefetch;
 		h.arg = r->archive;
 	}
 	if (r->o->anonymize == CONF_ANON_NETBLOCK)

@@ -208,6 +208,55 @@ count_packets(const uint8_t *p, size_t n, uint32_t *linktype)
 	return off == n ? k : -1;
 }
 
+/*
+ * arconn_prefetch() is a hint and arconn_admit_hashed() arconn_admit()
+ * with the hash given: two tables fed the same packets, one with them
+ * (prefetching keys ahead, present or not, through evictions), give the
+ * same verdicts and counts.
+ */
+static void
+test_prefetch(void)
+{
+	struct arconn_config c = { 0 };
+	struct arconn_verdict va, vb;
+	struct arconn_stats sa, sb;
+	struct arconn_key k[64];
+	struct arconn *a, *b;
+	int i, j, same = 1;
+
+	c.cutoff_bytes = 120;		/* the third packet in a row is cut */
+	c.idle_ns = 5 * NS;
+	c.max_conns = 40;		/* evictions too */
+	a = arconn_new(&c);
+	b = arconn_new(&c);
+	for (i = 0; i < 64; i++)
+		key4(&k[i], i, 1000 + i, 200, 80, i % 3 ? 6 : 17, 0);
+	for (i = 0; i < 5000; i++) {
+		const struct arconn_key *x = &k[(i / 3 * 7 + i / 192) % 64];
+		int64_t t = T0 + (int64_t)i * (NS / 500);
+
+		for (j = 1; j <= 8; j++) {
+			uint64_t h = arconn_hash(&k[(i + j * 5) % 64]);
+
+			arconn_prefetch(b, h, 0);
+			arconn_prefetch(b, h, 1);
+		}
+		arconn_admit(a, x, t, 60, &va);
+		arconn_admit_hashed(b, x, arconn_hash(x), t, 60, &vb);
+		if (va.keep != vb.keep || va.fresh != vb.fresh ||
+		    va.id != vb.id || va.start_ns != vb.start_ns)
+			same = 0;
+	}
+	ok(same, "the same 5000 verdicts with prefetching and a given hash");
+	arconn_get_stats(a, &sa);
+	arconn_get_stats(b, &sb);
+	ok(memcmp(&sa, &sb, sizeof sa) == 0 && sa.evicted > 0 && sa.cut > 0,
+	    "the same counts (%llu evicted, %llu cut)",
+	    (unsigned long long)sa.evicted, (unsigned long long)sa.cut);
+	arconn_free(a);
+	arconn_free(b);
+}
+
 static void
 test_pcapout(int compress)
 {
@@ -453,6 +502,7 @@ main(void)
 	if (mkdtemp(tmpdir) == NULL)
 		return 99;
 	test_cutoff();
+	test_prefetch();
 	test_pcapout(CONF_COMPRESS_NONE);
 	test_pcapout(CONF_COMPRESS_GZIP);
 	test_pcapout(CONF_COMPRESS_ZSTD);
