@@ -471,6 +471,69 @@ qf_query_progress(void *arg, size_t done, size_t total)
 	q->user->on_progress(q->user->arg, done, total);
 }
 
+/*
+ * goquery's list over a fleet: every host's {"interfaces": [...]} (flowq
+ * list -e json) with a "host" in each interface, in host order, and each
+ * host's status in hosts_statuses as a query's.
+ */
+struct qf_list {
+	json_t		*ifaces;	/* [{host, iface, ...}] */
+	json_t		*statuses;	/* host -> {code, message} */
+};
+
+static void
+qf_list_answer(void *arg, const struct hosts_target *t, const json_t *res,
+    const char *error)
+{
+	struct qf_list *l = arg;
+	json_t *v, *i, *c;
+	size_t k;
+
+	v = res != NULL ? json_object_get(res, "interfaces") : NULL;
+	if (error == NULL && !json_is_array(v))
+		error = "not a list answer (no interfaces array)";
+	if (error != NULL) {
+		json_object_set_new(l->statuses, t->name, json_pack("{s:s,s:s}",
+		    "code", "error", "message", error));
+		return;
+	}
+	json_array_foreach(v, k, i) {
+		if (!json_is_object(i))
+			continue;
+		c = json_deep_copy(i);
+		json_object_set_new(c, "host", json_string(t->name));
+		json_array_append_new(l->ifaces, c);
+	}
+	json_object_set_new(l->statuses, t->name, json_pack("{s:s}", "code",
+	    json_array_size(v) > 0 ? "ok" : "empty"));
+}
+
+static int
+qf_list_query(const struct hosts_target *t, size_t n, const char *body,
+    const struct qfleet_opts *o, json_t **out, char **cause)
+{
+	struct qfleet_opts ro;
+	struct qf_list l;
+	int rc;
+
+	l.ifaces = json_array();
+	l.statuses = json_object();
+	ro = *o;
+	ro.on_answer = qf_list_answer;
+	ro.on_progress = NULL;
+	ro.arg = &l;
+	rc = qfleet_run(t, n, body, strlen(body), &ro, cause);
+	if (rc == -ECANCELED || rc == -EIO) {
+		json_decref(l.ifaces);
+		json_decref(l.statuses);
+		return rc == -ECANCELED ? util_cause(cause, rc, "interrupted") :
+		    rc;
+	}
+	*out = json_pack("{s:o,s:o}", "interfaces", l.ifaces,
+	    "hosts_statuses", l.statuses);
+	return 0;
+}
+
 int
 qfleet_query(const struct hosts *h, const char *selector,
     const char *env_token, const json_t *args, const struct qfleet_opts *o,
@@ -485,10 +548,11 @@ qfleet_query(const struct hosts *h, const char *selector,
 	char *body;
 	size_t n;
 	int64_t start_ns;
-	int rc;
+	int rc, list;
 
 	*out = NULL;
-	if ((rc = qmerge_opts_from_args(args, &mo, cause)) != 0)
+	list = json_is_true(json_object_get(args, "list"));
+	if (!list && (rc = qmerge_opts_from_args(args, &mo, cause)) != 0)
 		return rc;
 	if ((rc = hosts_select(h, selector, env_token, &t, &n, cause)) != 0)
 		return rc;
@@ -500,6 +564,12 @@ qfleet_query(const struct hosts *h, const char *selector,
 	if ((body = json_dumps(a, JSON_COMPACT)) == NULL)
 		abort();	/* jansson's allocation; see util.h */
 	json_decref(a);
+	if (list) {
+		rc = qf_list_query(t, n, body, o, out, cause);
+		free(body);
+		hosts_targets_free(t, n);
+		return rc;
+	}
 
 	q.m = qmerge_new(&mo);
 	q.user = o;
@@ -605,7 +675,8 @@ qfleet_request(const char *body, size_t len, const char *peer_runtime_id,
 		    peer_runtime_id);
 		return 400;
 	}
-	if (qapi_args_validate(a, cause) != 0) {
+	/* goquery's list is no query of rows: nothing to validate */
+	if (!a->list && qapi_args_validate(a, cause) != 0) {
 		qapi_args_free(a);
 		return 422;
 	}

@@ -631,21 +631,24 @@ status_query_fleet(struct status_query *q)
 	json_decref(doc);
 }
 
-/* "list": true: the interfaces' totals, as `flowq list -e json`. */
+/*
+ * "list": true: the interfaces' totals, as `flowq list -e json`; with
+ * query_hosts those of every host ({"interfaces": [{"host", ...}],
+ * "hosts_statuses"}).
+ */
 static void
 status_query_list(struct status_query *q, const struct qargs *a)
 {
 	json_t *doc;
 	char *cause = NULL;
 
-	if (a->query_hosts != NULL && *a->query_hosts != '\0') {
-		q->status = 422;
-		q->error = util_strdup("list: not for a fleet query (ask each "
-		    "host)");
-		return;
-	}
 	if (q->validate_only) {
 		q->status = 204;
+		return;
+	}
+	/* every host's list, each interface with its host */
+	if (a->query_hosts != NULL && *a->query_hosts != '\0') {
+		status_query_fleet(q);
 		return;
 	}
 	if ((doc = qapi_list(a, q->db_path, &cause)) == NULL) {
