@@ -1,7 +1,7 @@
 /*
- * api.c - the control API's server (see api.h): listeners, connections,
- * libh2o's context on the daemon's loop, the route table, authentication,
- * limits and the JSON errors.
+ * api.c - the control API's server (see api.h): libh2o's context on the
+ * daemon's loop, the route table, authentication, limits, requests and
+ * their answers, the JSON errors, the lifecycle.
  *
  * One h2o context on the caller's loop; two host configurations, "unix"
  * and "tcp", each with one catch-all handler, so that a request knows
@@ -31,35 +31,34 @@
  * EOF and close, the busy ones close once answered.  The context's own
  * timers and async handle are unreferenced at creation so they never keep
  * the loop alive; h2o_context_dispose() closes them in api_free().
+ *
+ * The listeners, connections and TLS are api_listen.c's, the streamed
+ * answers api_stream.c's; what they share is in api_int.h.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <h2o.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <openssl/err.h>
 #include <openssl/sha.h>
 #include <openssl/ssl.h>
 
 #include "api.h"
+#include "api_int.h"
 #include "api_www.h"
 #include "util.h"
 #include "www.h"
 
 #define API_MAX_HEADER_BYTES	16384	/* all header names and values */
-#define API_BACKLOG		128
 
 /* What a route's method and path are, and how it runs. */
 #define API_F_PARAM	0x1	/* path + "/" + one segment: {iface} */
@@ -102,84 +101,11 @@ static const struct api_route api_routes[] = {
 _Static_assert(sizeof api_routes / sizeof api_routes[0] <= API_ROUTE_MAX,
     "API_ROUTE_MAX is too small for the route table");
 
-struct api;
-
-/* One accepted connection (either kind of stream). */
-struct api_conn {
-	union {
-		uv_handle_t	h;
-		uv_stream_t	s;
-		uv_pipe_t	pipe;
-		uv_tcp_t	tcp;
-	}		 u;
-	struct api	*api;
-	int		 tcp;
-	struct api_conn	*prev, *next;
-};
-
-/* One listener. */
-struct api_listener {
-	union {
-		uv_handle_t	h;
-		uv_stream_t	s;
-		uv_pipe_t	pipe;
-		uv_tcp_t	tcp;
-	}		 u;
-	struct api	*api;
-	int		 tcp;
-	int		 open;
-};
-
 /* Our handler, one per host configuration. */
 struct api_handler {
 	h2o_handler_t	 super;
 	struct api	*api;
 	int		 tcp;
-};
-
-struct api_req {
-	struct api	*api;
-	h2o_req_t	*req;		/* NULL once answered */
-	const struct api_route *route;
-	char		*param;
-	char		*query;		/* the raw query string, or NULL */
-	char		*qvalue;	/* api_req_query()'s last answer */
-	uv_timer_t	 timer;
-	int		 timer_open;
-	int		 answered;
-	int		 backend_done;	/* the backend has answered */
-	int		 long_running;
-	struct api_req	*prev, *next;	/* the pending list */
-	/* a streamed answer (api_stream_start()) */
-	h2o_generator_t	 gen;
-	h2o_req_t	*sreq;		/* NULL once ended or stopped */
-	const struct api_stream_ops *sops;
-	void		*sarg;
-};
-
-struct api {
-	uv_loop_t	*loop;
-	struct conf_api	 cfg;		/* tokens[] our own copies */
-	unsigned char	(*digests)[SHA256_DIGEST_LENGTH]; /* of the tokens */
-	struct api_backend be;
-
-	h2o_globalconf_t globalconf;
-	h2o_hostconf_t	*host_unix, *host_tcp;
-	h2o_hostconf_t	*hosts_unix[2], *hosts_tcp[2];
-	h2o_context_t	 ctx;
-	h2o_accept_ctx_t accept_unix, accept_tcp;
-	SSL_CTX		*ssl;
-	int		 ctx_ready;
-
-	struct api_listener l_unix, l_tcp;
-	char		*sock_path;	/* unlinked at stop */
-	int		 tcp_port;
-	struct api_conn	*conns;
-	struct api_req	*pending;
-	int		 stopping;
-	struct api_counts counts;
-	struct www	*www;		/* the web view's files, or NULL */
-	char		*www_why;	/* why there are none */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -346,8 +272,8 @@ api_req_unlink(struct api_req *r)
 	r->prev = r->next = NULL;
 }
 
-static void
-api_req_maybe_free(struct api_req *r)
+void
+api__req_maybe_free(struct api_req *r)
 {
 	if (!r->backend_done || r->timer_open)
 		return;
@@ -364,12 +290,12 @@ api_req_timer_closed(uv_handle_t *h)
 	struct api_req *r = h->data;
 
 	r->timer_open = 0;
-	api_req_maybe_free(r);
+	api__req_maybe_free(r);
 }
 
 /* The request leaves our hands: counted, limits released. */
-static void
-api_req_finish(struct api_req *r, int status)
+void
+api__req_finish(struct api_req *r, int status)
 {
 	r->answered = 1;
 	r->req = NULL;
@@ -392,7 +318,7 @@ api_req_timeout(uv_timer_t *t)
 		return;
 	api_send_json(req, 504, api_error_json(504, "the request took "
 	    "longer than api.timeout"));
-	api_req_finish(r, 504);
+	api__req_finish(r, 504);
 }
 
 enum api_op
@@ -530,15 +456,15 @@ api_reply_json(struct api_req *r, int status, json_t *body)
 	r->backend_done = 1;
 	if (r->answered) {
 		json_decref(body);
-		api_req_maybe_free(r);
+		api__req_maybe_free(r);
 		return;
 	}
 	if (json_is_object(body) && json_object_get(body, "status_code") ==
 	    NULL)
 		json_object_set_new(body, "status_code", json_integer(status));
 	status = api_send_json(r->req, status, body);
-	api_req_finish(r, status);
-	api_req_maybe_free(r);
+	api__req_finish(r, status);
+	api__req_maybe_free(r);
 }
 
 void
@@ -561,145 +487,10 @@ api_reply_text(struct api_req *r, int status, const char *ctype, char *text,
 	r->backend_done = 1;
 	if (!r->answered) {
 		api_send(r->req, status, ctype, text, len);
-		api_req_finish(r, status);
+		api__req_finish(r, status);
 	}
 	free(text);
-	api_req_maybe_free(r);
-}
-
-/* ------------------------------------------------------ streams */
-
-static void
-api_stream_proceed(h2o_generator_t *g, h2o_req_t *req)
-{
-	struct api_req *r = (void *)((char *)g - offsetof(struct api_req,
-	    gen));
-
-	(void)req;
-	if (r->sreq != NULL)
-		r->sops->proceed(r->sarg);
-}
-
-/* The connection is gone (libh2o disposes of the request). */
-static void
-api_stream_stop(h2o_generator_t *g, h2o_req_t *req)
-{
-	struct api_req *r = (void *)((char *)g - offsetof(struct api_req,
-	    gen));
-
-	(void)req;
-	if (r->sreq == NULL)
-		return;
-	r->sreq = NULL;
-	r->sops->stop(r->sarg);
-	r->backend_done = 1;
-	api_req_maybe_free(r);
-}
-
-int
-api_stream_start(struct api_req *r, const char *ctype,
-    const struct api_stream_ops *ops, void *arg)
-{
-	h2o_req_t *req = r->req;
-
-	if (r->answered || req == NULL)
-		return -ECONNRESET;
-	r->sreq = req;
-	r->sops = ops;
-	r->sarg = arg;
-	r->gen.proceed = api_stream_proceed;
-	r->gen.stop = api_stream_stop;
-	req->res.status = 200;
-	req->res.reason = "OK";
-	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE,
-	    NULL, ctype, strlen(ctype));
-	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL,
-	    NULL, H2O_STRLIT("no-store"));
-	h2o_start_response(req, &r->gen);
-	/* Answered as far as the API's limits and timer go. */
-	api_req_finish(r, 200);
-	return 0;
-}
-
-void
-api_stream_header(struct api_req *r, const char *name, const char *value)
-{
-	h2o_req_t *req = r->req;
-	char *n;
-
-	if (r->answered || req == NULL)
-		return;
-	/* libh2o keeps the name; lower case as HTTP/2 would want it */
-	n = h2o_mem_alloc_pool(&req->pool, strlen(name) + 1);
-	memcpy(n, name, strlen(name) + 1);
-	h2o_strtolower(n, strlen(n));
-	h2o_add_header_by_str(&req->pool, &req->res.headers, n, strlen(n), 0,
-	    name, h2o_strdup(&req->pool, value, SIZE_MAX).base, strlen(value));
-}
-
-void
-api_stream_send(struct api_req *r, const void *data, size_t len, int final)
-{
-	h2o_iovec_t v = h2o_iovec_init(data, len);
-	h2o_req_t *req = r->sreq;
-
-	if (req == NULL)
-		return;
-	if (final) {
-		r->sreq = NULL;
-		h2o_send(req, &v, len > 0 ? 1 : 0, H2O_SEND_STATE_FINAL);
-		r->backend_done = 1;
-		api_req_maybe_free(r);
-		return;
-	}
-	h2o_send(req, &v, 1, H2O_SEND_STATE_IN_PROGRESS);
-}
-
-/*
- * libh2o 2.2 reads nothing of a connection while its request is handled,
- * so a client that went away is seen only by the next write.  Peek at
- * the socket instead: libh2o's HTTP/1 connection keeps its socket right
- * after the h2o_conn_t, and it is used only when it is one of ours.
- */
-static int
-api_stream_fd(struct api_req *r, uv_os_fd_t *fd)
-{
-	struct api_conn *c;
-	h2o_socket_t *sock;
-
-	if (r->sreq == NULL)
-		return -1;
-	memcpy(&sock, (char *)r->sreq->conn + sizeof(h2o_conn_t),
-	    sizeof sock);
-	for (c = r->api->conns; c != NULL; c = c->next)
-		if (c->u.h.data == sock && uv_fileno(&c->u.h, fd) == 0)
-			return 0;
-	return -1;
-}
-
-int
-api_stream_peer_closed(struct api_req *r)
-{
-	uv_os_fd_t fd;
-	char b;
-	ssize_t n;
-
-	if (r->sreq == NULL)
-		return 1;
-	if (api_stream_fd(r, &fd) != 0)
-		return 0;
-	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-	    errno != EINTR);
-}
-
-void
-api_stream_abort(struct api_req *r)
-{
-	uv_os_fd_t fd;
-
-	if (api_stream_fd(r, &fd) == 0)
-		shutdown(fd, SHUT_RDWR);
+	api__req_maybe_free(r);
 }
 
 /* ------------------------------------------------------ the handler */
@@ -885,280 +676,6 @@ api_on_req(h2o_handler_t *self, h2o_req_t *req)
 	return 0;
 }
 
-/* ------------------------------------------------------ connections */
-
-static void
-api_conn_closed(uv_handle_t *h)
-{
-	/* libh2o owned h->data; the handle is our struct's first member. */
-	struct api_conn *c = (struct api_conn *)(void *)h;
-	struct api *api = c->api;
-
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		api->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	api->counts.open_connections--;
-	free(c);
-}
-
-static void
-api_refused_closed(uv_handle_t *h)
-{
-	free(h->data);
-}
-
-static void
-api_refuse(struct api_conn *c)
-{
-	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
-	    "Content-Type: application/json\r\nConnection: close\r\n"
-	    "Content-Length: 61\r\n\r\n"
-	    "{\"status_code\":503,\"error\":\"too many connections; try again\"}";
-	uv_buf_t b = uv_buf_init((char *)busy, sizeof busy - 1);
-
-	c->api->counts.refused_connections++;
-	(void)uv_try_write(&c->u.s, &b, 1);
-	c->u.h.data = c;
-	uv_close(&c->u.h, api_refused_closed);
-}
-
-/* Hand an accepted (or adopted) stream to libh2o. */
-static void
-api_conn_start(struct api *api, struct api_conn *c)
-{
-	h2o_socket_t *sock;
-
-	if (api->counts.open_connections >= api->cfg.max_connections ||
-	    api->stopping) {
-		api_refuse(c);
-		return;
-	}
-	api->counts.connections++;
-	api->counts.open_connections++;
-	c->u.h.data = c;
-	c->next = api->conns;
-	if (api->conns != NULL)
-		api->conns->prev = c;
-	api->conns = c;
-	sock = h2o_uv_socket_create(&c->u.s, api_conn_closed);
-	h2o_accept(c->tcp ? &api->accept_tcp : &api->accept_unix, sock);
-}
-
-static void
-api_on_connect(uv_stream_t *server, int status)
-{
-	struct api_listener *l = server->data;
-	struct api *api = l->api;
-	struct api_conn *c;
-
-	if (status != 0)
-		return;
-	c = util_calloc(1, sizeof *c);
-	c->api = api;
-	c->tcp = l->tcp;
-	if (l->tcp)
-		uv_tcp_init(api->loop, &c->u.tcp);
-	else
-		uv_pipe_init(api->loop, &c->u.pipe, 0);
-	if (uv_accept(server, &c->u.s) != 0) {
-		c->u.h.data = c;
-		uv_close(&c->u.h, api_refused_closed);
-		return;
-	}
-	api_conn_start(api, c);
-}
-
-int
-api_serve_fd(struct api *api, int fd, int tcp)
-{
-	struct api_conn *c = util_calloc(1, sizeof *c);
-	int rc;
-
-	c->api = api;
-	c->tcp = tcp;
-	uv_pipe_init(api->loop, &c->u.pipe, 0);
-	if ((rc = uv_pipe_open(&c->u.pipe, fd)) != 0) {
-		c->u.h.data = c;
-		uv_close(&c->u.h, api_refused_closed);
-		return rc;
-	}
-	api_conn_start(api, c);
-	return 0;
-}
-
-/* ------------------------------------------------------ listeners */
-
-/* 1 when something accepts connections on the UNIX socket path. */
-static int
-api_socket_live(const char *path)
-{
-	struct sockaddr_un sun;
-	int fd, rc;
-
-	if (strlen(path) >= sizeof sun.sun_path)
-		return 0;
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return 0;
-	rc = connect(fd, (struct sockaddr *)&sun, sizeof sun);
-	close(fd);
-	return rc == 0;
-}
-
-static int
-api_listen_unix(struct api *api, char **cause)
-{
-	const char *path = api->cfg.socket;
-	struct group *gr;
-	struct stat sb;
-	char *dir, *slash;
-	int rc;
-
-	/* Its directory (RuntimeDirectory= makes it under systemd). */
-	dir = util_strdup(path);
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		if (stat(dir, &sb) != 0 && util_mkdir_p(dir) != 0) {
-			rc = -errno;
-			util_cause(cause, rc, "api.socket: cannot create %s: %s",
-			    dir, strerror(errno));
-			free(dir);
-			return rc;
-		}
-	}
-	free(dir);
-	/*
-	 * A socket left by a killed daemon is removed; one that answers is
-	 * another daemon's; anything else is not ours.
-	 */
-	if (lstat(path, &sb) == 0) {
-		if (!S_ISSOCK(sb.st_mode))
-			return util_cause(cause, -EEXIST, "api.socket: %s "
-			    "exists and is not a socket", path);
-		if (api_socket_live(path))
-			return util_cause(cause, -EADDRINUSE, "api.socket: "
-			    "another process answers on %s", path);
-		unlink(path);
-	}
-	uv_pipe_init(api->loop, &api->l_unix.u.pipe, 0);
-	api->l_unix.open = 1;
-	api->l_unix.api = api;
-	api->l_unix.u.h.data = &api->l_unix;
-	if ((rc = uv_pipe_bind(&api->l_unix.u.pipe, path)) != 0)
-		return util_cause(cause, -EADDRINUSE, "api.socket: cannot "
-		    "bind %s: %s", path, uv_strerror(rc));
-	api->sock_path = util_strdup(path);
-	/* Mode 0660, group flowrec when it exists (its members may use it). */
-	if (chmod(path, 0660) != 0)
-		return util_cause(cause, -errno, "api.socket: chmod %s: %s",
-		    path, strerror(errno));
-	if (api->cfg.socket_group != NULL &&
-	    (gr = getgrnam(api->cfg.socket_group)) != NULL &&
-	    chown(path, (uid_t)-1, gr->gr_gid) != 0)
-		log_warn("api.socket: cannot give %s to group %s: %s", path,
-		    api->cfg.socket_group, strerror(errno));
-	if ((rc = uv_listen(&api->l_unix.u.s, API_BACKLOG,
-	    api_on_connect)) != 0)
-		return util_cause(cause, -EIO, "api.socket: cannot listen on "
-		    "%s: %s", path, uv_strerror(rc));
-	return 0;
-}
-
-static int
-api_listen_tcp(struct api *api, char **cause)
-{
-	struct sockaddr_storage ss;
-	char host[300];
-	const char *colon = strrchr(api->cfg.listen, ':');
-	size_t hlen = (size_t)(colon - api->cfg.listen);
-	int port = atoi(colon + 1), rc, len = sizeof ss;
-
-	if (api->cfg.listen[0] == '[') {
-		memcpy(host, api->cfg.listen + 1, hlen - 2);
-		host[hlen - 2] = '\0';
-	} else {
-		memcpy(host, api->cfg.listen, hlen);
-		host[hlen] = '\0';
-	}
-	if (uv_ip4_addr(host, port, (struct sockaddr_in *)&ss) != 0 &&
-	    uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss) != 0)
-		return util_cause(cause, -EINVAL, "api.listen: '%s' is not an "
-		    "IP address", host);
-	uv_tcp_init(api->loop, &api->l_tcp.u.tcp);
-	api->l_tcp.open = 1;
-	api->l_tcp.api = api;
-	api->l_tcp.tcp = 1;
-	api->l_tcp.u.h.data = &api->l_tcp;
-	if ((rc = uv_tcp_bind(&api->l_tcp.u.tcp, (struct sockaddr *)&ss,
-	    0)) != 0 || (rc = uv_listen(&api->l_tcp.u.s, API_BACKLOG,
-	    api_on_connect)) != 0)
-		return util_cause(cause, -EADDRINUSE, "api.listen: cannot "
-		    "listen on %s: %s", api->cfg.listen, uv_strerror(rc));
-	if (uv_tcp_getsockname(&api->l_tcp.u.tcp, (struct sockaddr *)&ss,
-	    &len) == 0)
-		api->tcp_port = ss.ss_family == AF_INET ?
-		    ntohs(((struct sockaddr_in *)&ss)->sin_port) :
-		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return 0;
-}
-
-/* Load a certificate chain and its key into ctx. */
-static int
-api_tls_files(SSL_CTX *ctx, const char *cert, const char *key, char **cause)
-{
-	unsigned long e;
-	char buf[256];
-
-	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-		e = ERR_get_error();
-		ERR_error_string_n(e, buf, sizeof buf);
-		ERR_clear_error();
-		return util_cause(cause, -EINVAL, "api.tls_cert: %s: cannot "
-		    "load the certificate (%s)", cert, buf);
-	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		e = ERR_get_error();
-		ERR_error_string_n(e, buf, sizeof buf);
-		ERR_clear_error();
-		return util_cause(cause, -EINVAL, "api.tls_key: %s: cannot "
-		    "load the key, or it is not tls_cert's (%s)", key, buf);
-	}
-	return 0;
-}
-
-static int
-api_tls(struct api *api, char **cause)
-{
-	api->ssl = SSL_CTX_new(TLS_server_method());
-	if (api->ssl == NULL)
-		return util_cause(cause, -ENOMEM, "api: no TLS context");
-	SSL_CTX_set_min_proto_version(api->ssl, TLS1_2_VERSION);
-	SSL_CTX_set_options(api->ssl, SSL_OP_NO_COMPRESSION);
-	return api_tls_files(api->ssl, api->cfg.tls_cert, api->cfg.tls_key,
-	    cause);
-}
-
-int
-api_tls_check(const struct conf_api *cfg, char **cause)
-{
-	SSL_CTX *ctx;
-	int rc;
-
-	if (cfg->tls_cert == NULL || cfg->tls_key == NULL)
-		return 0;
-	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
-		return util_cause(cause, -ENOMEM, "api: no TLS context");
-	rc = api_tls_files(ctx, cfg->tls_cert, cfg->tls_key, cause);
-	SSL_CTX_free(ctx);
-	return rc;
-}
-
 /* ------------------------------------------------------- lifecycle */
 
 static void
@@ -1312,12 +829,12 @@ api_new(uv_loop_t *loop, const struct conf_api *cfg,
 	api->accept_tcp.ctx = &api->ctx;
 	api->accept_tcp.hosts = api->hosts_tcp;
 
-	if (api->cfg.tls_cert != NULL && (rc = api_tls(api, cause)) != 0)
+	if (api->cfg.tls_cert != NULL && (rc = api__tls(api, cause)) != 0)
 		goto fail;
 	api->accept_tcp.ssl_ctx = api->ssl;
-	if (api->cfg.socket != NULL && (rc = api_listen_unix(api, cause)) != 0)
+	if (api->cfg.socket != NULL && (rc = api__listen_unix(api, cause)) != 0)
 		goto fail;
-	if (api->cfg.listen != NULL && (rc = api_listen_tcp(api, cause)) != 0)
+	if (api->cfg.listen != NULL && (rc = api__listen_tcp(api, cause)) != 0)
 		goto fail;
 	*out = api;
 	return 0;
